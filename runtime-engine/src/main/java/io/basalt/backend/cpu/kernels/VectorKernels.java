@@ -1,0 +1,152 @@
+package io.basalt.backend.cpu.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Dot products of one stored weight row with an fp32 activation vector, one method per storage
+ * format. Each keeps several independent vector accumulators and reduces once per row
+ * (see JAVA.md §1.4: the horizontal reduction dominates short dots).
+ */
+public final class VectorKernels {
+    private VectorKernels() {}
+
+    // 256-bit is intrinsified on AVX2 and AVX-512 machines alike; never hard-code 512 (JAVA.md §1.4).
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
+    static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
+    static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+
+    /** Σ a[aOff+i]·b[bOff+i] for i < n. */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int i = 0;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        int step = F.length();
+        for (; i + 2 * step <= n; i += 2 * step) {
+            acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
+            acc1 = FloatVector.fromArray(F, a, aOff + i + step).fma(FloatVector.fromArray(F, b, bOff + i + step), acc1);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
+        return sum;
+    }
+
+    /** Dot of n little-endian fp32 values at {@code byteOff} in {@code w} with x[0..n). */
+    public static float dotF32(MemorySegment w, long byteOff, float[] x, int n) {
+        int i = 0;
+        int step = F.length();
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
+        for (; i + 4 * step <= n; i += 4 * step) {
+            long o = byteOff + 4L * i;
+            acc0 = FloatVector.fromMemorySegment(F, w, o, LE).fma(FloatVector.fromArray(F, x, i), acc0);
+            acc1 = FloatVector.fromMemorySegment(F, w, o + 4L * step, LE).fma(FloatVector.fromArray(F, x, i + step), acc1);
+            acc2 = FloatVector.fromMemorySegment(F, w, o + 8L * step, LE).fma(FloatVector.fromArray(F, x, i + 2 * step), acc2);
+            acc3 = FloatVector.fromMemorySegment(F, w, o + 12L * step, LE).fma(FloatVector.fromArray(F, x, i + 3 * step), acc3);
+        }
+        for (; i + step <= n; i += step) {
+            acc0 = FloatVector.fromMemorySegment(F, w, byteOff + 4L * i, LE).fma(FloatVector.fromArray(F, x, i), acc0);
+        }
+        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += w.get(F32_LE, byteOff + 4L * i) * x[i];
+        return sum;
+    }
+
+    /** Dot of n bf16 values (upper halves of fp32) at {@code byteOff} with x[0..n). */
+    public static float dotBf16(MemorySegment w, long byteOff, float[] x, int n) {
+        int i = 0;
+        int step = F.length();
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        for (; i + 2 * step <= n; i += 2 * step) {
+            long o = byteOff + 2L * i;
+            acc0 = bf16(w, o).fma(FloatVector.fromArray(F, x, i), acc0);
+            acc1 = bf16(w, o + 2L * step).fma(FloatVector.fromArray(F, x, i + step), acc1);
+        }
+        for (; i + step <= n; i += step) {
+            acc0 = bf16(w, byteOff + 2L * i).fma(FloatVector.fromArray(F, x, i), acc0);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += bf16ToFloat(w.get(I16_LE, byteOff + 2L * i)) * x[i];
+        return sum;
+    }
+
+    private static FloatVector bf16(MemorySegment w, long o) {
+        return (FloatVector) ShortVector.fromMemorySegment(S128, w, o, LE)
+                .castShape(I256, 0)
+                .lanewise(VectorOperators.LSHL, 16)
+                .reinterpretAsFloats();
+    }
+
+    /**
+     * Dot of n fp16 values with x. JDK 25 has no vector fp16 conversion; the scalar
+     * {@link Float#float16ToFloat} loop into a scratch row is auto-vectorised with F16C (JAVA.md §1.4).
+     */
+    public static float dotF16(MemorySegment w, long byteOff, float[] x, int n, float[] scratch) {
+        for (int i = 0; i < n; i++) scratch[i] = Float.float16ToFloat(w.get(I16_LE, byteOff + 2L * i));
+        return dot(scratch, 0, x, 0, n);
+    }
+
+    /** Dot of one Q8_0 row (n/32 blocks of fp16 scale + 32 int8) with x. */
+    public static float dotQ8_0(MemorySegment w, long byteOff, float[] x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int blocks = n / 32;
+        for (int b = 0; b < blocks; b++) {
+            long o = byteOff + 34L * b;
+            float scale = Float.float16ToFloat(w.get(I16_LE, o));
+            int xi = b * 32;
+            // Four 8-byte loads converted from lane part 0 beat one 32-byte load with castShape parts 1..3.
+            FloatVector s = q8(w, o + 2).mul(FloatVector.fromArray(F, x, xi))
+                    .add(q8(w, o + 10).mul(FloatVector.fromArray(F, x, xi + 8)))
+                    .add(q8(w, o + 18).mul(FloatVector.fromArray(F, x, xi + 16)))
+                    .add(q8(w, o + 26).mul(FloatVector.fromArray(F, x, xi + 24)));
+            acc = s.fma(FloatVector.broadcast(F, scale), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static FloatVector q8(MemorySegment w, long o) {
+        return (FloatVector) ByteVector.fromMemorySegment(B64, w, o, LE).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** Dot of one Q4_0 row (n/32 blocks of fp16 scale + 16 bytes: low nibbles are elements 0..15, high 16..31). */
+    public static float dotQ4_0(MemorySegment w, long byteOff, float[] x, int n) {
+        float sum = 0f;
+        int blocks = n / 32;
+        for (int b = 0; b < blocks; b++) {
+            long o = byteOff + 18L * b;
+            float scale = Float.float16ToFloat(w.get(I16_LE, o));
+            int xi = b * 32;
+            float s = 0f;
+            for (int j = 0; j < 16; j++) {
+                int q = w.get(ValueLayout.JAVA_BYTE, o + 2 + j) & 0xFF;
+                s += ((q & 0x0F) - 8) * x[xi + j] + ((q >>> 4) - 8) * x[xi + j + 16];
+            }
+            sum += s * scale;
+        }
+        return sum;
+    }
+
+    /** y[0..n) += a · w[byteOff..] (fp32 row), the column form of a [in, out] matrix product. */
+    public static void axpyF32(float a, MemorySegment w, long byteOff, float[] y, int yOff, int n) {
+        int i = 0;
+        int step = F.length();
+        FloatVector va = FloatVector.broadcast(F, a);
+        for (; i + step <= n; i += step) {
+            FloatVector.fromMemorySegment(F, w, byteOff + 4L * i, LE)
+                    .fma(va, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] += a * w.get(F32_LE, byteOff + 4L * i);
+    }
+
+    public static float bf16ToFloat(short bits) { return Float.intBitsToFloat((bits & 0xFFFF) << 16); }
+}

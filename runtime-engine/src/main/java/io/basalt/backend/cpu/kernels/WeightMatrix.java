@@ -1,0 +1,20 @@
+package io.basalt.backend.cpu.kernels;
+
+/**
+ * A stored 2-D weight W of shape [rows (outputs), cols (inputs)] that multiplies fp32 activations:
+ * {@code y[t][r] = Σ_c W[r][c] · x[t][c]}. Implementations read the mapped file directly and
+ * dequantize in registers; the weights are never copied to the heap.
+ */
+public sealed interface WeightMatrix permits RowMajorMatrix, ColumnMajorF32Matrix {
+    int rows();
+
+    int cols();
+
+    /** y[t][0..rows) = W · x[t][0..cols) for every t. */
+    void matmul(float[][] x, float[][] y);
+
+    /** Writes row r, dequantized to fp32, into out[0..cols). Used for embedding lookups. */
+    void row(int r, float[] out);
+
+    default void matvec(float[] x, float[] y) { matmul(new float[][] {x}, new float[][] {y}); }
+}

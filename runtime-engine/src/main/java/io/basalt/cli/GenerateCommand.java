@@ -1,0 +1,80 @@
+package io.basalt.cli;
+
+import io.basalt.api.SamplingParams;
+import io.basalt.engine.Generator;
+import io.basalt.frontend.ModelTokenizer;
+import io.basalt.model.arch.Model;
+import io.basalt.model.arch.ModelInfo;
+import io.basalt.model.arch.ModelLoader;
+import io.basalt.tokenizer.IncrementalDecoder;
+import io.basalt.tokenizer.Tokenizer;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Streams generated text to stdout; timing goes to stderr. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate text from a prompt and stream it to stdout (statistics go to stderr).")
+final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Model file or directory (safetensors dir, GGUF, llama2.c or llm.c .bin).")
+    Path model;
+
+    @Option(names = "--tokenizer", description = "Tokenizer file (tokenizer.json or llama2.c tokenizer.bin); found beside the model when omitted.")
+    Path tokenizer;
+
+    @Option(names = "--prompt", defaultValue = "", description = "Prompt text; empty starts from BOS (default: empty).")
+    String prompt;
+
+    @Option(names = "--max-tokens", defaultValue = "256", description = "Maximum number of tokens to generate (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--temperature", defaultValue = "1.0", description = "Sampling temperature; 0 is greedy (default: ${DEFAULT-VALUE}).")
+    float temperature;
+
+    @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus sampling probability mass in (0, 1] (default: ${DEFAULT-VALUE}).")
+    float topP;
+
+    @Option(names = "--seed", description = "Random seed for sampling (default: time-based).")
+    Long seed;
+
+    @Override
+    public Integer call() {
+        SamplingParams params = new SamplingParams(temperature, topP, seed != null ? seed : System.nanoTime(), maxTokens);
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+        PrintStream err = System.err;
+        long t0 = System.nanoTime();
+        try (Model m = ModelLoader.load(model)) {
+            Tokenizer tok = ModelTokenizer.forModel(m.info(), tokenizer);
+            int[] ids = promptIds(m.info(), tok, prompt);
+            long loaded = System.nanoTime() - t0;
+            IncrementalDecoder decoder = new IncrementalDecoder(tok, ids[ids.length - 1]);
+            if (!prompt.isEmpty()) out.print(prompt);
+            Generator.Result r = Generator.generate(m, ids, params, tok.eosIds(), id -> out.print(decoder.next(id)));
+            out.print(decoder.flush());
+            out.flush();
+            err.printf("%n[basalt] %s: load %.0f ms, prompt %d tokens in %.1f ms, generated %d tokens in %.1f ms (%.1f tok/s), finish=%s%n",
+                    m.info().architecture(), loaded / 1e6, r.numPromptTokens(), r.prefillNanos() / 1e6, r.tokens().length,
+                    r.decodeNanos() / 1e6, r.decodeTokensPerSecond(), r.finishReason().openAiName());
+        }
+        return 0;
+    }
+
+    /** Llama tokenizers start every sequence with BOS; others only when the prompt is empty. */
+    static int[] promptIds(ModelInfo info, Tokenizer tok, String prompt) {
+        int[] text = tok.encode(prompt);
+        boolean addBos = prompt.isEmpty() || info.architecture() == ModelInfo.Architecture.LLAMA;
+        if (addBos && tok.bosId() < 0) {
+            if (text.length == 0) throw new IllegalArgumentException("the prompt is empty and the tokenizer has no BOS token");
+            return text;
+        }
+        if (!addBos) return text;
+        int[] ids = new int[text.length + 1];
+        ids[0] = tok.bosId();
+        System.arraycopy(text, 0, ids, 1, text.length);
+        return ids;
+    }
+}

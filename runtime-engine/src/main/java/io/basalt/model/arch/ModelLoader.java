@@ -1,0 +1,55 @@
+package io.basalt.model.arch;
+
+import io.basalt.model.Checkpoint;
+import io.basalt.model.ModelFormatException;
+import io.basalt.model.ModelFormats;
+import io.basalt.model.arch.gpt2.Gpt2;
+import io.basalt.model.arch.gptoss.GptOss;
+import io.basalt.model.arch.llama.Llama;
+import java.nio.file.Path;
+
+/** Opens a model in any supported format and binds it to its architecture. */
+public final class ModelLoader {
+    private ModelLoader() {}
+
+    public static Model load(Path path) {
+        Checkpoint checkpoint = ModelFormats.open(path);
+        try {
+            return switch (architectureOf(checkpoint)) {
+                case GPT2 -> Gpt2.load(checkpoint);
+                case LLAMA -> Llama.load(checkpoint);
+                case GPT_OSS -> GptOss.load(checkpoint);
+            };
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    public static ModelInfo.Architecture architectureOf(Checkpoint checkpoint) {
+        return switch (checkpoint.format()) {
+            case LLMC -> ModelInfo.Architecture.GPT2;
+            case LLAMA2C -> ModelInfo.Architecture.LLAMA;
+            case GGUF -> {
+                Object arch = checkpoint.metadata().get("general.architecture");
+                if ("llama".equals(arch)) yield ModelInfo.Architecture.LLAMA;
+                throw new ModelFormatException(checkpoint.path(), "GGUF architecture '" + arch
+                        + "' is not supported (supported: llama)");
+            }
+            case SAFETENSORS -> {
+                Object type = checkpoint.metadata().get("model_type");
+                if (type == null && checkpoint.metadata().containsKey("num_experts") && checkpoint.has("embedding.weight")) {
+                    yield ModelInfo.Architecture.GPT_OSS; // openai/gpt-oss "original/" checkpoint: no model_type
+                }
+                if (type == null) throw new ModelFormatException(checkpoint.path(), "config.json has no model_type");
+                yield switch (type.toString()) {
+                    case "gpt2" -> ModelInfo.Architecture.GPT2;
+                    case "llama", "mistral" -> ModelInfo.Architecture.LLAMA;
+                    case "gpt_oss" -> ModelInfo.Architecture.GPT_OSS;
+                    default -> throw new ModelFormatException(checkpoint.path(), "model_type '" + type
+                            + "' is not supported (supported: gpt2, llama, gpt_oss)");
+                };
+            }
+        };
+    }
+}

@@ -1,0 +1,172 @@
+package io.basalt.model.arch.gpt2;
+
+import io.basalt.backend.cpu.kernels.WeightMatrix;
+import io.basalt.model.Checkpoint;
+import io.basalt.model.Format;
+import io.basalt.model.ModelFormatException;
+import io.basalt.model.arch.Config;
+import io.basalt.model.arch.ForwardMath;
+import io.basalt.model.arch.KvCache;
+import io.basalt.model.arch.Model;
+import io.basalt.model.arch.ModelInfo;
+import io.basalt.model.arch.Weights;
+
+/**
+ * GPT-2 (pre-LayerNorm, learned positions, tanh GELU, tied lm_head); MODELS.md §(a). Reads the
+ * Hugging Face names (Conv1D [in, out] weights, optional "transformer." prefix) and llm.c
+ * checkpoints (Linear [out, in] weights under the same names).
+ */
+public final class Gpt2 implements Model {
+    /** Hyper-parameters from config.json (n_layer, n_head, n_embd, vocab_size, n_positions, layer_norm_epsilon). */
+    public record Gpt2Config(int numLayers, int numHeads, int hiddenSize, int vocabSize, int maxPositions, float eps) {
+        int headDim() { return hiddenSize / numHeads; }
+    }
+
+    private record Block(
+            float[] ln1Weight, float[] ln1Bias,   // [C]
+            WeightMatrix qkv, float[] qkvBias,    // [3C, C], [3C]
+            WeightMatrix proj, float[] projBias,  // [C, C], [C]
+            float[] ln2Weight, float[] ln2Bias,   // [C]
+            WeightMatrix fc, float[] fcBias,      // [4C, C], [4C]
+            WeightMatrix fcProj, float[] fcProjBias) { } // [C, 4C], [C]
+
+    private final Gpt2Config config;
+    private final ModelInfo info;
+    private final Checkpoint checkpoint;
+    private final WeightMatrix wte;   // [vocab, C], also the lm_head
+    private final WeightMatrix wpe;   // [maxPositions, C]
+    private final Block[] blocks;
+    private final float[] lnfWeight;  // [C]
+    private final float[] lnfBias;    // [C]
+
+    private Gpt2(Gpt2Config config, Checkpoint checkpoint, WeightMatrix wte, WeightMatrix wpe, Block[] blocks,
+                 float[] lnfWeight, float[] lnfBias) {
+        this.config = config;
+        this.checkpoint = checkpoint;
+        this.wte = wte;
+        this.wpe = wpe;
+        this.blocks = blocks;
+        this.lnfWeight = lnfWeight;
+        this.lnfBias = lnfBias;
+        long c = config.hiddenSize();
+        long params = (long) config.vocabSize() * c + (long) config.maxPositions() * c + 2 * c
+                + (long) config.numLayers() * (12 * c * c + 13 * c);
+        this.info = new ModelInfo(ModelInfo.Architecture.GPT2, checkpoint.path(), checkpoint.format(), config.vocabSize(),
+                config.maxPositions(), config.numLayers(), config.hiddenSize(), params, checkpoint.metadata());
+    }
+
+    public static Gpt2 load(Checkpoint checkpoint) {
+        Config cfg = new Config(checkpoint);
+        Gpt2Config config = new Gpt2Config(cfg.positiveInt("n_layer"), cfg.positiveInt("n_head"), cfg.positiveInt("n_embd"),
+                cfg.positiveInt("vocab_size"), cfg.positiveInt("n_positions", cfg.positiveInt("n_ctx", 1024)),
+                (float) cfg.real("layer_norm_epsilon", 1e-5));
+        if (config.hiddenSize() % config.numHeads() != 0) {
+            throw cfg.bad("n_embd", "(" + config.hiddenSize() + ") must be a multiple of n_head (" + config.numHeads() + ")");
+        }
+        Weights w = new Weights(checkpoint);
+        String p = w.has("transformer.wte.weight") ? "transformer." : "";
+        boolean linearLayout = checkpoint.format() == Format.LLMC; // llm.c stores [out, in]; HF Conv1D stores [in, out]
+        long c = config.hiddenSize();
+        Block[] blocks = new Block[config.numLayers()];
+        for (int i = 0; i < blocks.length; i++) {
+            String b = p + "h." + i + ".";
+            blocks[i] = new Block(
+                    w.vector(b + "ln_1.weight", c), w.vector(b + "ln_1.bias", c),
+                    projection(w, linearLayout, b + "attn.c_attn.weight", c, 3 * c), w.vector(b + "attn.c_attn.bias", 3 * c),
+                    projection(w, linearLayout, b + "attn.c_proj.weight", c, c), w.vector(b + "attn.c_proj.bias", c),
+                    w.vector(b + "ln_2.weight", c), w.vector(b + "ln_2.bias", c),
+                    projection(w, linearLayout, b + "mlp.c_fc.weight", c, 4 * c), w.vector(b + "mlp.c_fc.bias", 4 * c),
+                    projection(w, linearLayout, b + "mlp.c_proj.weight", 4 * c, c), w.vector(b + "mlp.c_proj.bias", c));
+        }
+        WeightMatrix wte = w.matrix(p + "wte.weight", config.vocabSize(), c);
+        WeightMatrix wpe = w.matrix(p + "wpe.weight", config.maxPositions(), c);
+        if (w.has("lm_head.weight") && !checkpoint.tensor("lm_head.weight").hasShape(config.vocabSize(), c)) {
+            throw new ModelFormatException(checkpoint.path(), "lm_head.weight must equal wte.weight in shape");
+        }
+        return new Gpt2(config, checkpoint, wte, wpe, blocks, w.vector(p + "ln_f.weight", c), w.vector(p + "ln_f.bias", c));
+    }
+
+    private static WeightMatrix projection(Weights w, boolean linearLayout, String name, long in, long out) {
+        return linearLayout ? w.matrix(name, out, in) : w.conv1d(name, in, out);
+    }
+
+    public Gpt2Config config() { return config; }
+
+    @Override public ModelInfo info() { return info; }
+
+    @Override
+    public KvCache newCache() { return new KvCache(config.numLayers(), config.hiddenSize(), config.maxPositions()); }
+
+    @Override
+    public float[][] forward(KvCache cache, int[] tokens, Logits logits, ResidualObserver observer) {
+        int n = tokens.length;
+        if (n == 0) throw new IllegalArgumentException("forward needs at least one token");
+        int start = cache.length();
+        int c = config.hiddenSize();
+        int heads = config.numHeads();
+        int hd = config.headDim();
+        cache.ensureCapacity(start + n);
+        float[][] x = new float[n][c];
+        float[][] h = new float[n][c];
+        float[][] qkv = new float[n][3 * c];
+        float[][] att = new float[n][c];
+        float[][] fc = new float[n][4 * c];
+        float[] pos = new float[c];
+        for (int t = 0; t < n; t++) {
+            checkToken(tokens[t]);
+            wte.row(tokens[t], x[t]);
+            wpe.row(start + t, pos);
+            ForwardMath.add(x[t], pos, c);
+        }
+        float[] scores = new float[start + n];
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        for (int l = 0; l < blocks.length; l++) {
+            Block blk = blocks[l];
+            for (int t = 0; t < n; t++) ForwardMath.layerNorm(h[t], x[t], blk.ln1Weight(), blk.ln1Bias(), config.eps());
+            blk.qkv().matmul(h, qkv);
+            float[] keys = cache.keys(l);
+            float[] values = cache.values(l);
+            for (int t = 0; t < n; t++) {
+                ForwardMath.add(qkv[t], blk.qkvBias(), 3 * c);
+                System.arraycopy(qkv[t], c, keys, (start + t) * c, c);
+                System.arraycopy(qkv[t], 2 * c, values, (start + t) * c, c);
+            }
+            for (int t = 0; t < n; t++) {
+                ForwardMath.attention(qkv[t], keys, values, c, start + t, heads, heads, hd, scale, 0, null, att[t], scores);
+            }
+            blk.proj().matmul(att, h);
+            for (int t = 0; t < n; t++) {
+                ForwardMath.add(h[t], blk.projBias(), c);
+                ForwardMath.add(x[t], h[t], c);
+                ForwardMath.layerNorm(h[t], x[t], blk.ln2Weight(), blk.ln2Bias(), config.eps());
+            }
+            blk.fc().matmul(h, fc);
+            for (int t = 0; t < n; t++) {
+                ForwardMath.add(fc[t], blk.fcBias(), 4 * c);
+                ForwardMath.geluTanh(fc[t], 4 * c);
+            }
+            blk.fcProj().matmul(fc, h);
+            for (int t = 0; t < n; t++) {
+                ForwardMath.add(h[t], blk.fcProjBias(), c);
+                ForwardMath.add(x[t], h[t], c);
+                observer.afterBlock(l, t, x[t]);
+            }
+        }
+        cache.setLength(start + n);
+        int first = logits == Logits.ALL ? 0 : n - 1;
+        float[][] normed = new float[n - first][c];
+        for (int t = first; t < n; t++) ForwardMath.layerNorm(normed[t - first], x[t], lnfWeight, lnfBias, config.eps());
+        float[][] out = new float[n - first][config.vocabSize()];
+        wte.matmul(normed, out);
+        return out;
+    }
+
+    private void checkToken(int id) {
+        if (id < 0 || id >= config.vocabSize()) {
+            throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+        }
+    }
+
+    @Override
+    public void close() { checkpoint.close(); }
+}

@@ -1,0 +1,178 @@
+package io.basalt.model.arch.gptoss;
+
+import io.basalt.backend.cpu.kernels.Mxfp4Experts;
+import io.basalt.backend.cpu.kernels.WeightMatrix;
+import io.basalt.model.Checkpoint;
+import io.basalt.model.arch.ForwardMath;
+import io.basalt.model.arch.KvCache;
+import io.basalt.model.arch.Model;
+import io.basalt.model.arch.ModelInfo;
+import io.basalt.model.arch.Rope;
+
+/**
+ * gpt-oss (MODELS.md §(b)): attention with biases, learned sinks, YaRN RoPE and a sliding window
+ * on even layers; a top-k mixture of MXFP4 experts with a clamped SwiGLU (the "+1" on the linear
+ * half). The weights come from either checkpoint layout through {@link GptOssWeights}.
+ */
+public final class GptOss implements Model {
+    private final GptOssConfig config;
+    private final GptOssWeights weights;
+    private final Checkpoint checkpoint;
+    private final Rope rope;
+    private final ModelInfo info;
+
+    private GptOss(GptOssConfig config, GptOssWeights weights, Checkpoint checkpoint) {
+        this.config = config;
+        this.weights = weights;
+        this.checkpoint = checkpoint;
+        this.rope = Rope.yarn(config.headDim(), config.ropeTheta(), config.ropeScalingFactor(),
+                config.initialContextLength(), config.ropeNtkBeta(), config.ropeNtkAlpha());
+        this.info = new ModelInfo(ModelInfo.Architecture.GPT_OSS, checkpoint.path(), checkpoint.format(), config.vocabSize(),
+                config.maxPositions(), config.numLayers(), config.hiddenSize(), config.numParameters(),
+                checkpoint.metadata());
+    }
+
+    public static GptOss load(Checkpoint checkpoint) {
+        GptOssConfig config = GptOssConfig.from(checkpoint);
+        return new GptOss(config, GptOssWeights.load(checkpoint, config), checkpoint);
+    }
+
+    public GptOssConfig config() { return config; }
+
+    public Rope rope() { return rope; }
+
+    @Override public ModelInfo info() { return info; }
+
+    @Override
+    public KvCache newCache() { return new KvCache(config.numLayers(), config.kvDim(), config.maxPositions()); }
+
+    @Override
+    public float[][] forward(KvCache cache, int[] tokens, Logits logits, ResidualObserver observer) {
+        int n = tokens.length;
+        if (n == 0) throw new IllegalArgumentException("forward needs at least one token");
+        int start = cache.length();
+        cache.ensureCapacity(start + n);
+        int dim = config.hiddenSize();
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int hd = config.headDim();
+        int qDim = heads * hd;
+        int kvDim = config.kvDim();
+        float[][] x = new float[n][dim];
+        float[][] h = new float[n][dim];
+        float[][] q = new float[n][qDim];
+        float[][] k = new float[n][kvDim];
+        float[][] v = new float[n][kvDim];
+        float[][] att = new float[n][qDim];
+        for (int t = 0; t < n; t++) {
+            if (tokens[t] < 0 || tokens[t] >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[t] + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+            weights.embedding().row(tokens[t], x[t]);
+        }
+        float[] scores = new float[start + n];
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        MoeScratch moe = new MoeScratch(config);
+        for (int l = 0; l < config.numLayers(); l++) {
+            GptOssWeights.Layer layer = weights.layers()[l];
+            for (int t = 0; t < n; t++) ForwardMath.rmsNorm(h[t], x[t], layer.attnNorm(), config.eps());
+            layer.wq().matmul(h, q);
+            layer.wk().matmul(h, k);
+            layer.wv().matmul(h, v);
+            float[] keys = cache.keys(l);
+            float[] values = cache.values(l);
+            for (int t = 0; t < n; t++) {
+                ForwardMath.add(q[t], layer.bq(), qDim);
+                ForwardMath.add(k[t], layer.bk(), kvDim);
+                ForwardMath.add(v[t], layer.bv(), kvDim);
+                rope.apply(q[t], heads, hd, start + t);
+                rope.apply(k[t], kvHeads, hd, start + t);
+                System.arraycopy(k[t], 0, keys, (start + t) * kvDim, kvDim);
+                System.arraycopy(v[t], 0, values, (start + t) * kvDim, kvDim);
+            }
+            int window = config.isSliding(l) ? config.slidingWindow() : 0;
+            for (int t = 0; t < n; t++) {
+                ForwardMath.attention(q[t], keys, values, kvDim, start + t, heads, kvHeads, hd, scale, window,
+                        layer.sinks(), att[t], scores);
+            }
+            layer.wo().matmul(att, h);
+            for (int t = 0; t < n; t++) {
+                ForwardMath.add(h[t], layer.bo(), dim);
+                ForwardMath.add(x[t], h[t], dim);
+                ForwardMath.rmsNorm(h[t], x[t], layer.mlpNorm(), config.eps());
+                mixtureOfExperts(layer, h[t], x[t], moe);
+                observer.afterBlock(l, t, x[t]);
+            }
+        }
+        cache.setLength(start + n);
+        int first = logits == Logits.ALL ? 0 : n - 1;
+        float[][] normed = new float[n - first][dim];
+        for (int t = first; t < n; t++) ForwardMath.rmsNorm(normed[t - first], x[t], weights.finalNorm(), config.eps());
+        float[][] out = new float[n - first][config.vocabSize()];
+        weights.unembedding().matmul(normed, out);
+        return out;
+    }
+
+    private static final class MoeScratch {
+        final float[] router;
+        final float[] up;
+        final float[] act;
+        final float[] down;
+        final int[] chosen;
+        final float[] chosenWeights;
+
+        MoeScratch(GptOssConfig c) {
+            router = new float[c.numExperts()];
+            up = new float[2 * c.intermediateSize()];
+            act = new float[c.intermediateSize()];
+            down = new float[c.hiddenSize()];
+            chosen = new int[c.expertsPerToken()];
+            chosenWeights = new float[c.expertsPerToken()];
+        }
+    }
+
+    /** residual += Σ_e softmax(top-k router logits)_e · (W2_e · swiglu(W1_e · t + b1_e) + b2_e). */
+    private void mixtureOfExperts(GptOssWeights.Layer layer, float[] t, float[] residual, MoeScratch s) {
+        layer.router().matvec(t, s.router);
+        ForwardMath.add(s.router, layer.routerBias(), s.router.length);
+        topK(s.router, s.chosen, s.chosenWeights);
+        ForwardMath.softmax(s.chosenWeights, s.chosenWeights.length);
+        Mxfp4Experts mlp1 = layer.mlp1();
+        Mxfp4Experts mlp2 = layer.mlp2();
+        int inter = config.intermediateSize();
+        float limit = config.swigluLimit();
+        for (int j = 0; j < s.chosen.length; j++) {
+            int e = s.chosen[j];
+            mlp1.matvec(e, t, s.up);
+            int upOff = e * 2 * inter;
+            for (int i = 0; i < inter; i++) {
+                // gate and linear halves are interleaved (even/odd), not concatenated.
+                float gate = Math.min(s.up[2 * i] + layer.mlp1Bias()[upOff + 2 * i], limit);
+                float lin = Math.max(-limit, Math.min(limit, s.up[2 * i + 1] + layer.mlp1Bias()[upOff + 2 * i + 1]));
+                s.act[i] = gate * ForwardMath.sigmoid(1.702f * gate) * (lin + 1f);
+            }
+            mlp2.matvec(e, s.act, s.down);
+            int downOff = e * config.hiddenSize();
+            float w = s.chosenWeights[j];
+            for (int i = 0; i < residual.length; i++) residual[i] += w * (s.down[i] + layer.mlp2Bias()[downOff + i]);
+        }
+    }
+
+    /** The k largest logits in descending order (lower index first on ties, as torch.topk). */
+    static void topK(float[] logits, int[] index, float[] value) {
+        int k = index.length;
+        for (int j = 0; j < k; j++) {
+            int best = -1;
+            for (int i = 0; i < logits.length; i++) {
+                boolean taken = false;
+                for (int p = 0; p < j; p++) taken |= index[p] == i;
+                if (!taken && (best < 0 || logits[i] > logits[best])) best = i;
+            }
+            index[j] = best;
+            value[j] = logits[best];
+        }
+    }
+
+    @Override
+    public void close() { checkpoint.close(); }
+}

@@ -1,0 +1,216 @@
+package io.basalt.model.arch.llama;
+
+import io.basalt.backend.cpu.kernels.WeightMatrix;
+import io.basalt.model.Checkpoint;
+import io.basalt.model.Format;
+import io.basalt.model.arch.Config;
+import io.basalt.model.arch.ForwardMath;
+import io.basalt.model.arch.KvCache;
+import io.basalt.model.arch.Model;
+import io.basalt.model.arch.ModelInfo;
+import io.basalt.model.arch.Rope;
+import io.basalt.model.arch.Weights;
+
+/**
+ * Llama (RMSNorm, RoPE, grouped-query attention, SwiGLU FFN, no biases); MODELS.md §(c).
+ * GGUF and llama2.c checkpoints (GGUF tensor names, Meta's interleaved RoPE layout) and Hugging
+ * Face checkpoints (HF names; q/k rows permuted for half-split RoPE, so HF layout uses HALF_SPLIT).
+ */
+public final class Llama implements Model {
+    public record LlamaConfig(int numLayers, int hiddenSize, int intermediateSize, int numHeads, int numKvHeads,
+                              int vocabSize, int maxPositions, float eps, float ropeTheta, int rotaryDims) {
+        int headDim() { return hiddenSize / numHeads; }
+
+        int kvDim() { return numKvHeads * headDim(); }
+    }
+
+    private record Layer(
+            float[] attnNorm,                              // [dim]
+            WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, // [heads·hd, dim], [kv·hd, dim] ×2
+            WeightMatrix wo,                               // [dim, heads·hd]
+            float[] ffnNorm,                               // [dim]
+            WeightMatrix gate, WeightMatrix up,            // [hidden, dim] (w1, w3)
+            WeightMatrix down) { }                         // [dim, hidden] (w2)
+
+    private final LlamaConfig config;
+    private final ModelInfo info;
+    private final Checkpoint checkpoint;
+    private final WeightMatrix embedding; // [vocab, dim]
+    private final Layer[] layers;
+    private final float[] finalNorm;      // [dim]
+    private final WeightMatrix classifier; // [vocab, dim], the embedding when tied
+    private final Rope rope;
+
+    private Llama(LlamaConfig config, Checkpoint checkpoint, WeightMatrix embedding, Layer[] layers, float[] finalNorm,
+                  WeightMatrix classifier, Rope rope) {
+        this.config = config;
+        this.checkpoint = checkpoint;
+        this.embedding = embedding;
+        this.layers = layers;
+        this.finalNorm = finalNorm;
+        this.classifier = classifier;
+        this.rope = rope;
+        long d = config.hiddenSize();
+        long perLayer = 2 * d + d * config.numHeads() * config.headDim() * 2 + 2 * d * config.kvDim()
+                + 3 * d * config.intermediateSize();
+        long params = (long) config.vocabSize() * d * (classifier == embedding ? 1 : 2) + d + perLayer * config.numLayers();
+        this.info = new ModelInfo(ModelInfo.Architecture.LLAMA, checkpoint.path(), checkpoint.format(), config.vocabSize(),
+                config.maxPositions(), config.numLayers(), config.hiddenSize(), params, checkpoint.metadata());
+    }
+
+    public static Llama load(Checkpoint checkpoint) {
+        return checkpoint.format() == Format.SAFETENSORS ? loadHf(checkpoint) : loadGguf(checkpoint);
+    }
+
+    /** GGUF names and keys; the llama2.c reader presents its checkpoints the same way. */
+    private static Llama loadGguf(Checkpoint checkpoint) {
+        Config cfg = new Config(checkpoint);
+        int dim = cfg.positiveInt("llama.embedding_length");
+        int heads = cfg.positiveInt("llama.attention.head_count");
+        Weights w = new Weights(checkpoint);
+        int vocab = cfg.has("llama.vocab_size") ? cfg.positiveInt("llama.vocab_size")
+                : Math.toIntExact(checkpoint.tensor("token_embd.weight").dim(0));
+        LlamaConfig config = new LlamaConfig(cfg.positiveInt("llama.block_count"), dim,
+                cfg.positiveInt("llama.feed_forward_length"), heads,
+                cfg.positiveInt("llama.attention.head_count_kv", heads), vocab,
+                cfg.positiveInt("llama.context_length"),
+                (float) cfg.real("llama.attention.layer_norm_rms_epsilon", 1e-5),
+                (float) cfg.real("llama.rope.freq_base", 10000.0),
+                cfg.positiveInt("llama.rope.dimension_count", dim / heads));
+        validate(cfg, config);
+        Layer[] layers = new Layer[config.numLayers()];
+        long d = dim;
+        long qDim = (long) heads * config.headDim();
+        for (int i = 0; i < layers.length; i++) {
+            String b = "blk." + i + ".";
+            layers[i] = new Layer(w.vector(b + "attn_norm.weight", d),
+                    w.matrix(b + "attn_q.weight", qDim, d), w.matrix(b + "attn_k.weight", config.kvDim(), d),
+                    w.matrix(b + "attn_v.weight", config.kvDim(), d), w.matrix(b + "attn_output.weight", d, qDim),
+                    w.vector(b + "ffn_norm.weight", d),
+                    w.matrix(b + "ffn_gate.weight", config.intermediateSize(), d),
+                    w.matrix(b + "ffn_up.weight", config.intermediateSize(), d),
+                    w.matrix(b + "ffn_down.weight", d, config.intermediateSize()));
+        }
+        WeightMatrix embedding = w.matrix("token_embd.weight", vocab, d);
+        WeightMatrix classifier = w.has("output.weight") ? w.matrix("output.weight", vocab, d) : embedding;
+        Rope rope = Rope.standard(Rope.Style.INTERLEAVED, config.rotaryDims(), config.ropeTheta());
+        return new Llama(config, checkpoint, embedding, layers, w.vector("output_norm.weight", d), classifier, rope);
+    }
+
+    private static Llama loadHf(Checkpoint checkpoint) {
+        Config cfg = new Config(checkpoint);
+        int dim = cfg.positiveInt("hidden_size");
+        int heads = cfg.positiveInt("num_attention_heads");
+        LlamaConfig config = new LlamaConfig(cfg.positiveInt("num_hidden_layers"), dim, cfg.positiveInt("intermediate_size"),
+                heads, cfg.positiveInt("num_key_value_heads", heads), cfg.positiveInt("vocab_size"),
+                cfg.positiveInt("max_position_embeddings", 2048), (float) cfg.real("rms_norm_eps", 1e-6),
+                (float) cfg.real("rope_theta", 10000.0), dim / heads);
+        validate(cfg, config);
+        Weights w = new Weights(checkpoint);
+        Layer[] layers = new Layer[config.numLayers()];
+        long d = dim;
+        long qDim = (long) heads * config.headDim();
+        long ff = config.intermediateSize();
+        for (int i = 0; i < layers.length; i++) {
+            String b = "model.layers." + i + ".";
+            layers[i] = new Layer(w.vector(b + "input_layernorm.weight", d),
+                    w.matrix(b + "self_attn.q_proj.weight", qDim, d), w.matrix(b + "self_attn.k_proj.weight", config.kvDim(), d),
+                    w.matrix(b + "self_attn.v_proj.weight", config.kvDim(), d), w.matrix(b + "self_attn.o_proj.weight", d, qDim),
+                    w.vector(b + "post_attention_layernorm.weight", d),
+                    w.matrix(b + "mlp.gate_proj.weight", ff, d), w.matrix(b + "mlp.up_proj.weight", ff, d),
+                    w.matrix(b + "mlp.down_proj.weight", d, ff));
+        }
+        WeightMatrix embedding = w.matrix("model.embed_tokens.weight", config.vocabSize(), d);
+        WeightMatrix classifier = w.has("lm_head.weight") ? w.matrix("lm_head.weight", config.vocabSize(), d) : embedding;
+        Rope rope = Rope.standard(Rope.Style.HALF_SPLIT, config.headDim(), config.ropeTheta());
+        return new Llama(config, checkpoint, embedding, layers, w.vector("model.norm.weight", d), classifier, rope);
+    }
+
+    private static void validate(Config cfg, LlamaConfig c) {
+        if (c.hiddenSize() % c.numHeads() != 0) throw cfg.bad("head count", "must divide the embedding size " + c.hiddenSize());
+        if (c.numHeads() % c.numKvHeads() != 0) throw cfg.bad("kv head count", "must divide the head count " + c.numHeads());
+        if (c.rotaryDims() > c.headDim() || c.rotaryDims() % 2 != 0) {
+            throw cfg.bad("rope dimension count", "must be even and at most the head size " + c.headDim());
+        }
+    }
+
+    public LlamaConfig config() { return config; }
+
+    @Override public ModelInfo info() { return info; }
+
+    @Override
+    public KvCache newCache() { return new KvCache(config.numLayers(), config.kvDim(), config.maxPositions()); }
+
+    @Override
+    public float[][] forward(KvCache cache, int[] tokens, Logits logits, ResidualObserver observer) {
+        int n = tokens.length;
+        if (n == 0) throw new IllegalArgumentException("forward needs at least one token");
+        int start = cache.length();
+        cache.ensureCapacity(start + n);
+        int dim = config.hiddenSize();
+        int hd = config.headDim();
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int kvDim = config.kvDim();
+        int ff = config.intermediateSize();
+        float[][] x = new float[n][dim];
+        float[][] h = new float[n][dim];
+        float[][] q = new float[n][heads * hd];
+        float[][] k = new float[n][kvDim];
+        float[][] v = new float[n][kvDim];
+        float[][] att = new float[n][heads * hd];
+        float[][] gate = new float[n][ff];
+        float[][] up = new float[n][ff];
+        for (int t = 0; t < n; t++) {
+            if (tokens[t] < 0 || tokens[t] >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[t] + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+            embedding.row(tokens[t], x[t]);
+        }
+        float[] scores = new float[start + n];
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            for (int t = 0; t < n; t++) ForwardMath.rmsNorm(h[t], x[t], layer.attnNorm(), config.eps());
+            layer.wq().matmul(h, q);
+            layer.wk().matmul(h, k);
+            layer.wv().matmul(h, v);
+            float[] keys = cache.keys(l);
+            float[] values = cache.values(l);
+            for (int t = 0; t < n; t++) {
+                rope.apply(q[t], heads, hd, start + t);
+                rope.apply(k[t], kvHeads, hd, start + t);
+                System.arraycopy(k[t], 0, keys, (start + t) * kvDim, kvDim);
+                System.arraycopy(v[t], 0, values, (start + t) * kvDim, kvDim);
+            }
+            for (int t = 0; t < n; t++) {
+                ForwardMath.attention(q[t], keys, values, kvDim, start + t, heads, kvHeads, hd, scale, 0, null, att[t], scores);
+            }
+            layer.wo().matmul(att, h);
+            for (int t = 0; t < n; t++) {
+                ForwardMath.add(x[t], h[t], dim);
+                ForwardMath.rmsNorm(h[t], x[t], layer.ffnNorm(), config.eps());
+            }
+            layer.gate().matmul(h, gate);
+            layer.up().matmul(h, up);
+            for (int t = 0; t < n; t++) {
+                for (int i = 0; i < ff; i++) gate[t][i] = ForwardMath.silu(gate[t][i]) * up[t][i];
+            }
+            layer.down().matmul(gate, h);
+            for (int t = 0; t < n; t++) {
+                ForwardMath.add(x[t], h[t], dim);
+                observer.afterBlock(l, t, x[t]);
+            }
+        }
+        cache.setLength(start + n);
+        int first = logits == Logits.ALL ? 0 : n - 1;
+        float[][] normed = new float[n - first][dim];
+        for (int t = first; t < n; t++) ForwardMath.rmsNorm(normed[t - first], x[t], finalNorm, config.eps());
+        float[][] out = new float[n - first][config.vocabSize()];
+        classifier.matmul(normed, out);
+        return out;
+    }
+
+    @Override
+    public void close() { checkpoint.close(); }
+}
