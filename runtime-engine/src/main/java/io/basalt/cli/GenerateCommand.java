@@ -8,18 +8,22 @@ import io.basalt.model.arch.ModelInfo;
 import io.basalt.model.arch.ModelLoader;
 import io.basalt.tokenizer.IncrementalDecoder;
 import io.basalt.tokenizer.Tokenizer;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** Streams generated text to stdout; timing goes to stderr. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generate text from a prompt and stream it to stdout (statistics go to stderr).")
 final class GenerateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--model", required = true, description = "Model file or directory (safetensors dir, GGUF, llama2.c or llm.c .bin).")
     Path model;
 
@@ -44,16 +48,18 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SamplingParams params = new SamplingParams(temperature, topP, seed != null ? seed : System.nanoTime(), maxTokens);
-        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
-        PrintStream err = System.err;
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         long t0 = System.nanoTime();
         try (Model m = ModelLoader.load(model)) {
             Tokenizer tok = ModelTokenizer.forModel(m.info(), tokenizer);
             int[] ids = promptIds(m.info(), tok, prompt);
             long loaded = System.nanoTime() - t0;
             IncrementalDecoder decoder = new IncrementalDecoder(tok, ids[ids.length - 1]);
-            if (!prompt.isEmpty()) out.print(prompt);
-            Generator.Result r = Generator.generate(m, ids, params, tok.eosIds(), id -> out.print(decoder.next(id)));
+            Generator.Result r = Generator.generate(m, ids, params, tok.eosIds(), id -> {
+                out.print(decoder.next(id));
+                out.flush();
+            });
             out.print(decoder.flush());
             out.flush();
             err.printf("%n[basalt] %s: load %.0f ms, prompt %d tokens in %.1f ms, generated %d tokens in %.1f ms (%.1f tok/s), finish=%s%n",

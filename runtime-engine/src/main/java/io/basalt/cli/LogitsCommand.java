@@ -12,12 +12,17 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** Full-sequence forward pass; writes logits [tokens, vocab] as little-endian float32. */
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = "Run a full-sequence forward pass and write the logits [tokens, vocab] as little-endian float32.")
 final class LogitsCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--model", required = true, description = "Model file or directory.")
     Path model;
 
@@ -40,7 +45,7 @@ final class LogitsCommand implements Callable<Integer> {
                     os.write(row.array());
                 }
             }
-            System.err.printf("[basalt] wrote logits [%d, %d] to %s%n", logits.length, logits[0].length, out);
+            spec.commandLine().getErr().printf("[basalt] wrote logits [%d, %d] to %s%n", logits.length, logits[0].length, out);
         }
         return 0;
     }

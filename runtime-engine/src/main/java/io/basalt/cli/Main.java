@@ -21,6 +21,9 @@ public final class Main implements Runnable {
     /** The configured command line (tests run it in-process). */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        // Generated text is UTF-8 whatever the platform charset; flushed per write so tokens stream.
+        cl.setOut(new java.io.PrintWriter(new java.io.OutputStreamWriter(
+                new java.io.FileOutputStream(java.io.FileDescriptor.out), java.nio.charset.StandardCharsets.UTF_8), true));
         // A bad model file or argument is the user's problem to fix: one line naming it, no stack trace.
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("basalt: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
