@@ -50,6 +50,35 @@ public final class Rope {
         return new Rope(Style.HALF_SPLIT, headDim, inv, concentration);
     }
 
+    /**
+     * Llama 3.1's frequency scaling (HF rope_type "llama3"): long wavelengths are divided by
+     * {@code factor}, short ones kept, and the band between blended smoothly.
+     */
+    public static Rope llama3(Style style, int rotaryDims, float base, double factor, double lowFreqFactor,
+                              double highFreqFactor, double originalContext) {
+        float[] inv = standard(style, rotaryDims, base).invFreq;
+        double lowFreqWavelen = originalContext / lowFreqFactor;
+        double highFreqWavelen = originalContext / highFreqFactor;
+        for (int i = 0; i < inv.length; i++) {
+            double wavelen = 2 * Math.PI / inv[i];
+            if (wavelen > lowFreqWavelen) {
+                inv[i] = (float) (inv[i] / factor);
+            } else if (wavelen >= highFreqWavelen) {
+                double smooth = (originalContext / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+                inv[i] = (float) ((1 - smooth) * inv[i] / factor + smooth * inv[i]);
+            }
+        }
+        return new Rope(style, rotaryDims, inv, 1f);
+    }
+
+    /** This RoPE with each frequency divided by the given factor (GGUF's rope_freqs tensor). */
+    public Rope withFrequencyFactors(float[] factors) {
+        if (factors.length != invFreq.length) throw new IllegalArgumentException("need " + invFreq.length + " factors");
+        float[] inv = invFreq.clone();
+        for (int i = 0; i < inv.length; i++) inv[i] /= factors[i];
+        return new Rope(style, rotaryDims, inv, concentration);
+    }
+
     public float[] invFreq() { return invFreq.clone(); }
 
     public float concentration() { return concentration; }

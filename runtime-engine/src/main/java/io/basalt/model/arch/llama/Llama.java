@@ -94,6 +94,9 @@ public final class Llama implements Model {
         WeightMatrix embedding = w.matrix("token_embd.weight", vocab, d);
         WeightMatrix classifier = w.has("output.weight") ? w.matrix("output.weight", vocab, d) : embedding;
         Rope rope = Rope.standard(Rope.Style.INTERLEAVED, config.rotaryDims(), config.ropeTheta());
+        if (w.has("rope_freqs.weight")) { // Llama 3.1+ GGUF: the frequency scaling is stored as per-pair factors
+            rope = rope.withFrequencyFactors(w.vector("rope_freqs.weight", config.rotaryDims() / 2));
+        }
         return new Llama(config, checkpoint, embedding, layers, w.vector("output_norm.weight", d), classifier, rope);
     }
 
@@ -122,8 +125,26 @@ public final class Llama implements Model {
         }
         WeightMatrix embedding = w.matrix("model.embed_tokens.weight", config.vocabSize(), d);
         WeightMatrix classifier = w.has("lm_head.weight") ? w.matrix("lm_head.weight", config.vocabSize(), d) : embedding;
-        Rope rope = Rope.standard(Rope.Style.HALF_SPLIT, config.headDim(), config.ropeTheta());
-        return new Llama(config, checkpoint, embedding, layers, w.vector("model.norm.weight", d), classifier, rope);
+        return new Llama(config, checkpoint, embedding, layers, w.vector("model.norm.weight", d), classifier, hfRope(cfg, config));
+    }
+
+    /** Half-split RoPE (HF permuted the q/k rows for it), with Llama 3's scaling when configured. */
+    private static Rope hfRope(Config cfg, LlamaConfig c) {
+        if (!cfg.has("rope_scaling")) return Rope.standard(Rope.Style.HALF_SPLIT, c.headDim(), c.ropeTheta());
+        java.util.Map<String, Object> scaling = cfg.map("rope_scaling");
+        Object type = scaling.getOrDefault("rope_type", scaling.get("type"));
+        if (!"llama3".equals(type)) {
+            // A silently ignored scaling would give plausible but wrong text past the original context.
+            throw cfg.bad("rope_scaling", "type '" + type + "' is not supported (supported: llama3)");
+        }
+        return Rope.llama3(Rope.Style.HALF_SPLIT, c.headDim(), c.ropeTheta(), number(cfg, scaling, "factor"),
+                number(cfg, scaling, "low_freq_factor"), number(cfg, scaling, "high_freq_factor"),
+                number(cfg, scaling, "original_max_position_embeddings"));
+    }
+
+    private static double number(Config cfg, java.util.Map<String, Object> map, String key) {
+        if (map.get(key) instanceof Number n) return n.doubleValue();
+        throw cfg.bad("rope_scaling", "needs a number for '" + key + "'");
     }
 
     private static void validate(Config cfg, LlamaConfig c) {
