@@ -1,0 +1,300 @@
+package io.basalt.backend.cpu.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.basalt.model.DType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every weight format's matmul/row against a float64 reference. The test packs its own bytes
+ * (GGML / OCP MX layouts written out by hand) and decodes them with its own decoders, so a kernel
+ * that agrees with itself but not with the format is caught. Sizes are odd on purpose: 1/3/17 rows
+ * (serial path), 517 rows (Parallel.forRange splits), and columns that hit the vector main loop,
+ * the single-vector loop and the scalar tail.
+ */
+class KernelsTest {
+    static final int[] ROWS = {1, 3, 17, 517};
+    static final int[] COLS_ANY = {7, 32, 64, 96, 200, 203};   // plain float formats: any width
+    static final int[] COLS_BLOCK = {32, 64, 96, 224};         // block formats: multiples of 32
+    /** Allowed |got − ref| per unit of Σ|w·x|: float32 accumulation over ≤ 224 terms needs far less. */
+    static final double REL_TOL = 1e-5;
+    static final Arena ARENA = Arena.ofShared();
+    /** Largest observed |got − ref| / Σ|w·x| per format (first word of the case label). */
+    static final java.util.Map<String, Double> WORST = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+    /** A matrix as stored bytes plus the reference values decoded independently, [rows][cols]. */
+    record Packed(byte[] bytes, double[][] ref) {}
+
+    @AfterAll
+    static void report() {
+        WORST.forEach((k, v) -> System.out.printf("KernelsTest: %-15s max |got-ref| / sum|w*x| = %.3g%n", k, v));
+        ARENA.close();
+    }
+
+    @Test
+    void f32() { checkRowMajor(DType.F32, COLS_ANY, 1, (r, c) -> packF32(new Random(r * 1000L + c), r, c)); }
+
+    @Test
+    void bf16() { checkRowMajor(DType.BF16, COLS_ANY, 2, (r, c) -> packBf16(new Random(r * 1000L + c), r, c)); }
+
+    @Test
+    void f16WithSubnormals() { checkRowMajor(DType.F16, COLS_ANY, 3, (r, c) -> packF16(new Random(r * 1000L + c), r, c)); }
+
+    @Test
+    void q8_0() { checkRowMajor(DType.Q8_0, COLS_BLOCK, 4, (r, c) -> packQ8(new Random(r * 1000L + c), r, c)); }
+
+    @Test
+    void q4_0() { checkRowMajor(DType.Q4_0, COLS_BLOCK, 5, (r, c) -> packQ4(new Random(r * 1000L + c), r, c)); }
+
+    interface Packer { Packed pack(int rows, int cols); }
+
+    private void checkRowMajor(DType dtype, int[] colsList, long seed, Packer packer) {
+        for (int rows : ROWS) {
+            for (int cols : colsList) {
+                Packed p = packer.pack(rows, cols);
+                for (var seg : segments(p.bytes())) {
+                    String what = dtype + " " + rows + "x" + cols + " " + seg.getKey();
+                    WeightMatrix m = new RowMajorMatrix(seg.getValue(), dtype, rows, cols);
+                    checkMatrix(m, p.ref(), new Random(seed * 31 + rows * 7L + cols), what);
+                }
+            }
+        }
+    }
+
+    @Test
+    void columnMajorF32() {
+        for (int out : ROWS) {
+            for (int in : COLS_ANY) {
+                Random rnd = new Random(out * 1000L + in);
+                float[] stored = new float[in * out]; // [in, out]: element (i, o) at i·out + o
+                double[][] ref = new double[out][in];
+                for (int i = 0; i < in; i++) {
+                    for (int o = 0; o < out; o++) {
+                        stored[i * out + o] = (float) rnd.nextGaussian();
+                        ref[o][i] = stored[i * out + o];
+                    }
+                }
+                for (var seg : segments(le32(stored))) {
+                    checkMatrix(new ColumnMajorF32Matrix(seg.getValue(), in, out), ref, new Random(in + 7L * out),
+                            "ColumnMajorF32 in=" + in + " out=" + out + " " + seg.getKey());
+                }
+            }
+        }
+    }
+
+    /** matmul with 1 and 3 activation rows, then row() bit-exact (as double) against the reference. */
+    private static void checkMatrix(WeightMatrix m, double[][] ref, Random rnd, String what) {
+        int rows = ref.length, cols = ref[0].length;
+        assertEquals(rows, m.rows(), what);
+        assertEquals(cols, m.cols(), what);
+        for (int batch : new int[] {1, 3}) {
+            float[][] x = new float[batch][cols];
+            for (float[] xr : x) for (int c = 0; c < cols; c++) xr[c] = (float) rnd.nextGaussian();
+            float[][] y = new float[batch][rows];
+            for (float[] yr : y) Arrays.fill(yr, Float.NaN); // an output the kernel forgets stays NaN
+            m.matmul(x, y);
+            for (int t = 0; t < batch; t++) {
+                for (int r = 0; r < rows; r++) checkDot(ref[r], x[t], y[t][r], what + " batch " + batch + " t=" + t + " r=" + r);
+            }
+        }
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            m.row(r, row);
+            for (int c = 0; c < cols; c++) assertEquals(ref[r][c], row[c], 0.0, what + " row(" + r + ")[" + c + "]");
+        }
+    }
+
+    private static void checkDot(double[] w, float[] x, float got, String what) {
+        double sum = 0, abs = 0;
+        for (int c = 0; c < w.length; c++) {
+            sum += w[c] * x[c];
+            abs += Math.abs(w[c] * x[c]);
+        }
+        double err = Math.abs(got - sum);
+        if (abs > 0) WORST.merge(what.substring(0, what.indexOf(' ')), err / abs, Math::max);
+        assertTrue(err <= REL_TOL * abs + 1e-30, what + ": expected " + sum + " got " + got + " (|Δ| " + err + ", Σ|w·x| " + abs + ")");
+    }
+
+    @Test
+    void mxfp4Experts() {
+        int experts = 3;
+        for (int rows : ROWS) {
+            for (int cols : COLS_BLOCK) {
+                Random rnd = new Random(rows * 1000L + cols);
+                int nb = cols / 32;
+                byte[] blocks = new byte[experts * rows * nb * 16];
+                byte[] scales = new byte[experts * rows * nb];
+                double[][][] ref = new double[experts][rows][cols];
+                for (int e = 0; e < experts; e++) {
+                    for (int r = 0; r < rows; r++) {
+                        for (int b = 0; b < nb; b++) {
+                            int blk = (e * rows + r) * nb + b;
+                            // The row test covers E8M0 bytes 0..252 (above, 6·2^(s−127) overflows fp32);
+                            // matvec keeps to a range where s·2^k stays normal, as in real checkpoints.
+                            int scale = rows == 17 ? rnd.nextInt(253) : 117 + rnd.nextInt(21);
+                            scales[blk] = (byte) scale;
+                            for (int j = 0; j < 16; j++) {
+                                int lo = rnd.nextInt(16), hi = rnd.nextInt(16);
+                                blocks[blk * 16 + j] = (byte) (lo | hi << 4);
+                                ref[e][r][b * 32 + 2 * j] = e2m1(lo) * Math.scalb(1.0, scale - 127);
+                                ref[e][r][b * 32 + 2 * j + 1] = e2m1(hi) * Math.scalb(1.0, scale - 127);
+                            }
+                        }
+                    }
+                }
+                var blockSegs = segments(blocks);
+                var scaleSegs = segments(scales);
+                for (int s = 0; s < blockSegs.size(); s++) {
+                    String what = "MXFP4 " + experts + "x" + rows + "x" + cols + " " + blockSegs.get(s).getKey();
+                    Mxfp4Experts m = new Mxfp4Experts(blockSegs.get(s).getValue(), scaleSegs.get(s).getValue(), experts, rows, cols);
+                    float[] out = new float[cols];
+                    for (int e = 0; e < experts; e++) {
+                        for (int r = 0; r < rows; r++) {
+                            m.row(e, r, out);
+                            for (int c = 0; c < cols; c++) assertEquals(ref[e][r][c], out[c], 0.0, what + " row(" + e + "," + r + ")[" + c + "]");
+                        }
+                        if (rows == 17) continue; // extreme scales: exactness of row() only
+                        float[] x = new float[cols];
+                        for (int c = 0; c < cols; c++) x[c] = (float) rnd.nextGaussian();
+                        float[] y = new float[rows];
+                        Arrays.fill(y, Float.NaN);
+                        m.matvec(e, x, y);
+                        for (int r = 0; r < rows; r++) checkDot(ref[e][r], x, y[r], what + " matvec expert " + e + " r=" + r);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- independent decoders ---------------------------------------------------------------
+
+    /** IEEE binary16 → double from the bit fields (subnormals: mantissa · 2^-24). */
+    static double fp16(int bits) {
+        int sign = (bits >> 15) & 1, exp = (bits >> 10) & 0x1F, man = bits & 0x3FF;
+        if (exp == 0x1F) throw new IllegalArgumentException("test never stores inf/NaN");
+        double v = exp == 0 ? man * Math.scalb(1.0, -24) : (1024 + man) * Math.scalb(1.0, exp - 25);
+        return sign == 1 ? -v : v;
+    }
+
+    /** FP4 E2M1: bit 3 sign, bits 2..1 exponent (bias 1), bit 0 mantissa; exponent 0 is subnormal (m·0.5). */
+    static double e2m1(int code) {
+        int exp = (code >> 1) & 3, man = code & 1;
+        double v = exp == 0 ? man * 0.5 : (1 + man * 0.5) * Math.scalb(1.0, exp - 1);
+        return (code & 8) != 0 ? -v : v;
+    }
+
+    // ---- packers: random values, stored bytes, reference ------------------------------------
+
+    static Packed packF32(Random rnd, int rows, int cols) {
+        float[] v = new float[rows * cols];
+        double[][] ref = new double[rows][cols];
+        for (int i = 0; i < v.length; i++) ref[i / cols][i % cols] = v[i] = (float) rnd.nextGaussian();
+        return new Packed(le32(v), ref);
+    }
+
+    static Packed packBf16(Random rnd, int rows, int cols) {
+        byte[] b = new byte[2 * rows * cols];
+        double[][] ref = new double[rows][cols];
+        for (int i = 0; i < rows * cols; i++) {
+            int bits = Float.floatToRawIntBits((float) rnd.nextGaussian()) & 0xFFFF0000; // truncate: exactly bf16
+            ref[i / cols][i % cols] = Float.intBitsToFloat(bits);
+            put16(b, 2 * i, bits >>> 16);
+        }
+        return new Packed(b, ref);
+    }
+
+    static Packed packF16(Random rnd, int rows, int cols) {
+        byte[] b = new byte[2 * rows * cols];
+        double[][] ref = new double[rows][cols];
+        for (int i = 0; i < rows * cols; i++) {
+            // One in four is a subnormal (exponent field 0), the rest any finite normal-range value.
+            int bits = rnd.nextInt(4) == 0 ? rnd.nextInt(0x400) : rnd.nextInt(0x7C00);
+            if (rnd.nextBoolean()) bits |= 0x8000;
+            ref[i / cols][i % cols] = fp16(bits);
+            put16(b, 2 * i, bits);
+        }
+        return new Packed(b, ref);
+    }
+
+    /** A random fp16 scale of modest magnitude (some subnormal), as a quantizer might emit. */
+    static int randomScaleBits(Random rnd) {
+        int bits = rnd.nextInt(8) == 0 ? 1 + rnd.nextInt(0x3FF) : (rnd.nextInt(12) + 6) << 10 | rnd.nextInt(0x400);
+        return rnd.nextBoolean() ? bits | 0x8000 : bits;
+    }
+
+    /** GGML block_q8_0: fp16 d, then int8 qs[32]; x = d·q. */
+    static Packed packQ8(Random rnd, int rows, int cols) {
+        int nb = cols / 32;
+        byte[] b = new byte[rows * nb * 34];
+        double[][] ref = new double[rows][cols];
+        for (int r = 0; r < rows; r++) {
+            for (int k = 0; k < nb; k++) {
+                int o = (r * nb + k) * 34, d = randomScaleBits(rnd);
+                put16(b, o, d);
+                for (int j = 0; j < 32; j++) {
+                    int q = rnd.nextInt(256) - 128;
+                    b[o + 2 + j] = (byte) q;
+                    ref[r][k * 32 + j] = fp16(d) * q;
+                }
+            }
+        }
+        return new Packed(b, ref);
+    }
+
+    /** GGML block_q4_0: fp16 d, then 16 bytes; element j = (lo nibble of byte j) − 8, j+16 = (hi nibble) − 8. */
+    static Packed packQ4(Random rnd, int rows, int cols) {
+        int nb = cols / 32;
+        byte[] b = new byte[rows * nb * 18];
+        double[][] ref = new double[rows][cols];
+        for (int r = 0; r < rows; r++) {
+            for (int k = 0; k < nb; k++) {
+                int o = (r * nb + k) * 18, d = randomScaleBits(rnd);
+                put16(b, o, d);
+                for (int j = 0; j < 16; j++) {
+                    int lo = rnd.nextInt(16), hi = rnd.nextInt(16);
+                    b[o + 2 + j] = (byte) (lo | hi << 4);
+                    ref[r][k * 32 + j] = fp16(d) * (lo - 8);
+                    ref[r][k * 32 + j + 16] = fp16(d) * (hi - 8);
+                }
+            }
+        }
+        return new Packed(b, ref);
+    }
+
+    static void put16(byte[] b, int off, int v) {
+        b[off] = (byte) v;
+        b[off + 1] = (byte) (v >>> 8);
+    }
+
+    static byte[] le32(float[] v) {
+        byte[] b = new byte[4 * v.length];
+        for (int i = 0; i < v.length; i++) {
+            int bits = Float.floatToRawIntBits(v[i]);
+            for (int k = 0; k < 4; k++) b[4 * i + k] = (byte) (bits >>> 8 * k);
+        }
+        return b;
+    }
+
+    /**
+     * The same bytes as three segments: a heap segment over byte[], an aligned native one, and a
+     * read-only native slice at an odd address (mapped tensors are read-only and need not be aligned).
+     */
+    static List<java.util.Map.Entry<String, MemorySegment>> segments(byte[] bytes) {
+        Function<Integer, MemorySegment> nativeAt = shift -> {
+            MemorySegment s = ARENA.allocate(bytes.length + 8L, 64).asSlice(shift, bytes.length);
+            MemorySegment.copy(MemorySegment.ofArray(bytes), 0, s, 0, bytes.length);
+            return s;
+        };
+        return List.of(java.util.Map.entry("heap", MemorySegment.ofArray(bytes)),
+                java.util.Map.entry("native", nativeAt.apply(0)),
+                java.util.Map.entry("native+1 read-only", nativeAt.apply(1).asReadOnly()));
+    }
+}
