@@ -1,10 +1,38 @@
 package io.basalt.model.arch;
 
 import io.basalt.backend.cpu.kernels.VectorKernels;
+import io.basalt.backend.cpu.kernels.WeightMatrix;
 
 /** The element-wise and attention math the architectures share, in float32. */
 public final class ForwardMath {
     private ForwardMath() {}
+
+    /** One embedding row per token; an id outside [0, vocabSize) is rejected before any work. */
+    public static float[][] embed(WeightMatrix table, int[] tokens) {
+        if (tokens.length == 0) throw new IllegalArgumentException("forward needs at least one token");
+        int vocabSize = table.rows();
+        float[][] x = new float[tokens.length][table.cols()];
+        for (int t = 0; t < tokens.length; t++) {
+            if (tokens[t] < 0 || tokens[t] >= vocabSize) {
+                throw new IllegalArgumentException("token id " + tokens[t] + " is outside the vocabulary [0, " + vocabSize + ")");
+            }
+            table.row(tokens[t], x[t]);
+        }
+        return x;
+    }
+
+    /** A final normalisation applied to one residual row. */
+    public interface Norm { void apply(float[] out, float[] x); }
+
+    /** Final norm and output projection for every row (ALL) or only the last (LAST). */
+    public static float[][] logits(float[][] x, Model.Logits which, Norm norm, WeightMatrix head) {
+        int first = which == Model.Logits.ALL ? 0 : x.length - 1;
+        float[][] normed = new float[x.length - first][x[0].length];
+        for (int t = first; t < x.length; t++) norm.apply(normed[t - first], x[t]);
+        float[][] out = new float[normed.length][head.rows()];
+        head.matmul(normed, out);
+        return out;
+    }
 
     /** out = x / sqrt(mean(x²) + eps) · weight. */
     public static void rmsNorm(float[] out, float[] x, float[] weight, float eps) {

@@ -1,17 +1,14 @@
 package io.basalt.model.gguf;
 
 import io.basalt.model.Checkpoint;
+import io.basalt.model.MappedFile;
 import io.basalt.model.DType;
 import io.basalt.model.Format;
-import io.basalt.model.ModelFormatException;
 import io.basalt.model.TensorInfo;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -42,19 +39,7 @@ public final class GgufReader {
     private GgufReader() {}
 
     public static Checkpoint read(Path file) {
-        Arena arena = Arena.ofShared();
-        try {
-            MemorySegment seg;
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            } catch (IOException e) {
-                throw new ModelFormatException(file, "cannot read the GGUF file: " + e, e);
-            }
-            return parse(file, seg, arena);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFile.read(file, "GGUF file", GgufReader::parse);
     }
 
     private static Checkpoint parse(Path file, MemorySegment seg, Arena arena) {

@@ -1,19 +1,17 @@
 package io.basalt.model.llmc;
 
 import io.basalt.model.Checkpoint;
+import io.basalt.model.MappedFile;
 import io.basalt.model.DType;
 import io.basalt.model.Format;
 import io.basalt.model.ModelFormatException;
 import io.basalt.model.TensorInfo;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -41,19 +39,7 @@ public final class LlmcReader {
     }
 
     public static Checkpoint read(Path file) {
-        Arena arena = Arena.ofShared();
-        try {
-            MemorySegment seg;
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            } catch (IOException e) {
-                throw new ModelFormatException(file, "cannot read the llm.c checkpoint: " + e, e);
-            }
-            return parse(file, seg, arena);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFile.read(file, "llm.c checkpoint", LlmcReader::parse);
     }
 
     private static Checkpoint parse(Path file, MemorySegment seg, Arena arena) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.basalt.model.Checkpoint;
+import io.basalt.model.MappedFile;
 import io.basalt.model.DType;
 import io.basalt.model.Format;
 import io.basalt.model.ModelFormatException;
@@ -15,10 +16,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -176,12 +175,7 @@ public final class SafetensorsReader {
      * {@code __metadata__} entries.
      */
     static Map<String, Object> mapFile(Path file, Arena arena, Map<String, TensorInfo> out) {
-        MemorySegment seg;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-        } catch (IOException e) {
-            throw new ModelFormatException(file, "cannot read the safetensors file: " + e, e);
-        }
+        MemorySegment seg = MappedFile.map(file, arena, "safetensors file");
         long size = seg.byteSize();
         if (size < 8) {
             throw new ModelFormatException(file, "file is too short (" + size + " bytes) for a safetensors header");

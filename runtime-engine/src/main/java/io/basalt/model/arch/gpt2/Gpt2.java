@@ -99,22 +99,19 @@ public final class Gpt2 implements Model {
 
     @Override
     public float[][] forward(KvCache cache, int[] tokens, Logits logits, ResidualObserver observer) {
+        float[][] x = ForwardMath.embed(wte, tokens);
         int n = tokens.length;
-        if (n == 0) throw new IllegalArgumentException("forward needs at least one token");
         int start = cache.length();
         int c = config.hiddenSize();
         int heads = config.numHeads();
         int hd = config.headDim();
         cache.ensureCapacity(start + n);
-        float[][] x = new float[n][c];
         float[][] h = new float[n][c];
         float[][] qkv = new float[n][3 * c];
         float[][] att = new float[n][c];
         float[][] fc = new float[n][4 * c];
         float[] pos = new float[c];
         for (int t = 0; t < n; t++) {
-            checkToken(tokens[t]);
-            wte.row(tokens[t], x[t]);
             wpe.row(start + t, pos);
             ForwardMath.add(x[t], pos, c);
         }
@@ -153,18 +150,7 @@ public final class Gpt2 implements Model {
             }
         }
         cache.setLength(start + n);
-        int first = logits == Logits.ALL ? 0 : n - 1;
-        float[][] normed = new float[n - first][c];
-        for (int t = first; t < n; t++) ForwardMath.layerNorm(normed[t - first], x[t], lnfWeight, lnfBias, config.eps());
-        float[][] out = new float[n - first][config.vocabSize()];
-        wte.matmul(normed, out);
-        return out;
-    }
-
-    private void checkToken(int id) {
-        if (id < 0 || id >= config.vocabSize()) {
-            throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + config.vocabSize() + ")");
-        }
+        return ForwardMath.logits(x, logits, (out, row) -> ForwardMath.layerNorm(out, row, lnfWeight, lnfBias, config.eps()), wte);
     }
 
     @Override

@@ -48,8 +48,8 @@ public final class GptOss implements Model {
 
     @Override
     public float[][] forward(KvCache cache, int[] tokens, Logits logits, ResidualObserver observer) {
+        float[][] x = ForwardMath.embed(weights.embedding(), tokens);
         int n = tokens.length;
-        if (n == 0) throw new IllegalArgumentException("forward needs at least one token");
         int start = cache.length();
         cache.ensureCapacity(start + n);
         int dim = config.hiddenSize();
@@ -58,18 +58,11 @@ public final class GptOss implements Model {
         int hd = config.headDim();
         int qDim = heads * hd;
         int kvDim = config.kvDim();
-        float[][] x = new float[n][dim];
         float[][] h = new float[n][dim];
         float[][] q = new float[n][qDim];
         float[][] k = new float[n][kvDim];
         float[][] v = new float[n][kvDim];
         float[][] att = new float[n][qDim];
-        for (int t = 0; t < n; t++) {
-            if (tokens[t] < 0 || tokens[t] >= config.vocabSize()) {
-                throw new IllegalArgumentException("token id " + tokens[t] + " is outside the vocabulary [0, " + config.vocabSize() + ")");
-            }
-            weights.embedding().row(tokens[t], x[t]);
-        }
         float[] scores = new float[start + n];
         float scale = (float) (1.0 / Math.sqrt(hd));
         MoeScratch moe = new MoeScratch(config);
@@ -105,12 +98,8 @@ public final class GptOss implements Model {
             }
         }
         cache.setLength(start + n);
-        int first = logits == Logits.ALL ? 0 : n - 1;
-        float[][] normed = new float[n - first][dim];
-        for (int t = first; t < n; t++) ForwardMath.rmsNorm(normed[t - first], x[t], weights.finalNorm(), config.eps());
-        float[][] out = new float[n - first][config.vocabSize()];
-        weights.unembedding().matmul(normed, out);
-        return out;
+        return ForwardMath.logits(x, logits, (out, row) -> ForwardMath.rmsNorm(out, row, weights.finalNorm(), config.eps()),
+                weights.unembedding());
     }
 
     private static final class MoeScratch {

@@ -164,8 +164,8 @@ public final class Llama implements Model {
 
     @Override
     public float[][] forward(KvCache cache, int[] tokens, Logits logits, ResidualObserver observer) {
+        float[][] x = ForwardMath.embed(embedding, tokens);
         int n = tokens.length;
-        if (n == 0) throw new IllegalArgumentException("forward needs at least one token");
         int start = cache.length();
         cache.ensureCapacity(start + n);
         int dim = config.hiddenSize();
@@ -174,7 +174,6 @@ public final class Llama implements Model {
         int kvHeads = config.numKvHeads();
         int kvDim = config.kvDim();
         int ff = config.intermediateSize();
-        float[][] x = new float[n][dim];
         float[][] h = new float[n][dim];
         float[][] q = new float[n][heads * hd];
         float[][] k = new float[n][kvDim];
@@ -182,12 +181,6 @@ public final class Llama implements Model {
         float[][] att = new float[n][heads * hd];
         float[][] gate = new float[n][ff];
         float[][] up = new float[n][ff];
-        for (int t = 0; t < n; t++) {
-            if (tokens[t] < 0 || tokens[t] >= config.vocabSize()) {
-                throw new IllegalArgumentException("token id " + tokens[t] + " is outside the vocabulary [0, " + config.vocabSize() + ")");
-            }
-            embedding.row(tokens[t], x[t]);
-        }
         float[] scores = new float[start + n];
         float scale = (float) (1.0 / Math.sqrt(hd));
         for (int l = 0; l < layers.length; l++) {
@@ -224,12 +217,7 @@ public final class Llama implements Model {
             }
         }
         cache.setLength(start + n);
-        int first = logits == Logits.ALL ? 0 : n - 1;
-        float[][] normed = new float[n - first][dim];
-        for (int t = first; t < n; t++) ForwardMath.rmsNorm(normed[t - first], x[t], finalNorm, config.eps());
-        float[][] out = new float[n - first][config.vocabSize()];
-        classifier.matmul(normed, out);
-        return out;
+        return ForwardMath.logits(x, logits, (out, row) -> ForwardMath.rmsNorm(out, row, finalNorm, config.eps()), classifier);
     }
 
     @Override
