@@ -162,6 +162,7 @@ class ReferenceParityTest {
                 at = i;
             }
         }
+        System.out.printf("%s: max |Δ| = %.3g (tolerance %.1g)%n", what, worst, tolerance);
         assertTrue(worst <= tolerance, what + ": max |Δ| " + worst + " at index " + at + " > " + tolerance);
     }
 }
