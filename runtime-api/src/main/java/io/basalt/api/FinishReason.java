@@ -1,11 +1,13 @@
 package io.basalt.api;
 
-/** Why a generation ended, with the OpenAI API's names. */
+/** Why a completion ended, with the OpenAI API's names. */
 public enum FinishReason {
-    /** A stop token (end of sequence) was produced. */
+    /** A stop token, an EOS token or a stop string. */
     STOP,
     /** max_tokens was reached, or the model's context length. */
-    LENGTH;
+    LENGTH,
+    /** The request was aborted (client gone, timeout, shutdown). */
+    ABORT;
 
     public String openAiName() { return name().toLowerCase(java.util.Locale.ROOT); }
 }

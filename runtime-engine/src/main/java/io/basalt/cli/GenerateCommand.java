@@ -47,7 +47,9 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SamplingParams params = new SamplingParams(temperature, topP, seed != null ? seed : System.nanoTime(), maxTokens);
+        SamplingParams.Builder builder = SamplingParams.builder().temperature(temperature).topP(topP).maxTokens(maxTokens);
+        if (seed != null) builder.seed(seed);
+        SamplingParams params = builder.build();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         long t0 = System.nanoTime();

@@ -18,9 +18,9 @@ class SamplerTest {
 
     @Test
     void sameSeedSameDrawsOtherSeedOtherDraws() {
-        int[] a = draws(new SamplingParams(1f, 1f, 42, 1), 64);
-        int[] b = draws(new SamplingParams(1f, 1f, 42, 1), 64);
-        int[] c = draws(new SamplingParams(1f, 1f, 43, 1), 64);
+        int[] a = draws(p(1f, 1f, 42, 1), 64);
+        int[] b = draws(p(1f, 1f, 42, 1), 64);
+        int[] c = draws(p(1f, 1f, 43, 1), 64);
         assertEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(b));
         assertNotEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(c));
     }
@@ -29,7 +29,7 @@ class SamplerTest {
     void frequenciesFollowTheSoftmax() {
         int n = 20000;
         int[] counts = new int[LOGITS.length];
-        for (int id : draws(new SamplingParams(1f, 1f, 7, 1), n)) counts[id]++;
+        for (int id : draws(p(1f, 1f, 7, 1), n)) counts[id]++;
         double z = 0;
         for (float l : LOGITS) z += Math.exp(l);
         for (int i = 0; i < LOGITS.length; i++) {
@@ -43,7 +43,7 @@ class SamplerTest {
     void topPKeepsOnlyTheNucleus() {
         // softmax(LOGITS) ≈ [0.086, 0.636, 0.052, 0.234, 0.012]: top-p 0.8 keeps tokens 1 and 3 only.
         int[] counts = new int[LOGITS.length];
-        for (int id : draws(new SamplingParams(1f, 0.8f, 3, 1), 5000)) counts[id]++;
+        for (int id : draws(p(1f, 0.8f, 3, 1), 5000)) counts[id]++;
         assertEquals(0, counts[0] + counts[2] + counts[4]);
         assertTrue(counts[1] > counts[3] && counts[3] > 0, java.util.Arrays.toString(counts));
     }
@@ -51,16 +51,20 @@ class SamplerTest {
     @Test
     void lowTemperatureConcentratesOnTheArgmax() {
         int[] counts = new int[LOGITS.length];
-        for (int id : draws(new SamplingParams(0.05f, 1f, 5, 1), 2000)) counts[id]++;
+        for (int id : draws(p(0.05f, 1f, 5, 1), 2000)) counts[id]++;
         assertEquals(2000, counts[1]);
     }
 
     @Test
     void invalidParamsAreRejected() {
-        assertThrows(IllegalArgumentException.class, () -> new SamplingParams(-0.1f, 1f, 0, 1));
-        assertThrows(IllegalArgumentException.class, () -> new SamplingParams(Float.NaN, 1f, 0, 1));
-        assertThrows(IllegalArgumentException.class, () -> new SamplingParams(1f, 0f, 0, 1));
-        assertThrows(IllegalArgumentException.class, () -> new SamplingParams(1f, 1f, 0, -1));
+        assertThrows(IllegalArgumentException.class, () -> p(-0.1f, 1f, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> p(Float.NaN, 1f, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> p(1f, 0f, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> p(1f, 1f, 0, -1));
+    }
+
+    private static SamplingParams p(float temperature, float topP, long seed, int maxTokens) {
+        return SamplingParams.builder().temperature(temperature).topP(topP).seed(seed).maxTokens(maxTokens).build();
     }
 
     private static int[] draws(SamplingParams params, int n) {
