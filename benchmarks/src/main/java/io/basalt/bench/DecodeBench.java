@@ -43,7 +43,7 @@ public final class DecodeBench {
                 float[] logits = model.forward(cache, prompt, Model.Logits.LAST)[0];
                 long t0 = System.nanoTime();
                 for (int i = 0; i < steps; i++) {
-                    int next = io.basalt.engine.Sampler.argmax(logits);
+                    int next = io.basalt.engine.sampling.SequenceSampler.argmax(logits);
                     logits = model.forward(cache, new int[] {next}, Model.Logits.LAST)[0];
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;

@@ -2,6 +2,7 @@ package io.basalt.engine;
 
 import io.basalt.api.FinishReason;
 import io.basalt.api.SamplingParams;
+import io.basalt.engine.sampling.SequenceSampler;
 import io.basalt.model.arch.KvCache;
 import io.basalt.model.arch.Model;
 import java.util.Arrays;
@@ -23,7 +24,7 @@ public final class Generator {
     }
 
     /**
-     * @param stopIds tokens that end the generation (not included in the result)
+     * @param stopIds the model's EOS tokens, which end the generation (not included in the result)
      * @param onToken called with each generated token as soon as it is chosen
      */
     public static Result generate(Model model, int[] prompt, SamplingParams params, int[] stopIds, IntConsumer onToken) {
@@ -33,7 +34,7 @@ public final class Generator {
             throw new IllegalArgumentException("prompt of " + prompt.length + " tokens exceeds the model's context length of "
                     + maxPositions);
         }
-        Sampler sampler = new Sampler(params);
+        SequenceSampler sampler = new SequenceSampler(params, 0, prompt, stopIds);
         KvCache cache = model.newCache();
         long t0 = System.nanoTime();
         float[] logits = model.forward(cache, prompt, Model.Logits.LAST)[0];
@@ -43,8 +44,8 @@ public final class Generator {
         FinishReason finish = FinishReason.LENGTH;
         long t1 = System.nanoTime();
         while (n < params.maxTokens()) {
-            int next = sampler.sample(logits);
-            if (contains(stopIds, next)) {
+            int next = sampler.sample(logits, n).tokenId();
+            if (sampler.isStopToken(next, n)) {
                 finish = FinishReason.STOP;
                 break;
             }
@@ -57,8 +58,4 @@ public final class Generator {
         return new Result(Arrays.copyOf(out, n), finish, prompt.length, prefill, System.nanoTime() - t1);
     }
 
-    private static boolean contains(int[] ids, int id) {
-        for (int s : ids) if (s == id) return true;
-        return false;
-    }
 }

@@ -24,14 +24,43 @@ public final class ForwardMath {
     /** A final normalisation applied to one residual row. */
     public interface Norm { void apply(float[] out, float[] x); }
 
-    /** Final norm and output projection for every row (ALL) or only the last (LAST). */
-    public static float[][] logits(float[][] x, Model.Logits which, Norm norm, WeightMatrix head) {
-        int first = which == Model.Logits.ALL ? 0 : x.length - 1;
-        float[][] normed = new float[x.length - first][x[0].length];
-        for (int t = first; t < x.length; t++) norm.apply(normed[t - first], x[t]);
-        float[][] out = new float[normed.length][head.rows()];
-        head.matmul(normed, out);
+    /**
+     * Final norm and output projection for the rows each chunk asked for (ALL: every row, LAST: its
+     * last row, NONE: none); one matrix product over all of them, so the head is read once.
+     */
+    public static java.util.List<float[][]> logits(BatchRows rows, float[][] x, Norm norm, WeightMatrix head) {
+        java.util.List<SequenceChunk> chunks = rows.chunks();
+        int count = 0;
+        for (SequenceChunk c : chunks) count += numLogitRows(c);
+        float[][] normed = new float[count][];
+        int k = 0;
+        int first = 0;
+        for (SequenceChunk c : chunks) {
+            int n = c.tokens().length;
+            for (int r = first + n - numLogitRows(c); r < first + n; r++) {
+                normed[k] = new float[x[r].length];
+                norm.apply(normed[k++], x[r]);
+            }
+            first += n;
+        }
+        float[][] all = new float[count][head.rows()];
+        if (count > 0) head.matmul(normed, all);
+        java.util.List<float[][]> out = new java.util.ArrayList<>(chunks.size());
+        k = 0;
+        for (SequenceChunk c : chunks) {
+            int m = numLogitRows(c);
+            out.add(java.util.Arrays.copyOfRange(all, k, k + m));
+            k += m;
+        }
         return out;
+    }
+
+    private static int numLogitRows(SequenceChunk c) {
+        return switch (c.logits()) {
+            case ALL -> c.tokens().length;
+            case LAST -> 1;
+            case NONE -> 0;
+        };
     }
 
     /** out = x / sqrt(mean(x²) + eps) · weight. */
@@ -89,27 +118,31 @@ public final class ForwardMath {
     }
 
     /**
-     * Causal multi-head attention of one query position over the cached keys/values of one layer.
+     * Causal multi-head attention of one query position over the keys/values of one layer.
      *
      * @param q        the query, numHeads × headDim (already rotated)
-     * @param pos      the query's position; keys at positions [first, pos] are attended
+     * @param kv       the sequence's keys and values; positions [first, pos] are attended
+     * @param pos      the query's position
      * @param window   sliding window in positions (keys with position ≤ pos − window are masked), or 0
      * @param sinks    per-head learned sink logits (gpt-oss), or null: the sink joins the softmax's
      *                 denominator but carries no value, so the weights sum to less than one
      * @param out      receives numHeads × headDim
      * @param scores   scratch of at least pos + 1 floats
      */
-    public static void attention(float[] q, float[] keys, float[] values, int kvDim, int pos, int numHeads,
-                                 int numKvHeads, int headDim, float scale, int window, float[] sinks,
-                                 float[] out, float[] scores) {
+    public static void attention(float[] q, KvView kv, int layer, int pos, int numHeads, int numKvHeads, int headDim,
+                                 float scale, int window, float[] sinks, float[] out, float[] scores) {
+        float[] keys = kv.keys(layer);
+        float[] values = kv.values(layer);
         int first = window > 0 ? Math.max(0, pos - window + 1) : 0;
         int group = numHeads / numKvHeads;
+        int[] offsets = new int[pos + 1];
+        for (int t = first; t <= pos; t++) offsets[t] = kv.offset(t);
         for (int h = 0; h < numHeads; h++) {
             int kvOff = (h / group) * headDim;
             int qOff = h * headDim;
             float max = sinks != null ? sinks[h] : Float.NEGATIVE_INFINITY;
             for (int t = first; t <= pos; t++) {
-                float s = VectorKernels.dot(q, qOff, keys, t * kvDim + kvOff, headDim) * scale;
+                float s = VectorKernels.dot(q, qOff, keys, offsets[t] + kvOff, headDim) * scale;
                 scores[t] = s;
                 if (s > max) max = s;
             }
@@ -122,9 +155,16 @@ public final class ForwardMath {
             java.util.Arrays.fill(out, qOff, qOff + headDim, 0f);
             for (int t = first; t <= pos; t++) {
                 float w = scores[t] * inv;
-                int vOff = t * kvDim + kvOff;
+                int vOff = offsets[t] + kvOff;
                 for (int d = 0; d < headDim; d++) out[qOff + d] += w * values[vOff + d];
             }
         }
+    }
+
+    /** Stores one row's key and value (each kvDim floats at kOff/vOff) at its position. */
+    public static void storeKv(KvView kv, int layer, int pos, float[] k, int kOff, float[] v, int vOff, int kvDim) {
+        int at = kv.offset(pos);
+        System.arraycopy(k, kOff, kv.keys(layer), at, kvDim);
+        System.arraycopy(v, vOff, kv.values(layer), at, kvDim);
     }
 }

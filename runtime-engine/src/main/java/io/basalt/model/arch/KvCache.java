@@ -3,10 +3,11 @@ package io.basalt.model.arch;
 import java.util.Arrays;
 
 /**
- * One sequence's key/value cache: per layer, keys and values laid out [position][kvDim]. Grows by
- * doubling up to {@code maxPositions}, so short sequences on long-context models stay small.
+ * One sequence's contiguous key/value cache (the single-sequence path: CLI, tests): per layer, keys
+ * and values laid out [position][kvDim]. Grows by doubling up to {@code maxPositions}, so short
+ * sequences on long-context models stay small. The engine uses paged views instead.
  */
-public final class KvCache {
+public final class KvCache implements KvView {
     private final int numLayers;
     private final int kvDim;
     private final int maxPositions;
@@ -46,9 +47,14 @@ public final class KvCache {
         capacity = next;
     }
 
+    @Override
     public float[] keys(int layer) { return keys[layer]; }
 
+    @Override
     public float[] values(int layer) { return values[layer]; }
+
+    @Override
+    public int offset(int position) { return position * kvDim; }
 
     /** Records that positions up to newLength are filled (called once per forward, after all layers). */
     public void setLength(int newLength) { this.length = newLength; }

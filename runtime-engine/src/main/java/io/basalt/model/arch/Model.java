@@ -6,24 +6,41 @@ package io.basalt.model.arch;
  */
 public interface Model extends AutoCloseable {
     /** Which logits a forward call returns. */
-    enum Logits { ALL, LAST }
+    enum Logits { ALL, LAST, NONE }
 
     /** Receives the residual stream after each block (for parity checks); NONE ignores it. */
     interface ResidualObserver {
-        ResidualObserver NONE = (layer, token, residual) -> { };
+        ResidualObserver NONE = (layer, row, residual) -> { };
 
-        void afterBlock(int layer, int token, float[] residual);
+        /** {@code row} counts the batch's tokens in chunk order (the token index for one chunk). */
+        void afterBlock(int layer, int row, float[] residual);
     }
 
     ModelInfo info();
 
     KvCache newCache();
 
+    /** Floats of K plus V per position per layer (sizes a KV pool). */
+    int kvDim();
+
     /**
-     * Runs tokens at positions [cache.length(), cache.length() + tokens.length), appending their
-     * keys and values to the cache. Returns one logits row per token (ALL) or only the last (LAST).
+     * One batched forward over several sequences' chunks: the matrix products run over all their
+     * tokens at once (each weight is read once per step), attention runs per sequence through its
+     * {@link KvView}. Returns, per chunk, the logits rows it asked for.
      */
-    float[][] forward(KvCache cache, int[] tokens, Logits logits, ResidualObserver observer);
+    java.util.List<float[][]> forward(java.util.List<SequenceChunk> chunks, ResidualObserver observer);
+
+    /**
+     * Single-sequence convenience: runs tokens at positions [cache.length(), cache.length() +
+     * tokens.length), appending to the cache; returns logits per token (ALL), the last (LAST) or none.
+     */
+    default float[][] forward(KvCache cache, int[] tokens, Logits logits, ResidualObserver observer) {
+        int start = cache.length();
+        cache.ensureCapacity(start + tokens.length);
+        float[][] out = forward(java.util.List.of(new SequenceChunk(cache, tokens, start, logits)), observer).get(0);
+        cache.setLength(start + tokens.length);
+        return out;
+    }
 
     default float[][] forward(KvCache cache, int[] tokens, Logits logits) {
         return forward(cache, tokens, logits, ResidualObserver.NONE);

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.basalt.engine.Sampler;
+import io.basalt.engine.sampling.SequenceSampler;
 import io.basalt.model.Checkpoint;
 import io.basalt.model.DType;
 import io.basalt.model.GgufTestWriter;
@@ -70,7 +70,7 @@ class LayoutEquivalenceTest {
             refLogits = model.forward(model.newCache(), TOKENS, Model.Logits.ALL);
             refGreedy = greedy(model, 30);
         }
-        assertEquals(403, Sampler.argmax(refLogits[0]));
+        assertEquals(403, SequenceSampler.argmax(refLogits[0]));
     }
 
     static int num(Map<String, Object> m, String key) { return ((Number) m.get(key)).intValue(); }
@@ -285,7 +285,7 @@ class LayoutEquivalenceTest {
             System.out.printf("LayoutEquivalenceTest: %-10s max |Δlogit| = %.3g (tolerance %.0e); greedy 30 agree for %d tokens%n",
                     what, d, tol, prefix);
             assertTrue(d <= tol, what + ": max |Δlogit| " + d + " > " + tol);
-            assertEquals(403, Sampler.argmax(logits[0]), what + " argmax at position 0");
+            assertEquals(403, SequenceSampler.argmax(logits[0]), what + " argmax at position 0");
             return prefix;
         }
     }
@@ -294,7 +294,7 @@ class LayoutEquivalenceTest {
         KvCache cache = model.newCache();
         int token = 1; // BOS
         int[] out = new int[n];
-        for (int i = 0; i < n; i++) out[i] = token = Sampler.argmax(model.forward(cache, new int[] {token}, Model.Logits.LAST)[0]);
+        for (int i = 0; i < n; i++) out[i] = token = SequenceSampler.argmax(model.forward(cache, new int[] {token}, Model.Logits.LAST)[0]);
         return out;
     }
 

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.basalt.backend.cpu.kernels.Mxfp4Experts;
-import io.basalt.engine.Sampler;
+import io.basalt.engine.sampling.SequenceSampler;
 import io.basalt.model.Checkpoint;
 import io.basalt.model.ModelFormats;
 import io.basalt.model.arch.gptoss.GptOss;
@@ -34,7 +34,7 @@ class ReferenceParityTest {
             int token = 1; // BOS
             int[] got = new int[200];
             for (int i = 0; i < 200; i++) {
-                token = Sampler.argmax(model.forward(cache, new int[] {token}, Model.Logits.LAST)[0]);
+                token = SequenceSampler.argmax(model.forward(cache, new int[] {token}, Model.Logits.LAST)[0]);
                 got[i] = token;
             }
             assertArrayEquals(expected, got);
@@ -51,7 +51,7 @@ class ReferenceParityTest {
         try (Model model = ModelLoader.load(Shared.model("stories260K/stories260K.bin"))) {
             float[] logits = model.forward(model.newCache(), new int[] {1}, Model.Logits.LAST)[0];
             assertClose(expected, logits, 1e-4f, "stories260K logits at position 0");
-            assertEquals(403, Sampler.argmax(logits));
+            assertEquals(403, SequenceSampler.argmax(logits));
         }
     }
 
@@ -62,7 +62,7 @@ class ReferenceParityTest {
         try (Model model = ModelLoader.load(Shared.model(path))) {
             float[][] logits = model.forward(model.newCache(), S1, Model.Logits.ALL);
             assertClose(expected, flatten(logits), 1e-4f, path + " S1 logits");
-            int[] argmax = Arrays.stream(logits).mapToInt(Sampler::argmax).toArray();
+            int[] argmax = Arrays.stream(logits).mapToInt(SequenceSampler::argmax).toArray();
             assertArrayEquals(new int[] {333, 645, 995, 6, 260, 260, 150, 797, 282, 499, 550, 784}, argmax);
         }
     }
@@ -79,7 +79,7 @@ class ReferenceParityTest {
                     (layer, token, r) -> System.arraycopy(r, 0, residuals, (layer * 12 + token) * 64, 64));
             assertClose(expected, flatten(logits), 1e-3f, path + " S1 logits");
             assertClose(expectedResiduals, residuals, 1e-3f, path + " residual after each block");
-            int[] argmax = Arrays.stream(logits).mapToInt(Sampler::argmax).toArray();
+            int[] argmax = Arrays.stream(logits).mapToInt(SequenceSampler::argmax).toArray();
             int[] refArgmax = new int[12];
             for (int i = 0; i < 12; i++) refArgmax[i] = ref.at("/S1/argmax_fp32").get(i).asInt();
             assertArrayEquals(refArgmax, argmax);

@@ -4,12 +4,15 @@ import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.model.Checkpoint;
 import io.basalt.model.Format;
 import io.basalt.model.ModelFormatException;
+import io.basalt.model.arch.BatchRows;
 import io.basalt.model.arch.Config;
 import io.basalt.model.arch.ForwardMath;
 import io.basalt.model.arch.KvCache;
 import io.basalt.model.arch.Model;
 import io.basalt.model.arch.ModelInfo;
+import io.basalt.model.arch.SequenceChunk;
 import io.basalt.model.arch.Weights;
+import java.util.List;
 
 /**
  * GPT-2 (pre-LayerNorm, learned positions, tanh GELU, tied lm_head); MODELS.md §(a). Reads the
@@ -98,59 +101,58 @@ public final class Gpt2 implements Model {
     public KvCache newCache() { return new KvCache(config.numLayers(), config.hiddenSize(), config.maxPositions()); }
 
     @Override
-    public float[][] forward(KvCache cache, int[] tokens, Logits logits, ResidualObserver observer) {
-        float[][] x = ForwardMath.embed(wte, tokens);
-        int n = tokens.length;
-        int start = cache.length();
+    public int kvDim() { return config.hiddenSize(); }
+
+    @Override
+    public List<float[][]> forward(List<SequenceChunk> chunks, ResidualObserver observer) {
+        BatchRows rows = BatchRows.of(chunks, config.maxPositions());
+        float[][] x = ForwardMath.embed(wte, rows.tokens());
+        int n = rows.size();
         int c = config.hiddenSize();
         int heads = config.numHeads();
         int hd = config.headDim();
-        cache.ensureCapacity(start + n);
         float[][] h = new float[n][c];
         float[][] qkv = new float[n][3 * c];
         float[][] att = new float[n][c];
         float[][] fc = new float[n][4 * c];
         float[] pos = new float[c];
-        for (int t = 0; t < n; t++) {
-            wpe.row(start + t, pos);
-            ForwardMath.add(x[t], pos, c);
+        for (int r = 0; r < n; r++) {
+            wpe.row(rows.positionOf()[r], pos);
+            ForwardMath.add(x[r], pos, c);
         }
-        float[] scores = new float[start + n];
+        float[] scores = new float[rows.maxLength()];
         float scale = (float) (1.0 / Math.sqrt(hd));
         for (int l = 0; l < blocks.length; l++) {
             Block blk = blocks[l];
-            for (int t = 0; t < n; t++) ForwardMath.layerNorm(h[t], x[t], blk.ln1Weight(), blk.ln1Bias(), config.eps());
+            for (int r = 0; r < n; r++) ForwardMath.layerNorm(h[r], x[r], blk.ln1Weight(), blk.ln1Bias(), config.eps());
             blk.qkv().matmul(h, qkv);
-            float[] keys = cache.keys(l);
-            float[] values = cache.values(l);
-            for (int t = 0; t < n; t++) {
-                ForwardMath.add(qkv[t], blk.qkvBias(), 3 * c);
-                System.arraycopy(qkv[t], c, keys, (start + t) * c, c);
-                System.arraycopy(qkv[t], 2 * c, values, (start + t) * c, c);
+            for (int r = 0; r < n; r++) {
+                ForwardMath.add(qkv[r], blk.qkvBias(), 3 * c);
+                ForwardMath.storeKv(rows.kv(r), l, rows.positionOf()[r], qkv[r], c, qkv[r], 2 * c, c);
             }
-            for (int t = 0; t < n; t++) {
-                ForwardMath.attention(qkv[t], keys, values, c, start + t, heads, heads, hd, scale, 0, null, att[t], scores);
+            for (int r = 0; r < n; r++) {
+                ForwardMath.attention(qkv[r], rows.kv(r), l, rows.positionOf()[r], heads, heads, hd, scale, 0, null,
+                        att[r], scores);
             }
             blk.proj().matmul(att, h);
-            for (int t = 0; t < n; t++) {
-                ForwardMath.add(h[t], blk.projBias(), c);
-                ForwardMath.add(x[t], h[t], c);
-                ForwardMath.layerNorm(h[t], x[t], blk.ln2Weight(), blk.ln2Bias(), config.eps());
+            for (int r = 0; r < n; r++) {
+                ForwardMath.add(h[r], blk.projBias(), c);
+                ForwardMath.add(x[r], h[r], c);
+                ForwardMath.layerNorm(h[r], x[r], blk.ln2Weight(), blk.ln2Bias(), config.eps());
             }
             blk.fc().matmul(h, fc);
-            for (int t = 0; t < n; t++) {
-                ForwardMath.add(fc[t], blk.fcBias(), 4 * c);
-                ForwardMath.geluTanh(fc[t], 4 * c);
+            for (int r = 0; r < n; r++) {
+                ForwardMath.add(fc[r], blk.fcBias(), 4 * c);
+                ForwardMath.geluTanh(fc[r], 4 * c);
             }
             blk.fcProj().matmul(fc, h);
-            for (int t = 0; t < n; t++) {
-                ForwardMath.add(h[t], blk.fcProjBias(), c);
-                ForwardMath.add(x[t], h[t], c);
-                observer.afterBlock(l, t, x[t]);
+            for (int r = 0; r < n; r++) {
+                ForwardMath.add(h[r], blk.fcProjBias(), c);
+                ForwardMath.add(x[r], h[r], c);
+                observer.afterBlock(l, r, x[r]);
             }
         }
-        cache.setLength(start + n);
-        return ForwardMath.logits(x, logits, (out, row) -> ForwardMath.layerNorm(out, row, lnfWeight, lnfBias, config.eps()), wte);
+        return ForwardMath.logits(rows, x, (out, row) -> ForwardMath.layerNorm(out, row, lnfWeight, lnfBias, config.eps()), wte);
     }
 
     @Override

@@ -3,11 +3,14 @@ package io.basalt.model.arch.gptoss;
 import io.basalt.backend.cpu.kernels.Mxfp4Experts;
 import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.model.Checkpoint;
+import io.basalt.model.arch.BatchRows;
 import io.basalt.model.arch.ForwardMath;
 import io.basalt.model.arch.KvCache;
 import io.basalt.model.arch.Model;
 import io.basalt.model.arch.ModelInfo;
 import io.basalt.model.arch.Rope;
+import io.basalt.model.arch.SequenceChunk;
+import java.util.List;
 
 /**
  * gpt-oss (MODELS.md §(b)): attention with biases, learned sinks, YaRN RoPE and a sliding window
@@ -47,11 +50,13 @@ public final class GptOss implements Model {
     public KvCache newCache() { return new KvCache(config.numLayers(), config.kvDim(), config.maxPositions()); }
 
     @Override
-    public float[][] forward(KvCache cache, int[] tokens, Logits logits, ResidualObserver observer) {
-        float[][] x = ForwardMath.embed(weights.embedding(), tokens);
-        int n = tokens.length;
-        int start = cache.length();
-        cache.ensureCapacity(start + n);
+    public int kvDim() { return config.kvDim(); }
+
+    @Override
+    public List<float[][]> forward(List<SequenceChunk> chunks, ResidualObserver observer) {
+        BatchRows rows = BatchRows.of(chunks, config.maxPositions());
+        float[][] x = ForwardMath.embed(weights.embedding(), rows.tokens());
+        int n = rows.size();
         int dim = config.hiddenSize();
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
@@ -63,42 +68,39 @@ public final class GptOss implements Model {
         float[][] k = new float[n][kvDim];
         float[][] v = new float[n][kvDim];
         float[][] att = new float[n][qDim];
-        float[] scores = new float[start + n];
+        float[] scores = new float[rows.maxLength()];
         float scale = (float) (1.0 / Math.sqrt(hd));
         MoeScratch moe = new MoeScratch(config);
         for (int l = 0; l < config.numLayers(); l++) {
             GptOssWeights.Layer layer = weights.layers()[l];
-            for (int t = 0; t < n; t++) ForwardMath.rmsNorm(h[t], x[t], layer.attnNorm(), config.eps());
+            for (int r = 0; r < n; r++) ForwardMath.rmsNorm(h[r], x[r], layer.attnNorm(), config.eps());
             layer.wq().matmul(h, q);
             layer.wk().matmul(h, k);
             layer.wv().matmul(h, v);
-            float[] keys = cache.keys(l);
-            float[] values = cache.values(l);
-            for (int t = 0; t < n; t++) {
-                ForwardMath.add(q[t], layer.bq(), qDim);
-                ForwardMath.add(k[t], layer.bk(), kvDim);
-                ForwardMath.add(v[t], layer.bv(), kvDim);
-                rope.apply(q[t], heads, hd, start + t);
-                rope.apply(k[t], kvHeads, hd, start + t);
-                System.arraycopy(k[t], 0, keys, (start + t) * kvDim, kvDim);
-                System.arraycopy(v[t], 0, values, (start + t) * kvDim, kvDim);
+            for (int r = 0; r < n; r++) {
+                int pos = rows.positionOf()[r];
+                ForwardMath.add(q[r], layer.bq(), qDim);
+                ForwardMath.add(k[r], layer.bk(), kvDim);
+                ForwardMath.add(v[r], layer.bv(), kvDim);
+                rope.apply(q[r], heads, hd, pos);
+                rope.apply(k[r], kvHeads, hd, pos);
+                ForwardMath.storeKv(rows.kv(r), l, pos, k[r], 0, v[r], 0, kvDim);
             }
             int window = config.isSliding(l) ? config.slidingWindow() : 0;
-            for (int t = 0; t < n; t++) {
-                ForwardMath.attention(q[t], keys, values, kvDim, start + t, heads, kvHeads, hd, scale, window,
-                        layer.sinks(), att[t], scores);
+            for (int r = 0; r < n; r++) {
+                ForwardMath.attention(q[r], rows.kv(r), l, rows.positionOf()[r], heads, kvHeads, hd, scale, window,
+                        layer.sinks(), att[r], scores);
             }
             layer.wo().matmul(att, h);
-            for (int t = 0; t < n; t++) {
-                ForwardMath.add(h[t], layer.bo(), dim);
-                ForwardMath.add(x[t], h[t], dim);
-                ForwardMath.rmsNorm(h[t], x[t], layer.mlpNorm(), config.eps());
-                mixtureOfExperts(layer, h[t], x[t], moe);
-                observer.afterBlock(l, t, x[t]);
+            for (int r = 0; r < n; r++) {
+                ForwardMath.add(h[r], layer.bo(), dim);
+                ForwardMath.add(x[r], h[r], dim);
+                ForwardMath.rmsNorm(h[r], x[r], layer.mlpNorm(), config.eps());
+                mixtureOfExperts(layer, h[r], x[r], moe);
+                observer.afterBlock(l, r, x[r]);
             }
         }
-        cache.setLength(start + n);
-        return ForwardMath.logits(x, logits, (out, row) -> ForwardMath.rmsNorm(out, row, weights.finalNorm(), config.eps()),
+        return ForwardMath.logits(rows, x, (out, row) -> ForwardMath.rmsNorm(out, row, weights.finalNorm(), config.eps()),
                 weights.unembedding());
     }
 

@@ -3,13 +3,16 @@ package io.basalt.model.arch.llama;
 import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.model.Checkpoint;
 import io.basalt.model.Format;
+import io.basalt.model.arch.BatchRows;
 import io.basalt.model.arch.Config;
 import io.basalt.model.arch.ForwardMath;
 import io.basalt.model.arch.KvCache;
 import io.basalt.model.arch.Model;
 import io.basalt.model.arch.ModelInfo;
 import io.basalt.model.arch.Rope;
+import io.basalt.model.arch.SequenceChunk;
 import io.basalt.model.arch.Weights;
+import java.util.List;
 
 /**
  * Llama (RMSNorm, RoPE, grouped-query attention, SwiGLU FFN, no biases); MODELS.md §(c).
@@ -163,11 +166,13 @@ public final class Llama implements Model {
     public KvCache newCache() { return new KvCache(config.numLayers(), config.kvDim(), config.maxPositions()); }
 
     @Override
-    public float[][] forward(KvCache cache, int[] tokens, Logits logits, ResidualObserver observer) {
-        float[][] x = ForwardMath.embed(embedding, tokens);
-        int n = tokens.length;
-        int start = cache.length();
-        cache.ensureCapacity(start + n);
+    public int kvDim() { return config.kvDim(); }
+
+    @Override
+    public List<float[][]> forward(List<SequenceChunk> chunks, ResidualObserver observer) {
+        BatchRows rows = BatchRows.of(chunks, config.maxPositions());
+        float[][] x = ForwardMath.embed(embedding, rows.tokens());
+        int n = rows.size();
         int dim = config.hiddenSize();
         int hd = config.headDim();
         int heads = config.numHeads();
@@ -181,43 +186,41 @@ public final class Llama implements Model {
         float[][] att = new float[n][heads * hd];
         float[][] gate = new float[n][ff];
         float[][] up = new float[n][ff];
-        float[] scores = new float[start + n];
+        float[] scores = new float[rows.maxLength()];
         float scale = (float) (1.0 / Math.sqrt(hd));
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
-            for (int t = 0; t < n; t++) ForwardMath.rmsNorm(h[t], x[t], layer.attnNorm(), config.eps());
+            for (int r = 0; r < n; r++) ForwardMath.rmsNorm(h[r], x[r], layer.attnNorm(), config.eps());
             layer.wq().matmul(h, q);
             layer.wk().matmul(h, k);
             layer.wv().matmul(h, v);
-            float[] keys = cache.keys(l);
-            float[] values = cache.values(l);
-            for (int t = 0; t < n; t++) {
-                rope.apply(q[t], heads, hd, start + t);
-                rope.apply(k[t], kvHeads, hd, start + t);
-                System.arraycopy(k[t], 0, keys, (start + t) * kvDim, kvDim);
-                System.arraycopy(v[t], 0, values, (start + t) * kvDim, kvDim);
+            for (int r = 0; r < n; r++) {
+                int pos = rows.positionOf()[r];
+                rope.apply(q[r], heads, hd, pos);
+                rope.apply(k[r], kvHeads, hd, pos);
+                ForwardMath.storeKv(rows.kv(r), l, pos, k[r], 0, v[r], 0, kvDim);
             }
-            for (int t = 0; t < n; t++) {
-                ForwardMath.attention(q[t], keys, values, kvDim, start + t, heads, kvHeads, hd, scale, 0, null, att[t], scores);
+            for (int r = 0; r < n; r++) {
+                ForwardMath.attention(q[r], rows.kv(r), l, rows.positionOf()[r], heads, kvHeads, hd, scale, 0, null,
+                        att[r], scores);
             }
             layer.wo().matmul(att, h);
-            for (int t = 0; t < n; t++) {
-                ForwardMath.add(x[t], h[t], dim);
-                ForwardMath.rmsNorm(h[t], x[t], layer.ffnNorm(), config.eps());
+            for (int r = 0; r < n; r++) {
+                ForwardMath.add(x[r], h[r], dim);
+                ForwardMath.rmsNorm(h[r], x[r], layer.ffnNorm(), config.eps());
             }
             layer.gate().matmul(h, gate);
             layer.up().matmul(h, up);
-            for (int t = 0; t < n; t++) {
-                for (int i = 0; i < ff; i++) gate[t][i] = ForwardMath.silu(gate[t][i]) * up[t][i];
+            for (int r = 0; r < n; r++) {
+                for (int i = 0; i < ff; i++) gate[r][i] = ForwardMath.silu(gate[r][i]) * up[r][i];
             }
             layer.down().matmul(gate, h);
-            for (int t = 0; t < n; t++) {
-                ForwardMath.add(x[t], h[t], dim);
-                observer.afterBlock(l, t, x[t]);
+            for (int r = 0; r < n; r++) {
+                ForwardMath.add(x[r], h[r], dim);
+                observer.afterBlock(l, r, x[r]);
             }
         }
-        cache.setLength(start + n);
-        return ForwardMath.logits(x, logits, (out, row) -> ForwardMath.rmsNorm(out, row, finalNorm, config.eps()), classifier);
+        return ForwardMath.logits(rows, x, (out, row) -> ForwardMath.rmsNorm(out, row, finalNorm, config.eps()), classifier);
     }
 
     @Override

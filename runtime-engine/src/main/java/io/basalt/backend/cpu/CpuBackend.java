@@ -1,0 +1,37 @@
+package io.basalt.backend.cpu;
+
+import io.basalt.model.arch.Model;
+import io.basalt.model.arch.ModelLoader;
+import io.basalt.spi.Backend;
+import java.nio.file.Path;
+
+/** The pure-Java backend: memory-mapped weights, Vector API kernels, a heap KV pool. */
+public final class CpuBackend implements Backend {
+    public static final String NAME = "cpu";
+
+    @Override
+    public String name() { return NAME; }
+
+    @Override
+    public CpuModelRunner load(Path modelPath, LoadConfig config) {
+        Model model = ModelLoader.load(modelPath);
+        try {
+            long perBlock = CpuModelRunner.kvBytesPerToken(model) * CpuModelRunner.BLOCK_SIZE;
+            long blocks = config.kvCacheMemoryBytes() / perBlock;
+            if (blocks < 1) {
+                throw new IllegalArgumentException("--kv-cache-memory of " + config.kvCacheMemoryBytes()
+                        + " bytes holds no KV block; one block of " + CpuModelRunner.BLOCK_SIZE + " positions needs " + perBlock);
+            }
+            Runtime rt = Runtime.getRuntime();
+            long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+            if (config.kvCacheMemoryBytes() > available * 0.9) {
+                throw new IllegalArgumentException("--kv-cache-memory of " + (config.kvCacheMemoryBytes() >> 20)
+                        + " MiB does not fit in the JVM heap (" + (available >> 20) + " MiB free); lower it or raise -Xmx");
+            }
+            return new CpuModelRunner(model, (int) Math.min(blocks, Integer.MAX_VALUE / 2));
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+}

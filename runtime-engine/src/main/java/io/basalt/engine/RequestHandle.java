@@ -1,0 +1,90 @@
+package io.basalt.engine;
+
+import io.basalt.api.FinishReason;
+import io.basalt.engine.sampling.Sample;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * The caller's side of a submitted request: a listener receives every {@link StreamEvent} as the
+ * engine produces it (on the engine thread: it must not block), and {@link #result()} completes
+ * when every choice has finished.
+ */
+public final class RequestHandle {
+    /** One finished choice. */
+    public record Choice(int index, int[] tokenIds, String text, List<Sample> logprobs, FinishReason finishReason,
+                         String error) { }
+
+    /** Everything a request produced. */
+    public record Result(String requestId, List<Choice> choices, int numPromptTokens, int numGeneratedTokens) { }
+
+    private final String requestId;
+    private final int numChoices;
+    private final Consumer<StreamEvent> listener;
+    private final CompletableFuture<Result> result = new CompletableFuture<>();
+    private final ChoiceBuilder[] builders;
+    private int numFinished;
+    private int numPromptTokens;
+
+    RequestHandle(String requestId, int numChoices, Consumer<StreamEvent> listener) {
+        this.requestId = requestId;
+        this.numChoices = numChoices;
+        this.listener = listener;
+        this.builders = new ChoiceBuilder[numChoices];
+        for (int i = 0; i < numChoices; i++) builders[i] = new ChoiceBuilder();
+    }
+
+    public String requestId() { return requestId; }
+
+    public CompletableFuture<Result> result() { return result; }
+
+    /** Called by the engine thread only. */
+    void publish(StreamEvent event) {
+        ChoiceBuilder b = builders[event.choiceIndex()];
+        switch (event) {
+            case StreamEvent.Delta d -> {
+                for (int t : d.tokenIds()) b.tokens.add(t);
+                b.text.append(d.text());
+                if (d.logprobs() != null) b.logprobs.addAll(d.logprobs());
+            }
+            case StreamEvent.Finished f -> {
+                b.text.append(f.text());
+                b.finish = f.reason();
+                numPromptTokens = f.numPromptTokens();
+                numFinished++;
+            }
+            case StreamEvent.Failed f -> {
+                b.error = f.message();
+                b.finish = FinishReason.ABORT;
+                numFinished++;
+            }
+        }
+        try {
+            listener.accept(event);
+        } finally {
+            if (numFinished == numChoices && !result.isDone()) result.complete(build());
+        }
+    }
+
+    private Result build() {
+        List<Choice> choices = new ArrayList<>(numChoices);
+        int generated = 0;
+        for (int i = 0; i < numChoices; i++) {
+            ChoiceBuilder b = builders[i];
+            int[] ids = b.tokens.stream().mapToInt(Integer::intValue).toArray();
+            generated += ids.length;
+            choices.add(new Choice(i, ids, b.text.toString(), List.copyOf(b.logprobs), b.finish, b.error));
+        }
+        return new Result(requestId, List.copyOf(choices), numPromptTokens, generated);
+    }
+
+    private static final class ChoiceBuilder {
+        final List<Integer> tokens = new ArrayList<>();
+        final StringBuilder text = new StringBuilder();
+        final List<Sample> logprobs = new ArrayList<>();
+        FinishReason finish;
+        String error;
+    }
+}

@@ -1,0 +1,201 @@
+package io.basalt.engine;
+
+import io.basalt.kv.KvCacheManager;
+import io.basalt.spi.Capabilities;
+import io.basalt.spi.KvLayout;
+import io.basalt.spi.ShapePolicy;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.PriorityQueue;
+
+/**
+ * Decides each step's work, vLLM v1 style: every sequence has tokens computed and tokens known, and
+ * a step closes those gaps within one token budget. Running sequences go first (decodes and
+ * unfinished prefill chunks), then waiting ones are admitted into the leftover budget (chunked
+ * prefill), taking their cached prefix from the KV manager. When blocks run out, the running
+ * sequence with the lowest priority (then the latest arrival) is preempted: its blocks are freed
+ * and it is recomputed later. Bucketed backends cap the step at their largest bucket and get it
+ * padded to the smallest fitting one; SLOTS backends admit only into a free slot and never preempt.
+ */
+final class Scheduler {
+    /** One sequence's share of a step. */
+    record Scheduled(Sequence sequence, int startPosition, int numTokens) { }
+
+    /** A step's plan: what runs, who was preempted, the padded shape for bucketed backends (else null). */
+    record Plan(List<Scheduled> scheduled, List<Sequence> preempted, ShapePolicy.Bucket bucket) {
+        boolean isEmpty() { return scheduled.isEmpty(); }
+
+        int numTokens() { return scheduled.stream().mapToInt(Scheduled::numTokens).sum(); }
+    }
+
+    private enum Mode { ANY, PREFILL_ONLY, DECODE_ONLY }
+
+    private static final Comparator<Sequence> QUEUE_ORDER = Comparator.comparingInt(Sequence::priority)
+            .thenComparingLong(s -> s.arrivalOrder).thenComparingLong(s -> s.id);
+
+    private final KvCacheManager kv;
+    private final boolean prefixCaching;
+    private final boolean mixed;
+    private final boolean slots;
+    private final ShapePolicy.Bucketed buckets; // null when DYNAMIC
+    private final int tokenBudget;
+    private final int maxNumSeqs;
+    private final PriorityQueue<Sequence> waiting = new PriorityQueue<>(QUEUE_ORDER);
+    private final List<Sequence> running = new ArrayList<>();
+    private long prefixQueryTokens;
+    private long prefixHitTokens;
+    private long numPreemptions;
+
+    Scheduler(EngineConfig config, Capabilities caps, KvCacheManager kv) {
+        this.kv = kv;
+        this.prefixCaching = config.enablePrefixCaching();
+        this.mixed = caps.mixedPrefillDecode();
+        this.slots = caps.kvLayout() instanceof KvLayout.Slots;
+        this.buckets = switch (caps.shapePolicy()) {
+            case ShapePolicy.Dynamic d -> null;
+            case ShapePolicy.Bucketed b -> b;
+        };
+        int budget = config.maxNumBatchedTokens();
+        int seqs = config.maxNumSeqs();
+        if (buckets != null) {
+            budget = Math.min(budget, buckets.maxTokens());
+            seqs = Math.min(seqs, buckets.maxSequences());
+        }
+        if (caps.kvLayout() instanceof KvLayout.Slots s) seqs = Math.min(seqs, s.maxSequences());
+        this.tokenBudget = budget;
+        this.maxNumSeqs = seqs;
+    }
+
+    int maxNumSeqs() { return maxNumSeqs; }
+
+    void addWaiting(Sequence s) {
+        s.status = SequenceStatus.WAITING;
+        waiting.add(s);
+    }
+
+    /** A forked choice: it already holds (shared) blocks and computed KV. */
+    void addRunning(Sequence s) {
+        s.status = SequenceStatus.RUNNING;
+        running.add(s);
+    }
+
+    /** Takes a sequence out of the queues and frees its blocks. */
+    void remove(Sequence s) {
+        if (!running.remove(s)) waiting.remove(s);
+        kv.free(s.id);
+    }
+
+    boolean hasWork() { return !running.isEmpty() || !waiting.isEmpty(); }
+
+    int numWaiting() { return waiting.size(); }
+
+    int numRunning() { return running.size(); }
+
+    List<Sequence> running() { return running; }
+
+    List<Sequence> waiting() { return new ArrayList<>(waiting); }
+
+    long prefixQueryTokens() { return prefixQueryTokens; }
+
+    long prefixHitTokens() { return prefixHitTokens; }
+
+    long numPreemptions() { return numPreemptions; }
+
+    Plan schedule() {
+        if (mixed) return schedule(Mode.ANY);
+        // Backends that cannot mix run prefill steps while there is prefill work, else decode steps.
+        Plan prefill = schedule(Mode.PREFILL_ONLY);
+        return prefill.isEmpty() && prefill.preempted().isEmpty() ? schedule(Mode.DECODE_ONLY) : prefill;
+    }
+
+    private Plan schedule(Mode mode) {
+        List<Scheduled> scheduled = new ArrayList<>();
+        List<Sequence> preempted = new ArrayList<>();
+        int budget = tokenBudget;
+        for (Sequence seq : new ArrayList<>(running)) {
+            if (seq.status != SequenceStatus.RUNNING || budget == 0) continue;
+            int n = seq.numUncomputed();
+            if (n == 0 || (mode == Mode.DECODE_ONLY && n > 1) || (mode == Mode.PREFILL_ONLY && n == 1)) continue;
+            n = fitTokens(scheduled, Math.min(n, budget));
+            if (n == 0) continue;
+            while (true) {
+                if (kv.allocate(seq.id, seq.tokens(), 0, seq.numComputed + n)) {
+                    scheduled.add(new Scheduled(seq, seq.numComputed, n));
+                    budget -= n;
+                    break;
+                }
+                if (slots) break; // a slot never grows: the engine caps lengths at the slot size
+                Sequence victim = victim();
+                budget += unschedule(scheduled, victim);
+                preempt(victim);
+                preempted.add(victim);
+                if (victim == seq) break;
+            }
+        }
+        if (preempted.isEmpty() && mode != Mode.DECODE_ONLY) {
+            while (!waiting.isEmpty() && budget > 0) {
+                Sequence seq = waiting.peek();
+                int choices = seq.request.forked ? 1 : seq.request.numChoices();
+                if (running.size() + choices > maxNumSeqs) break;
+                int cached = prefixCaching ? kv.findCachedPrefix(seq.tokens(), seq.numTokens()) : 0;
+                int n = fitTokens(scheduled, Math.min(seq.numTokens() - cached, budget));
+                if (n == 0 || !kv.allocate(seq.id, seq.tokens(), cached, cached + n)) break;
+                waiting.poll();
+                prefixQueryTokens += seq.numTokens();
+                prefixHitTokens += cached;
+                seq.numComputed = cached;
+                seq.status = SequenceStatus.RUNNING;
+                running.add(seq);
+                scheduled.add(new Scheduled(seq, cached, n));
+                budget -= n;
+            }
+        }
+        ShapePolicy.Bucket bucket = null;
+        if (buckets != null && !scheduled.isEmpty()) {
+            bucket = buckets.fit(scheduled.size(), scheduled.stream().mapToInt(Scheduled::numTokens).sum());
+        }
+        return new Plan(scheduled, preempted, bucket);
+    }
+
+    /** The most tokens (≤ n) one more sequence may add so that the step still fits a bucket. */
+    private int fitTokens(List<Scheduled> scheduled, int n) {
+        if (buckets == null || n == 0) return n;
+        int used = scheduled.stream().mapToInt(Scheduled::numTokens).sum();
+        int best = 0;
+        for (ShapePolicy.Bucket b : buckets.buckets()) {
+            if (b.numSequences() >= scheduled.size() + 1) best = Math.max(best, Math.min(n, b.numTokens() - used));
+        }
+        return Math.max(0, best);
+    }
+
+    /** Lowest priority (largest value) first, then the latest arrival. */
+    private Sequence victim() {
+        Sequence victim = null;
+        for (Sequence s : running) {
+            if (victim == null || s.priority() > victim.priority()
+                    || (s.priority() == victim.priority() && s.arrivalOrder > victim.arrivalOrder)
+                    || (s.priority() == victim.priority() && s.arrivalOrder == victim.arrivalOrder && s.id > victim.id)) {
+                victim = s;
+            }
+        }
+        return victim;
+    }
+
+    private static int unschedule(List<Scheduled> scheduled, Sequence s) {
+        for (int i = 0; i < scheduled.size(); i++) {
+            if (scheduled.get(i).sequence() == s) return scheduled.remove(i).numTokens();
+        }
+        return 0;
+    }
+
+    /** Recompute-style preemption: drop the KV, keep the tokens, queue again. */
+    private void preempt(Sequence s) {
+        running.remove(s);
+        kv.free(s.id);
+        s.numComputed = 0;
+        s.numPreemptions++;
+        numPreemptions++;
+        addWaiting(s);
+    }
+}

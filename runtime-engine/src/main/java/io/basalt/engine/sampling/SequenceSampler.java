@@ -1,0 +1,146 @@
+package io.basalt.engine.sampling;
+
+import io.basalt.api.SamplingParams;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Per-sequence sampling state: its own RNG stream (seeded from {@code params.seed()}, plus the
+ * completion index for n > 1 so the n choices differ but are reproducible), token counts for
+ * penalties. Not thread-safe; one per sequence. Nothing here is shared, so sequences of one batch
+ * can be sampled from different threads.
+ */
+public final class SequenceSampler {
+    private final SamplingParams params;
+    private final XorShiftStar rng;
+    private final int[] biasIds;
+    private final float[] biasValues;
+    /** stop_token_ids ∪ (EOS unless ignore_eos), sorted: what ends a completion and what min_tokens bans. */
+    private final int[] stopIds;
+    private final boolean repetition;
+    private final boolean presenceOrFrequency;
+    private final IntCounts promptSeen;   // only when repetition_penalty != 1
+    private final IntCounts outputCounts; // only when any penalty is on
+    private float[] raw;                  // copy of the raw logits, only when logprobs are requested
+
+    /**
+     * @param choiceIndex  0..n-1; choice 0 uses the seed as given (llama2.c's generator and procedure)
+     * @param promptTokens the prompt (repetition penalty counts it as "seen")
+     * @param eosIds       the model's EOS ids ({@code Tokenizer.eosIds()})
+     */
+    public SequenceSampler(SamplingParams params, int choiceIndex, int[] promptTokens, int[] eosIds) {
+        this.params = params;
+        this.rng = XorShiftStar.forChoice(params.seed(), choiceIndex);
+        Map<Integer, Float> bias = params.logitBias();
+        biasIds = new int[bias.size()];
+        biasValues = new float[bias.size()];
+        int i = 0;
+        for (Map.Entry<Integer, Float> e : bias.entrySet()) {
+            biasIds[i] = e.getKey();
+            biasValues[i++] = e.getValue();
+        }
+        int[] stopTokenIds = params.stopTokenIds();
+        int[] stops = params.ignoreEos() || eosIds == null ? stopTokenIds : concat(stopTokenIds, eosIds);
+        stopIds = Arrays.stream(stops).sorted().distinct().toArray();
+        repetition = params.repetitionPenalty() != 1f;
+        presenceOrFrequency = params.presencePenalty() != 0f || params.frequencyPenalty() != 0f;
+        if (repetition) {
+            promptSeen = new IntCounts(Math.min(promptTokens.length, 1 << 16));
+            for (int t : promptTokens) promptSeen.increment(t);
+        } else {
+            promptSeen = null;
+        }
+        outputCounts = repetition || presenceOrFrequency ? new IntCounts(Math.min(params.maxTokens(), 1024)) : null;
+    }
+
+    /**
+     * Chooses the next token from the raw logits (the array may be modified in place).
+     * {@code numGenerated} = tokens generated so far (min_tokens suppresses EOS and stop token ids
+     * until reached; ignore_eos removes EOS ids from the stop set). Order (as vLLM): logit_bias →
+     * min_tokens suppression → repetition penalty (over prompt+output tokens) → presence/frequency
+     * penalties (over output tokens) → if greedy: argmax; else temperature → top_k → top_p → min_p
+     * → draw. Records the chosen token for later penalties.
+     */
+    public Sample sample(float[] logits, int numGenerated) {
+        double logZ = 0;
+        List<TokenLogprob> top = List.of();
+        if (params.logprobs()) {
+            // Raw logprobs must ignore everything below, which rewrites the array; keep one copy
+            // per sequence (reused) rather than allocating a vocab-sized array per token.
+            if (raw == null || raw.length != logits.length) raw = new float[logits.length];
+            System.arraycopy(logits, 0, raw, 0, logits.length);
+            logZ = RawLogprobs.logSumExp(raw);
+            if (params.topLogprobs() > 0) top = RawLogprobs.top(raw, params.topLogprobs(), logZ);
+        }
+        process(logits, numGenerated);
+        int token = params.isGreedy()
+                ? Distribution.argmax(logits)
+                : Distribution.sample(logits, params.temperature(), params.topK(), params.topP(), params.minP(),
+                        rng.nextFloat());
+        if (outputCounts != null) outputCounts.increment(token);
+        float logprob = params.logprobs() ? RawLogprobs.logprob(raw[token], logZ) : Float.NaN;
+        return new Sample(token, logprob, top);
+    }
+
+    /** The greedy choice: the largest logit, the lowest id on ties. */
+    public static int argmax(float[] logits) { return Distribution.argmax(logits); }
+
+    /**
+     * Whether a generated token ends the completion (stop_token_ids, or EOS unless ignore_eos) —
+     * applied only once numGenerated >= min_tokens. Pass the same {@code numGenerated} as to the
+     * {@link #sample} call that produced the token (passing the count including it is also safe:
+     * stop tokens cannot be sampled before min_tokens anyway).
+     */
+    public boolean isStopToken(int tokenId, int numGenerated) {
+        return numGenerated >= params.minTokens() && Arrays.binarySearch(stopIds, tokenId) >= 0;
+    }
+
+    /** The logits processors, in vLLM's order; package-private so tests can check the arithmetic. */
+    void process(float[] logits, int numGenerated) {
+        int vocab = logits.length;
+        for (int i = 0; i < biasIds.length; i++) {
+            if (biasIds[i] < vocab) logits[biasIds[i]] += biasValues[i];
+        }
+        if (numGenerated < params.minTokens()) {
+            for (int id : stopIds) if (id < vocab) logits[id] = Float.NEGATIVE_INFINITY;
+        }
+        if (repetition) applyRepetitionPenalty(logits);
+        if (presenceOrFrequency) applyPresenceFrequency(logits);
+    }
+
+    /** vLLM/HF: seen tokens' positive logits are divided by the penalty, negative ones multiplied. */
+    private void applyRepetitionPenalty(float[] logits) {
+        float penalty = params.repetitionPenalty();
+        for (int s = 0; s < promptSeen.capacity(); s++) {
+            penalizeRepeated(logits, promptSeen.keyAt(s), penalty);
+        }
+        for (int s = 0; s < outputCounts.capacity(); s++) {
+            int id = outputCounts.keyAt(s);
+            if (id >= 0 && promptSeen.get(id) == 0) penalizeRepeated(logits, id, penalty); // once per token
+        }
+    }
+
+    private static void penalizeRepeated(float[] logits, int id, float penalty) {
+        if (id < 0 || id >= logits.length) return;
+        float l = logits[id];
+        logits[id] = l > 0f ? l / penalty : l * penalty;
+    }
+
+    /** OpenAI: logit -= frequency × count + presence × (count > 0), over generated tokens only. */
+    private void applyPresenceFrequency(float[] logits) {
+        float presence = params.presencePenalty(), frequency = params.frequencyPenalty();
+        for (int s = 0; s < outputCounts.capacity(); s++) {
+            int id = outputCounts.keyAt(s);
+            if (id < 0 || id >= logits.length) continue;
+            // Two subtractions in vLLM's order, so results match it to the last bit.
+            logits[id] = (logits[id] - frequency * outputCounts.valueAt(s)) - presence;
+        }
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
