@@ -43,9 +43,25 @@ public final class RowMajorMatrix implements WeightMatrix {
 
     @Override
     public void matmul(float[][] x, float[][] y) {
+        boolean tiled = dtype == DType.F32 && x.length >= 3 && cols % VectorKernels.F.length() == 0;
         Parallel.forRange(rows, rowBytes * x.length, (start, end) -> {
+            int r = start;
+            if (tiled) {
+                // 4 rows × 3 tokens at a time; leftover tokens reuse the 4 rows while they are in cache.
+                int rowEnd = start + (end - start) / 4 * 4;
+                int tokEnd = x.length / 3 * 3;
+                for (; r < rowEnd; r += 4) {
+                    for (int t = 0; t < tokEnd; t += 3) {
+                        VectorKernels.dotTile4x3F32(data, rowBytes * r, rowBytes, x[t], x[t + 1], x[t + 2], cols,
+                                y[t], y[t + 1], y[t + 2], r);
+                    }
+                    for (int t = tokEnd; t < x.length; t++) {
+                        for (int rr = r; rr < r + 4; rr++) y[t][rr] = dotRow(rowBytes * rr, x[t], null);
+                    }
+                }
+            }
             float[] scratch = dtype == DType.F16 ? new float[cols] : null;
-            for (int r = start; r < end; r++) {
+            for (; r < end; r++) {
                 long off = rowBytes * r;
                 for (int t = 0; t < x.length; t++) y[t][r] = dotRow(off, x[t], scratch);
             }

@@ -90,12 +90,12 @@ class KernelsTest {
         }
     }
 
-    /** matmul with 1 and 3 activation rows, then row() bit-exact (as double) against the reference. */
+    /** matmul with 1, 3, 4 and 7 activation rows (the fp32 4×3 tile and its leftovers), then row() bit-exact (as double) against the reference. */
     private static void checkMatrix(WeightMatrix m, double[][] ref, Random rnd, String what) {
         int rows = ref.length, cols = ref[0].length;
         assertEquals(rows, m.rows(), what);
         assertEquals(cols, m.cols(), what);
-        for (int batch : new int[] {1, 3}) {
+        for (int batch : new int[] {1, 3, 4, 7}) {
             float[][] x = new float[batch][cols];
             for (float[] xr : x) for (int c = 0; c < cols; c++) xr[c] = (float) rnd.nextGaussian();
             float[][] y = new float[batch][rows];
