@@ -87,6 +87,12 @@ public final class Engine implements AutoCloseable {
         for (int t : prompt) {
             if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + vocab + ")");
         }
+        // The n choices run side by side; more than max_num_seqs (or than the SLOTS backend has slots) could
+        // never be admitted and would block the head of the waiting queue forever.
+        if (request.params().n() > scheduler.maxNumSeqs()) {
+            throw new IllegalArgumentException("n = " + request.params().n() + " exceeds the " + scheduler.maxNumSeqs()
+                    + " sequences this engine runs at once (--max-num-seqs)");
+        }
         int blockSize = runner.capabilities().kvBlockSize();
         if ((prompt.length + blockSize) / blockSize > runner.capabilities().numKvBlocks()) {
             throw new IllegalArgumentException("the prompt needs more KV memory than the engine has; raise --kv-cache-memory");

@@ -116,7 +116,10 @@ final class Scheduler {
         for (Sequence seq : new ArrayList<>(running)) {
             if (seq.status != SequenceStatus.RUNNING || budget == 0) continue;
             int n = seq.numUncomputed();
-            if (n == 0 || (mode == Mode.DECODE_ONLY && n > 1) || (mode == Mode.PREFILL_ONLY && n == 1)) continue;
+            // Prefill = more than one token, or still inside the prompt: a chunk can leave exactly the prompt's
+            // last token (prompt = budget + 1), which is prefill work and must not join a decode-only step.
+            boolean prefill = n > 1 || seq.numComputed < seq.numPromptTokens;
+            if (n == 0 || (mode == Mode.DECODE_ONLY && prefill) || (mode == Mode.PREFILL_ONLY && !prefill)) continue;
             n = fitTokens(scheduled, Math.min(n, budget));
             if (n == 0) continue;
             while (true) {
@@ -133,12 +136,18 @@ final class Scheduler {
                 if (victim == seq) break;
             }
         }
-        if (preempted.isEmpty() && mode != Mode.DECODE_ONLY) {
+        if (preempted.isEmpty()) {
+            int reserved = numReservedSeqs();
             while (!waiting.isEmpty() && budget > 0) {
                 Sequence seq = waiting.peek();
                 int choices = seq.request.forked ? 1 : seq.request.numChoices();
-                if (running.size() + choices > maxNumSeqs) break;
+                if (reserved + choices > maxNumSeqs) break;
                 int cached = prefixCaching ? kv.findCachedPrefix(seq.tokens(), seq.numTokens()) : 0;
+                // A preempted sequence whose KV is cached up to its last token resumes with a 1-token chunk past
+                // its prompt: a decode. Backends that cannot mix admit it with the decodes, everything else with
+                // the prefills (stopping at the queue head either way, so the priority order holds).
+                boolean prefill = seq.numTokens() - cached > 1 || cached < seq.numPromptTokens;
+                if ((mode == Mode.DECODE_ONLY && prefill) || (mode == Mode.PREFILL_ONLY && !prefill)) break;
                 int n = fitTokens(scheduled, Math.min(seq.numTokens() - cached, budget));
                 if (n == 0 || !kv.allocate(seq.id, seq.tokens(), cached, cached + n)) break;
                 waiting.poll();
@@ -149,6 +158,7 @@ final class Scheduler {
                 running.add(seq);
                 scheduled.add(new Scheduled(seq, cached, n));
                 budget -= n;
+                reserved += choices;
             }
         }
         ShapePolicy.Bucket bucket = null;
@@ -156,6 +166,17 @@ final class Scheduler {
             bucket = buckets.fit(scheduled.size(), scheduled.stream().mapToInt(Scheduled::numTokens).sum());
         }
         return new Plan(scheduled, preempted, bucket);
+    }
+
+    /**
+     * Places taken in max_num_seqs: running sequences plus the choices an admitted n &gt; 1 request will fork
+     * off once its prompt is computed. (Counting only running.size() let later admissions take those places:
+     * the fork then overran max_num_seqs, and on SLOTS found no free slot and threw out of the step.)
+     */
+    private int numReservedSeqs() {
+        int n = 0;
+        for (Sequence s : running) n += s.request.forked ? 1 : s.request.numChoices();
+        return n;
     }
 
     /** The most tokens (≤ n) one more sequence may add so that the step still fits a bucket. */

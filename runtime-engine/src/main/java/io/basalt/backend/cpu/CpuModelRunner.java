@@ -67,8 +67,15 @@ public final class CpuModelRunner implements ModelRunner {
         return new StepOutput(out, sampled, recorder != null ? recorder.states() : List.of());
     }
 
+    private boolean closed;
+
+    /** Unmaps the weights; a second call does nothing (the engine and its creator may both close). */
     @Override
-    public void close() { model.close(); }
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        model.close();
+    }
 
     /** Copies the residual after each block into [sequence][layer][token][hidden]. */
     private static final class HiddenStateRecorder implements Model.ResidualObserver {
