@@ -88,12 +88,17 @@ public final class ForwardMath {
         for (int i = 0; i < n; i++) out[i] = (x[i] - mean) * rstd * weight[i] + bias[i];
     }
 
-    /** GPT-2's gelu_new (tanh approximation), in place over [0, n). */
+    /**
+     * GPT-2's gelu_new (tanh approximation), in place over [0, n). 0.5·(1 + tanh(u)) is written as
+     * the logistic 1 / (1 + e^(−2u)), which needs one exp instead of Math.tanh (about 3× slower
+     * here, and a fifth of a batched GPT-2 step); the two agree to float rounding.
+     */
     public static void geluTanh(float[] x, int n) {
         final float s = (float) Math.sqrt(2.0 / Math.PI);
         for (int i = 0; i < n; i++) {
             float v = x[i];
-            x[i] = 0.5f * v * (1f + (float) Math.tanh(s * (v + 0.044715f * v * v * v)));
+            float u = s * (v + 0.044715f * v * v * v);
+            x[i] = v / (1f + (float) Math.exp(-2f * u));
         }
     }
 
@@ -159,6 +164,17 @@ public final class ForwardMath {
                 for (int d = 0; d < headDim; d++) out[qOff + d] += w * values[vOff + d];
             }
         }
+    }
+
+    /** The attention of every row of a batch, rows split across threads (each row reads only its own sequence). */
+    public interface RowAttention { void run(int row, float[] scores); }
+
+    public static void attentionRows(BatchRows rows, int costPerRow, RowAttention body) {
+        int maxLength = rows.maxLength();
+        io.basalt.backend.cpu.kernels.Parallel.forRange(rows.size(), (long) costPerRow * maxLength, (start, end) -> {
+            float[] scores = new float[maxLength];
+            for (int r = start; r < end; r++) body.run(r, scores);
+        });
     }
 
     /** Stores one row's key and value (each kvDim floats at kOff/vOff) at its position. */

@@ -1,5 +1,6 @@
 package io.basalt.model.arch.gpt2;
 
+import io.basalt.backend.cpu.kernels.Parallel;
 import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.model.Checkpoint;
 import io.basalt.model.Format;
@@ -120,7 +121,6 @@ public final class Gpt2 implements Model {
             wpe.row(rows.positionOf()[r], pos);
             ForwardMath.add(x[r], pos, c);
         }
-        float[] scores = new float[rows.maxLength()];
         float scale = (float) (1.0 / Math.sqrt(hd));
         for (int l = 0; l < blocks.length; l++) {
             Block blk = blocks[l];
@@ -130,10 +130,10 @@ public final class Gpt2 implements Model {
                 ForwardMath.add(qkv[r], blk.qkvBias(), 3 * c);
                 ForwardMath.storeKv(rows.kv(r), l, rows.positionOf()[r], qkv[r], c, qkv[r], 2 * c, c);
             }
-            for (int r = 0; r < n; r++) {
-                ForwardMath.attention(qkv[r], rows.kv(r), l, rows.positionOf()[r], heads, heads, hd, scale, 0, null,
-                        att[r], scores);
-            }
+            final int layerIndex = l;
+            ForwardMath.attentionRows(rows, heads * hd, (r, scores) ->
+                    ForwardMath.attention(qkv[r], rows.kv(r), layerIndex, rows.positionOf()[r], heads, heads, hd, scale, 0,
+                            null, att[r], scores));
             blk.proj().matmul(att, h);
             for (int r = 0; r < n; r++) {
                 ForwardMath.add(h[r], blk.projBias(), c);
@@ -141,10 +141,12 @@ public final class Gpt2 implements Model {
                 ForwardMath.layerNorm(h[r], x[r], blk.ln2Weight(), blk.ln2Bias(), config.eps());
             }
             blk.fc().matmul(h, fc);
-            for (int r = 0; r < n; r++) {
-                ForwardMath.add(fc[r], blk.fcBias(), 4 * c);
-                ForwardMath.geluTanh(fc[r], 4 * c);
-            }
+            Parallel.forRange(n, 64L * c, (start, end) -> { // exp-bound: worth both cores in batches
+                for (int r = start; r < end; r++) {
+                    ForwardMath.add(fc[r], blk.fcBias(), 4 * c);
+                    ForwardMath.geluTanh(fc[r], 4 * c);
+                }
+            });
             blk.fcProj().matmul(fc, h);
             for (int r = 0; r < n; r++) {
                 ForwardMath.add(h[r], blk.fcProjBias(), c);

@@ -68,7 +68,6 @@ public final class GptOss implements Model {
         float[][] k = new float[n][kvDim];
         float[][] v = new float[n][kvDim];
         float[][] att = new float[n][qDim];
-        float[] scores = new float[rows.maxLength()];
         float scale = (float) (1.0 / Math.sqrt(hd));
         MoeScratch moe = new MoeScratch(config);
         for (int l = 0; l < config.numLayers(); l++) {
@@ -87,10 +86,10 @@ public final class GptOss implements Model {
                 ForwardMath.storeKv(rows.kv(r), l, pos, k[r], 0, v[r], 0, kvDim);
             }
             int window = config.isSliding(l) ? config.slidingWindow() : 0;
-            for (int r = 0; r < n; r++) {
-                ForwardMath.attention(q[r], rows.kv(r), l, rows.positionOf()[r], heads, kvHeads, hd, scale, window,
-                        layer.sinks(), att[r], scores);
-            }
+            final int layerIndex = l;
+            ForwardMath.attentionRows(rows, heads * hd, (r, scores) ->
+                    ForwardMath.attention(q[r], rows.kv(r), layerIndex, rows.positionOf()[r], heads, kvHeads, hd, scale, window,
+                        layer.sinks(), att[r], scores));
             layer.wo().matmul(att, h);
             for (int r = 0; r < n; r++) {
                 ForwardMath.add(h[r], layer.bo(), dim);

@@ -186,7 +186,6 @@ public final class Llama implements Model {
         float[][] att = new float[n][heads * hd];
         float[][] gate = new float[n][ff];
         float[][] up = new float[n][ff];
-        float[] scores = new float[rows.maxLength()];
         float scale = (float) (1.0 / Math.sqrt(hd));
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
@@ -200,10 +199,10 @@ public final class Llama implements Model {
                 rope.apply(k[r], kvHeads, hd, pos);
                 ForwardMath.storeKv(rows.kv(r), l, pos, k[r], 0, v[r], 0, kvDim);
             }
-            for (int r = 0; r < n; r++) {
-                ForwardMath.attention(q[r], rows.kv(r), l, rows.positionOf()[r], heads, kvHeads, hd, scale, 0, null,
-                        att[r], scores);
-            }
+            final int layerIndex = l;
+            ForwardMath.attentionRows(rows, heads * hd, (r, scores) ->
+                    ForwardMath.attention(q[r], rows.kv(r), layerIndex, rows.positionOf()[r], heads, kvHeads, hd, scale, 0,
+                            null, att[r], scores));
             layer.wo().matmul(att, h);
             for (int r = 0; r < n; r++) {
                 ForwardMath.add(x[r], h[r], dim);
