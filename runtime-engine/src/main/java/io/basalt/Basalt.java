@@ -29,12 +29,12 @@ import java.util.function.Consumer;
 public final class Basalt implements AutoCloseable {
     private final Engine engine;
     private final Tokenizer tokenizer;
-    private final boolean addBos;
+    private final io.basalt.model.arch.ModelInfo info;
 
-    private Basalt(Engine engine, Tokenizer tokenizer, boolean addBos) {
+    private Basalt(Engine engine, Tokenizer tokenizer, io.basalt.model.arch.ModelInfo info) {
         this.engine = engine;
         this.tokenizer = tokenizer;
-        this.addBos = addBos;
+        this.info = info;
     }
 
     /** Loads the model (any supported format) with its own tokenizer and starts the engine thread. */
@@ -44,8 +44,7 @@ public final class Basalt implements AutoCloseable {
         try {
             var info = runner.model().info();
             Tokenizer tokenizer = ModelTokenizer.forModel(info, null);
-            boolean addBos = info.architecture() == io.basalt.model.arch.ModelInfo.Architecture.LLAMA;
-            return new Basalt(new Engine(runner, tokenizer, config).start(), tokenizer, addBos);
+            return new Basalt(new Engine(runner, tokenizer, config).start(), tokenizer, info);
         } catch (RuntimeException e) {
             runner.close();
             throw e;
@@ -57,14 +56,7 @@ public final class Basalt implements AutoCloseable {
     public Tokenizer tokenizer() { return tokenizer; }
 
     /** Tokenizes like the CLI: Llama-family prompts start with BOS, an empty prompt is just BOS. */
-    public int[] encodePrompt(String prompt) {
-        int[] text = tokenizer.encode(prompt);
-        if ((!addBos && text.length > 0) || tokenizer.bosId() < 0) return text;
-        int[] ids = new int[text.length + 1];
-        ids[0] = tokenizer.bosId();
-        System.arraycopy(text, 0, ids, 1, text.length);
-        return ids;
-    }
+    public int[] encodePrompt(String prompt) { return ModelTokenizer.promptIds(info, tokenizer, prompt); }
 
     /** Submits a text prompt; the future completes with every choice's tokens, text and finish reason. */
     public java.util.concurrent.CompletableFuture<RequestHandle.Result> complete(String prompt, SamplingParams params) {

@@ -4,7 +4,6 @@ import io.basalt.api.SamplingParams;
 import io.basalt.engine.Generator;
 import io.basalt.frontend.ModelTokenizer;
 import io.basalt.model.arch.Model;
-import io.basalt.model.arch.ModelInfo;
 import io.basalt.model.arch.ModelLoader;
 import io.basalt.tokenizer.IncrementalDecoder;
 import io.basalt.tokenizer.Tokenizer;
@@ -55,7 +54,7 @@ final class GenerateCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (Model m = ModelLoader.load(model)) {
             Tokenizer tok = ModelTokenizer.forModel(m.info(), tokenizer);
-            int[] ids = promptIds(m.info(), tok, prompt);
+            int[] ids = ModelTokenizer.promptIds(m.info(), tok, prompt);
             long loaded = System.nanoTime() - t0;
             IncrementalDecoder decoder = new IncrementalDecoder(tok, ids[ids.length - 1]);
             Generator.Result r = Generator.generate(m, ids, params, tok.eosIds(), id -> {
@@ -71,18 +70,4 @@ final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Llama tokenizers start every sequence with BOS; others only when the prompt is empty. */
-    static int[] promptIds(ModelInfo info, Tokenizer tok, String prompt) {
-        int[] text = tok.encode(prompt);
-        boolean addBos = prompt.isEmpty() || info.architecture() == ModelInfo.Architecture.LLAMA;
-        if (addBos && tok.bosId() < 0) {
-            if (text.length == 0) throw new IllegalArgumentException("the prompt is empty and the tokenizer has no BOS token");
-            return text;
-        }
-        if (!addBos) return text;
-        int[] ids = new int[text.length + 1];
-        ids[0] = tok.bosId();
-        System.arraycopy(text, 0, ids, 1, text.length);
-        return ids;
-    }
 }

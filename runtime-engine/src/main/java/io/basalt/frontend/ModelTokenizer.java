@@ -42,6 +42,24 @@ public final class ModelTokenizer {
         };
     }
 
+    /**
+     * A text prompt as the model expects it: Llama-family prompts start with BOS (as llama2.c and
+     * sentencepiece do); other models get BOS only for an empty prompt, so generation has a start.
+     */
+    public static int[] promptIds(ModelInfo info, Tokenizer tok, String prompt) {
+        int[] text = tok.encode(prompt);
+        boolean addBos = prompt.isEmpty() || info.architecture() == ModelInfo.Architecture.LLAMA;
+        if (!addBos) return text;
+        if (tok.bosId() < 0) {
+            if (text.length == 0) throw new IllegalArgumentException("the prompt is empty and the tokenizer has no BOS token");
+            return text;
+        }
+        int[] ids = new int[text.length + 1];
+        ids[0] = tok.bosId();
+        System.arraycopy(text, 0, ids, 1, text.length);
+        return ids;
+    }
+
     private static Tokenizer fromFile(Path file, int vocabSize) {
         if (!Files.isRegularFile(file)) throw new ModelFormatException(file, "tokenizer file does not exist");
         String name = file.getFileName().toString();
