@@ -1,0 +1,27 @@
+package io.basalt.server;
+
+import java.time.Duration;
+
+/**
+ * Transport settings shared by the HTTP and gRPC servers.
+ *
+ * @param host            address to bind (e.g. 127.0.0.1 or 0.0.0.0)
+ * @param httpPort        OpenAI-compatible HTTP port (0 = any free port)
+ * @param grpcPort        gRPC port (0 = any free port, -1 = no gRPC server)
+ * @param apiKey          required bearer token, or "" for none
+ * @param maxBodyBytes    larger HTTP bodies get 413
+ * @param shutdownGrace   how long SIGTERM waits for in-flight requests
+ */
+public record ServerConfig(String host, int httpPort, int grpcPort, String apiKey, long maxBodyBytes, Duration shutdownGrace) {
+    public ServerConfig {
+        if (httpPort < 0 || httpPort > 65535) throw new IllegalArgumentException("--port must be 0..65535, got " + httpPort);
+        if (grpcPort < -1 || grpcPort > 65535) throw new IllegalArgumentException("--grpc-port must be -1..65535, got " + grpcPort);
+        if (maxBodyBytes <= 0) throw new IllegalArgumentException("body limit must be positive");
+        apiKey = apiKey == null ? "" : apiKey;
+    }
+
+    public boolean requiresApiKey() { return !apiKey.isEmpty(); }
+
+    /** Loopback, any free ports, no key, 8 MiB bodies, 30 s grace: for tests. */
+    public static ServerConfig forTests() { return new ServerConfig("127.0.0.1", 0, 0, "", 8L << 20, Duration.ofSeconds(30)); }
+}
