@@ -1,0 +1,235 @@
+package io.basalt.cli;
+
+import io.basalt.backend.Backends;
+import io.basalt.engine.EngineConfig;
+import io.basalt.hub.HfHub;
+import io.basalt.hub.RepoId;
+import io.basalt.server.BasaltServer;
+import io.basalt.server.ServerConfig;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Unmatched;
+
+/**
+ * {@code basalt serve [MODEL]}: the OpenAI-compatible HTTP server and the gRPC server over one
+ * model. Numbers, sizes and durations are read as text and checked here, so a bad value is one
+ * {@code basalt: ...} line and exit status 2, like every other error of the CLI.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Serve a model over the OpenAI HTTP API (/v1/chat/completions, /v1/completions, /v1/models, /metrics) "
+                + "and gRPC, until SIGTERM/SIGINT, which drains the requests in flight and exits 0.",
+                "MODEL is a local model file or directory (any supported format) or a Hugging Face repo id (owner/name), "
+                        + "downloaded once into ~/.cache/basalt (BASALT_CACHE); HF_TOKEN and HF_ENDPOINT are honoured."})
+public final class ServeCommand implements Callable<Integer> {
+    static final String DEFAULT_MODEL = "openai-community/gpt2";
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", defaultValue = DEFAULT_MODEL,
+            description = "Model path or Hugging Face repo id (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}; 0.0.0.0 for all).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8000", description = "HTTP port, 0 for any free one (default: ${DEFAULT-VALUE}).")
+    String port;
+
+    @Option(names = "--grpc-port", defaultValue = "50051", description = "gRPC port, 0 for any free one, -1 for no gRPC (default: ${DEFAULT-VALUE}).")
+    String grpcPort;
+
+    @Option(names = "--backend", defaultValue = "cpu", description = "Backend that runs the model (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--served-model-name", split = ",", paramLabel = "NAME",
+            description = "Name(s) clients use for the model; repeatable or comma-separated, the first is the id "
+                    + "(default: the repo id or the path's file name).")
+    List<String> servedModelNames = new ArrayList<>();
+
+    @Option(names = "--tokenizer", description = "Tokenizer file (tokenizer.json or llama2.c tokenizer.bin); found beside the model when omitted.")
+    Path tokenizer;
+
+    @Option(names = "--max-num-seqs", defaultValue = "64", description = "Most sequences running at once (default: ${DEFAULT-VALUE}).")
+    String maxNumSeqs;
+
+    @Option(names = "--max-num-batched-tokens", defaultValue = "2048", description = "Token budget of one engine step (default: ${DEFAULT-VALUE}).")
+    String maxNumBatchedTokens;
+
+    @Option(names = "--kv-cache-memory", defaultValue = "512MiB", description = "Memory for the KV cache: bytes or e.g. 512MiB, 2GiB (default: ${DEFAULT-VALUE}).")
+    String kvCacheMemory;
+
+    @Option(names = "--enable-prefix-caching", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Reuse the KV of identical prompt prefixes (default: on).")
+    boolean prefixCaching;
+
+    @Option(names = "--max-queue", defaultValue = "256",
+            description = "Requests admitted beyond --max-num-seqs; more in flight get 429 at once (default: ${DEFAULT-VALUE}).")
+    String maxQueue;
+
+    @Option(names = "--request-timeout", defaultValue = "0", description = "Per-request time limit, e.g. 300s, 5m; 0 for none (default: ${DEFAULT-VALUE}).")
+    String requestTimeout;
+
+    @Option(names = "--shutdown-grace", defaultValue = "30s", description = "How long SIGTERM waits for requests in flight (default: ${DEFAULT-VALUE}).")
+    String shutdownGrace;
+
+    @Option(names = "--api-key", defaultValue = "${env:BASALT_API_KEY}", showDefaultValue = picocli.CommandLine.Help.Visibility.NEVER,
+            description = "Require 'Authorization: Bearer KEY' (default: $BASALT_API_KEY, else none).")
+    String apiKey;
+
+    @Option(names = "--max-request-body", defaultValue = "8MiB", description = "Larger request bodies get 413 (default: ${DEFAULT-VALUE}).")
+    String maxRequestBody;
+
+    @Option(names = "--revision", defaultValue = "main", description = "Hub revision: branch, tag or commit (default: ${DEFAULT-VALUE}).")
+    String revision;
+
+    @Option(names = "--offline", description = "Never use the network: a repo id must already be in the cache (also HF_HUB_OFFLINE=1).")
+    boolean offline;
+
+    @Unmatched
+    List<String> unmatched = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+        if (!unmatched.isEmpty()) {
+            String first = unmatched.getFirst();
+            throw new IllegalArgumentException(first.startsWith("-") ? "unknown option '" + first + "' (see basalt serve --help)"
+                    : "unexpected argument '" + first + "': serve takes one MODEL");
+        }
+        // Everything the user typed is checked before a byte is downloaded or loaded.
+        int httpPortValue = parseInt("--port", port, 0, 65535);
+        int grpcPortValue = parseInt("--grpc-port", grpcPort, -1, 65535);
+        EngineConfig engine = new EngineConfig(parseInt("--max-num-seqs", maxNumSeqs, 1, 1 << 20),
+                parseInt("--max-num-batched-tokens", maxNumBatchedTokens, 1, 1 << 24),
+                parseBytes("--kv-cache-memory", kvCacheMemory), prefixCaching);
+        int queue = parseInt("--max-queue", maxQueue, 0, 1 << 24);
+        Duration timeout = parseDuration("--request-timeout", requestTimeout);
+        Duration grace = parseDuration("--shutdown-grace", shutdownGrace);
+        long bodyLimit = parseBytes("--max-request-body", maxRequestBody);
+        if (host == null || host.isBlank()) throw new IllegalArgumentException("--host must not be empty");
+        List<String> names = new ArrayList<>();
+        for (String n : servedModelNames) if (!n.isBlank()) names.add(n.strip());
+        if (tokenizer != null && !Files.isRegularFile(tokenizer)) {
+            throw new IllegalArgumentException("--tokenizer " + tokenizer + ": no such file");
+        }
+        if (!Backends.names().contains(backend)) {
+            throw new IllegalArgumentException("unknown backend '" + backend + "' (available: " + String.join(", ", Backends.names()) + ")");
+        }
+        ServerConfig server = new ServerConfig(host.strip(), httpPortValue, grpcPortValue,
+                apiKey == null ? "" : apiKey.strip(), bodyLimit, grace);
+
+        configureLogging();
+        PrintWriter out = spec.commandLine().getOut();
+        Path path = resolveModel(model);
+        if (names.isEmpty()) names.add(defaultName(model, path));
+        BasaltServer basalt = BasaltServer.start(new BasaltServer.Settings(path, tokenizer, names, backend, engine, queue,
+                timeout, server));
+        basalt.installSignalHandlers(System.err);
+        out.println(basalt.readyLine());
+        out.flush();
+        basalt.awaitStopped();
+        return 0;
+    }
+
+    /** A path that exists is a local model; otherwise an owner/name is a Hub repo; anything else is an error. */
+    private Path resolveModel(String ref) {
+        Path local = Path.of(ref);
+        if (Files.exists(local)) return local;
+        if (!RepoId.looksLike(ref)) {
+            throw new IllegalArgumentException(ref + ": no such file or directory (and not a Hugging Face repo id owner/name)");
+        }
+        HfHub.Config config = HfHub.Config.fromEnvironment();
+        if (offline) config = config.withOffline(true);
+        return new HfHub(config).snapshot(ref, revision);
+    }
+
+    private static String defaultName(String ref, Path path) {
+        if (!Files.exists(Path.of(ref))) return ref; // the repo id
+        Path name = path.toAbsolutePath().normalize().getFileName();
+        return name == null ? ref : name.toString();
+    }
+
+    /** One line per log record, unless the user configured logging. */
+    private static void configureLogging() {
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null
+                && System.getProperty("java.util.logging.config.file") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
+        }
+    }
+
+    static int parseInt(String option, String value, int min, int max) {
+        long v;
+        try {
+            v = Long.parseLong(value.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " must be a whole number, got '" + value + "'");
+        }
+        if (v < min || v > max) throw new IllegalArgumentException(option + " must be " + min + ".." + max + ", got " + v);
+        return (int) v;
+    }
+
+    private static final Pattern SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([a-z]*)", Pattern.CASE_INSENSITIVE);
+
+    /** Bytes from {@code 1048576}, {@code 512MiB}, {@code 2GiB}, {@code 1.5G}, {@code 500MB} (KB/MB/GB are powers of 1000). */
+    public static long parseBytes(String option, String value) {
+        Matcher m = SIZE.matcher(value.strip());
+        if (!m.matches()) throw new IllegalArgumentException(option + " must be a size such as 512MiB or 2GiB, got '" + value + "'");
+        double factor = switch (m.group(2).toLowerCase(Locale.ROOT)) {
+            case "", "b" -> 1;
+            case "k", "ki", "kib" -> 1L << 10;
+            case "m", "mi", "mib" -> 1L << 20;
+            case "g", "gi", "gib" -> 1L << 30;
+            case "t", "ti", "tib" -> 1L << 40;
+            case "kb" -> 1e3;
+            case "mb" -> 1e6;
+            case "gb" -> 1e9;
+            case "tb" -> 1e12;
+            default -> throw new IllegalArgumentException(option + ": unknown unit '" + m.group(2) + "' in '" + value
+                    + "' (use B, KiB, MiB, GiB, TiB, KB, MB, GB)");
+        };
+        double bytes = Double.parseDouble(m.group(1)) * factor;
+        if (bytes < 1 || bytes > Long.MAX_VALUE / 2) throw new IllegalArgumentException(option + " must be positive, got '" + value + "'");
+        return (long) bytes;
+    }
+
+    private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|min|h|)");
+
+    /** A duration from {@code 300s}, {@code 5m}, {@code 1h}, {@code 250ms}, a plain number of seconds, or ISO {@code PT5M}. */
+    public static Duration parseDuration(String option, String value) {
+        String v = value.strip().toLowerCase(Locale.ROOT);
+        if (v.startsWith("pt")) {
+            try {
+                Duration d = Duration.parse(value.strip());
+                if (d.isNegative()) throw new IllegalArgumentException(option + " must not be negative, got '" + value + "'");
+                return d;
+            } catch (DateTimeParseException e) {
+                throw new IllegalArgumentException(option + " must be a duration such as 300s or 5m, got '" + value + "'");
+            }
+        }
+        Matcher m = DURATION.matcher(v);
+        if (!m.matches()) throw new IllegalArgumentException(option + " must be a duration such as 300s or 5m, got '" + value + "'");
+        double n = Double.parseDouble(m.group(1));
+        double millis = switch (m.group(2)) {
+            case "ms" -> n;
+            case "", "s" -> n * 1e3;
+            case "m", "min" -> n * 60e3;
+            case "h" -> n * 3600e3;
+            default -> throw new IllegalStateException();
+        };
+        return Duration.ofMillis(Math.round(millis));
+    }
+}

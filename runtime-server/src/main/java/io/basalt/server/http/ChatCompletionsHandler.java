@@ -1,0 +1,36 @@
+package io.basalt.server.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.basalt.api.SamplingParams;
+import io.basalt.server.openai.ChatFormat;
+import io.basalt.server.openai.ChatRequest;
+import io.basalt.server.openai.Json;
+import io.basalt.server.openai.OpenAiModel;
+
+/**
+ * POST /v1/chat/completions: like {@link CompletionsHandler}, with the prompt rendered by the model's
+ * chat template (harmony, Jinja or plain; see {@link io.basalt.server.openai.ChatTemplate}).
+ * max_tokens / max_completion_tokens default to the rest of the context, as in vLLM.
+ */
+final class ChatCompletionsHandler {
+    private final ServerContext context;
+
+    ChatCompletionsHandler(ServerContext context) { this.context = context; }
+
+    void handle(Exchange ex) {
+        OpenAiModel model = context.model;
+        ObjectNode body = Json.parseObject(ex.body());
+        ChatRequest req = ChatRequest.parse(body, model.vocab());
+        String name = model.resolve(req.model());
+        ex.offload(context, () -> {
+            int[] prompt = model.renderChat(req.messages(), req.reasoningEffort(), req.addGenerationPrompt());
+            model.checkFits(prompt.length, "messages");
+            SamplingParams params = req.sampling().toParams(prompt.length, model.contextLength(), 0, req.logprobs(),
+                    req.topLogprobs(), "top_logprobs");
+            ChatFormat format = new ChatFormat(model, ChatFormat.newId(), name, params.n(), req.stream() && req.includeUsage(),
+                    req.logprobs(), prompt[prompt.length - 1]);
+            new Generation(ex, context.service, format, req.stream(), req.stream() && req.includeUsage(), prompt.length)
+                    .submit(prompt, params, req.sampling().priority());
+        }, "messages");
+    }
+}

@@ -1,0 +1,98 @@
+package io.basalt.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.basalt.server.openai.ChatRequest;
+import io.basalt.server.openai.Json;
+import io.basalt.server.openai.OpenAiException;
+import io.basalt.server.openai.OpenAiModel;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+/**
+ * vLLM's POST /tokenize ({"model", "prompt"[, "add_special_tokens"]} or {"model", "messages"[,
+ * "add_generation_prompt"]} → {"tokens", "count", "max_model_len"}) and POST /detokenize
+ * ({"model", "tokens"} → {"prompt"}). A prompt is tokenized as /v1/completions would (BOS rules
+ * included unless add_special_tokens is false), messages as /v1/chat/completions would.
+ */
+final class TokenizeHandler {
+    private final ServerContext context;
+
+    TokenizeHandler(ServerContext context) { this.context = context; }
+
+    void tokenize(Exchange ex) {
+        ObjectNode body = Json.parseObject(ex.body());
+        OpenAiModel model = context.model;
+        model.resolve(string(body, "model"));
+        JsonNode prompt = body.get("prompt"), messages = body.get("messages");
+        boolean hasPrompt = prompt != null && !prompt.isNull(), hasMessages = messages != null && !messages.isNull();
+        if (hasPrompt == hasMessages) throw OpenAiException.invalid(null, "Send exactly one of 'prompt' and 'messages'");
+        if (hasPrompt && !prompt.isTextual()) throw OpenAiException.invalid("prompt", "'prompt' must be a string");
+        Boolean addSpecial = bool(body, "add_special_tokens");
+        ChatRequest chat = hasMessages ? ChatRequest.parse(chatBody(body), model.vocab()) : null;
+        ex.offload(context, () -> {
+            int[] ids;
+            if (chat != null) {
+                ids = model.renderChat(chat.messages(), chat.reasoningEffort(), chat.addGenerationPrompt());
+            } else if (addSpecial == null || addSpecial) {
+                model.checkTextSize(OpenAiModel.utf8Length(prompt.textValue()), "prompt");
+                ids = model.served().encodePrompt(prompt.textValue());
+            } else {
+                model.checkTextSize(OpenAiModel.utf8Length(prompt.textValue()), "prompt");
+                ids = model.tokenizer().encode(prompt.textValue());
+            }
+            ObjectNode r = Json.object();
+            ArrayNode tokens = r.putArray("tokens");
+            for (int id : ids) tokens.add(id);
+            r.put("count", ids.length);
+            r.put("max_model_len", model.contextLength());
+            ex.execute(() -> ex.sendJson(HttpResponseStatus.OK, r));
+        }, hasMessages ? "messages" : "prompt");
+    }
+
+    /** Only what a chat tokenization needs, so sampling fields of a copied chat request do not matter. */
+    private static ObjectNode chatBody(ObjectNode body) {
+        ObjectNode o = Json.object();
+        for (String f : new String[] {"messages", "add_generation_prompt", "reasoning_effort"}) {
+            if (body.has(f)) o.set(f, body.get(f));
+        }
+        return o;
+    }
+
+    void detokenize(Exchange ex) {
+        ObjectNode body = Json.parseObject(ex.body());
+        OpenAiModel model = context.model;
+        model.resolve(string(body, "model"));
+        JsonNode tokens = body.get("tokens");
+        if (tokens == null || !tokens.isArray()) throw OpenAiException.invalid("tokens", "'tokens' must be an array of token ids");
+        int[] ids = new int[tokens.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode t = tokens.get(i);
+            if (!t.isNumber() || !t.canConvertToExactIntegral() || !t.canConvertToInt()) {
+                throw OpenAiException.invalid("tokens", "'tokens' must be an array of token ids");
+            }
+            ids[i] = t.asInt();
+            if (ids[i] < 0 || ids[i] >= model.vocab()) {
+                throw OpenAiException.invalid("tokens", "token id " + ids[i] + " is outside the vocabulary [0, " + model.vocab() + ")");
+            }
+        }
+        ex.offload(context, () -> {
+            String text = model.tokenizer().decode(ids);
+            ex.execute(() -> ex.sendJson(HttpResponseStatus.OK, Json.object().put("prompt", text)));
+        }, "tokens");
+    }
+
+    private static String string(ObjectNode o, String name) {
+        JsonNode v = o.get(name);
+        if (v == null || v.isNull()) return null;
+        if (!v.isTextual()) throw OpenAiException.invalid(name, "'" + name + "' must be a string");
+        return v.textValue();
+    }
+
+    private static Boolean bool(ObjectNode o, String name) {
+        JsonNode v = o.get(name);
+        if (v == null || v.isNull()) return null;
+        if (!v.isBoolean()) throw OpenAiException.invalid(name, "'" + name + "' must be a boolean");
+        return v.booleanValue();
+    }
+}

@@ -1,0 +1,53 @@
+package io.basalt.server.openai;
+
+import io.basalt.frontend.harmony.ReasoningEffort;
+import io.basalt.model.arch.ModelInfo;
+import io.basalt.server.ServedModel;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * Turns chat messages into prompt ids and the generated ids back into reasoning and content. Chosen
+ * once per model by {@link #forModel}: gpt-oss → harmony; a model that ships a Jinja chat template
+ * (tokenizer_config.json "chat_template", chat_template.jinja, or GGUF tokenizer.chat_template) →
+ * that template; anything else → {@link PlainChatTemplate}.
+ */
+public interface ChatTemplate {
+    /** "harmony", "jinja" or "plain". */
+    String name();
+
+    /**
+     * The prompt ids of a conversation.
+     *
+     * @param effort              the request's reasoning_effort (lower case), or null
+     * @param addGenerationPrompt end where the assistant's reply begins (the usual case)
+     */
+    int[] render(List<ChatMessage> messages, String effort, boolean addGenerationPrompt);
+
+    /** A parser for one choice's generated tokens; {@code lastPromptToken} seeds detokenization. */
+    ChatOutputParser newParser(int lastPromptToken);
+
+    static ChatTemplate forModel(ServedModel model) {
+        if (model.info().architecture() == ModelInfo.Architecture.GPT_OSS) return new HarmonyChatTemplate(model.tokenizer());
+        try {
+            ChatTemplate jinja = JinjaChatTemplate.find(model);
+            if (jinja != null) return jinja;
+        } catch (RuntimeException e) {
+            Logger.getLogger("basalt.server").warning("the model's chat template cannot be used (" + e.getMessage()
+                    + "); falling back to the plain template");
+        }
+        return new PlainChatTemplate(model);
+    }
+
+    /** harmony's efforts; other OpenAI values are refused for gpt-oss. */
+    static ReasoningEffort harmonyEffort(String effort) {
+        if (effort == null) return ReasoningEffort.MEDIUM;
+        return switch (effort) {
+            case "low" -> ReasoningEffort.LOW;
+            case "medium" -> ReasoningEffort.MEDIUM;
+            case "high" -> ReasoningEffort.HIGH;
+            default -> throw OpenAiException.invalid("reasoning_effort", "this model supports reasoning_effort low, medium "
+                    + "or high, got '" + effort + "'");
+        };
+    }
+}

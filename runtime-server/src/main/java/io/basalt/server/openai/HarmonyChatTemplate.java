@@ -1,0 +1,68 @@
+package io.basalt.server.openai;
+
+import io.basalt.frontend.harmony.Harmony;
+import io.basalt.frontend.harmony.HarmonyConversation;
+import io.basalt.frontend.harmony.HarmonyMessage;
+import io.basalt.frontend.harmony.HarmonySystem;
+import io.basalt.tokenizer.Tokenizer;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * gpt-oss: messages → harmony (SERVING.md §5.1), as vLLM maps Chat Completions onto it.
+ * <ul>
+ *   <li>The harmony system message is the server's: default identity, knowledge cutoff, today's date
+ *       (UTC), "Reasoning: " + reasoning_effort (default medium), the three channels.</li>
+ *   <li>The request's system and developer messages become the developer message's "# Instructions".</li>
+ *   <li>An assistant message becomes an analysis message (its reasoning_content) and a final message
+ *       (its content); a tool message becomes {@code functions.NAME to=assistant} on the commentary channel.</li>
+ * </ul>
+ * Output is parsed by {@link HarmonyOutputParser}: analysis → reasoning_content, everything else → content.
+ */
+final class HarmonyChatTemplate implements ChatTemplate {
+    private final Harmony harmony;
+    private final Tokenizer tokenizer;
+    private final int assistantHeaderLength;
+
+    HarmonyChatTemplate(Tokenizer tokenizer) {
+        this.harmony = new Harmony(tokenizer);
+        this.tokenizer = tokenizer;
+        this.assistantHeaderLength = 1 + tokenizer.encode("assistant").length;
+    }
+
+    @Override public String name() { return "harmony"; }
+
+    @Override
+    public int[] render(List<ChatMessage> messages, String effort, boolean addGenerationPrompt) {
+        HarmonySystem system = HarmonySystem.defaults()
+                .withReasoningEffort(ChatTemplate.harmonyEffort(effort))
+                .withCurrentDate(LocalDate.now(ZoneOffset.UTC).toString());
+        StringBuilder instructions = new StringBuilder();
+        List<HarmonyMessage> turns = new ArrayList<>();
+        for (ChatMessage m : messages) {
+            switch (m.role()) {
+                case "system", "developer" -> {
+                    if (!instructions.isEmpty()) instructions.append("\n\n");
+                    instructions.append(m.content());
+                }
+                case "user" -> turns.add(HarmonyMessage.user(m.content()));
+                case "assistant" -> {
+                    if (m.reasoningContent() != null && !m.reasoningContent().isEmpty()) {
+                        turns.add(HarmonyMessage.assistant("analysis", m.reasoningContent()));
+                    }
+                    if (!m.content().isEmpty()) turns.add(HarmonyMessage.assistant("final", m.content()));
+                }
+                case "tool" -> turns.add(new HarmonyMessage("functions." + (m.name() == null ? "tool" : m.name()),
+                        "commentary", "assistant", null, m.content()));
+                default -> throw new IllegalStateException("role " + m.role());
+            }
+        }
+        int[] ids = harmony.render(new HarmonyConversation(system, instructions.isEmpty() ? null : instructions.toString(), turns));
+        return addGenerationPrompt ? ids : java.util.Arrays.copyOf(ids, ids.length - assistantHeaderLength);
+    }
+
+    @Override
+    public ChatOutputParser newParser(int lastPromptToken) { return new HarmonyOutputParser(tokenizer); }
+}

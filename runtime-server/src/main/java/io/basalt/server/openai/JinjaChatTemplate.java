@@ -1,0 +1,251 @@
+package io.basalt.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import io.basalt.model.Format;
+import io.basalt.server.ServedModel;
+import io.basalt.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A Hugging Face chat template (Jinja), rendered with Jinjava as transformers renders it:
+ * {@code trim_blocks} and {@code lstrip_blocks}, variables {@code messages} (role, content, and name /
+ * reasoning_content where given), {@code add_generation_prompt}, {@code bos_token}, {@code eos_token},
+ * {@code reasoning_effort}, and the functions {@code raise_exception(msg)} (→ 400) and
+ * {@code strftime_now(fmt)}. The rendered text already holds the special tokens (BOS included), so it
+ * is tokenized as is, with the BOS/EOS text mapped to their ids and no BOS added.
+ *
+ * <p>Jinjava is not Python: templates that call Python string methods Jinjava lacks fail to render,
+ * which is a 400 naming the template error (the server still starts; see {@link ChatTemplate#forModel}).
+ */
+final class JinjaChatTemplate implements ChatTemplate {
+    /** Built on first use only: models without a template never load Jinjava. */
+    private static final class Engine {
+        static final Jinjava JINJAVA = jinjava();
+    }
+
+    private final String source;
+    private final Tokenizer tokenizer;
+    private final String bosToken;
+    private final String eosToken;
+    private final Map<String, Integer> specials = new LinkedHashMap<>();
+
+    JinjaChatTemplate(String source, Tokenizer tokenizer, String bosToken, String eosToken) {
+        this.source = source;
+        this.tokenizer = tokenizer;
+        this.bosToken = bosToken == null ? "" : bosToken;
+        this.eosToken = eosToken == null ? "" : eosToken;
+        if (!this.bosToken.isEmpty() && tokenizer.bosId() >= 0) specials.put(this.bosToken, tokenizer.bosId());
+        int[] eos = tokenizer.eosIds();
+        if (!this.eosToken.isEmpty() && eos.length > 0) specials.putIfAbsent(this.eosToken, eos[0]);
+    }
+
+    private static Jinjava jinjava() {
+        Jinjava j = new Jinjava(JinjavaConfig.newBuilder()
+                .withTrimBlocks(true)
+                .withLstripBlocks(true)
+                .withMaxOutputSize(64L << 20)
+                .withLegacyOverrides(LegacyOverrides.newBuilder()
+                        .withUseNaturalOperatorPrecedence(true)
+                        .withParseWhitespaceControlStrictly(true)
+                        .withUsePyishObjectMapper(true)
+                        .withKeepNullableLoopValues(true)
+                        .build())
+                .build());
+        j.registerFunction(new ELFunctionDefinition("", "raise_exception", JinjaChatTemplate.class, "raiseException", String.class));
+        j.registerFunction(new ELFunctionDefinition("", "strftime_now", JinjaChatTemplate.class, "strftimeNow", String.class));
+        return j;
+    }
+
+    /** The template's own error, surfaced as a 400 to the client whose messages it refused. */
+    static final class TemplateException extends RuntimeException {
+        TemplateException(String message) { super(message); }
+    }
+
+    public static String raiseException(String message) { throw new TemplateException(message); }
+
+    /** Python's strftime for the directives chat templates use (%d %m %Y %y %B %b %H %M %S %A %a %%). */
+    public static String strftimeNow(String format) {
+        ZonedDateTime now = ZonedDateTime.now();
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < format.length(); i++) {
+            char c = format.charAt(i);
+            if (c != '%' || i + 1 == format.length()) {
+                sb.append(c);
+                continue;
+            }
+            char d = format.charAt(++i);
+            String pattern = switch (d) {
+                case 'd' -> "dd"; case 'm' -> "MM"; case 'Y' -> "yyyy"; case 'y' -> "yy"; case 'B' -> "MMMM"; case 'b' -> "MMM";
+                case 'H' -> "HH"; case 'M' -> "mm"; case 'S' -> "ss"; case 'A' -> "EEEE"; case 'a' -> "EEE";
+                default -> null;
+            };
+            if (pattern == null) sb.append(d == '%' ? "%" : "%" + d);
+            else sb.append(now.format(DateTimeFormatter.ofPattern(pattern, Locale.ENGLISH)));
+        }
+        return sb.toString();
+    }
+
+    @Override public String name() { return "jinja"; }
+
+    /** The rendered text. */
+    String renderText(List<ChatMessage> messages, String effort, boolean addGenerationPrompt) {
+        List<Map<String, Object>> list = new ArrayList<>(messages.size());
+        for (ChatMessage m : messages) {
+            Map<String, Object> map = new HashMap<>();
+            map.put("role", m.role());
+            map.put("content", m.content());
+            if (m.name() != null) map.put("name", m.name());
+            if (m.reasoningContent() != null) map.put("reasoning_content", m.reasoningContent());
+            list.add(map);
+        }
+        Map<String, Object> context = new HashMap<>();
+        context.put("messages", list);
+        context.put("add_generation_prompt", addGenerationPrompt);
+        context.put("bos_token", bosToken);
+        context.put("eos_token", eosToken);
+        if (effort != null) context.put("reasoning_effort", effort);
+        RenderResult r;
+        try {
+            r = Engine.JINJAVA.renderForResult(source, context);
+        } catch (TemplateException e) {
+            throw OpenAiException.invalid("messages", "The chat template refused the messages: " + e.getMessage());
+        } catch (RuntimeException e) {
+            throw OpenAiException.invalid("messages", "The model's chat template failed: " + e);
+        }
+        for (TemplateError e : r.getErrors()) {
+            if (e.getSeverity() != TemplateError.ErrorType.FATAL) continue;
+            Throwable cause = e.getException();
+            while (cause != null && !(cause instanceof TemplateException)) cause = cause.getCause();
+            if (cause != null) throw OpenAiException.invalid("messages", "The chat template refused the messages: " + cause.getMessage());
+            throw OpenAiException.invalid("messages", "The model's chat template failed: " + e.getMessage());
+        }
+        return r.getOutput();
+    }
+
+    @Override
+    public int[] render(List<ChatMessage> messages, String effort, boolean addGenerationPrompt) {
+        return encode(renderText(messages, effort, addGenerationPrompt));
+    }
+
+    /** Text → ids, with the BOS/EOS text as their ids (tokenizers without special-token syntax need that). */
+    int[] encode(String text) {
+        List<int[]> parts = new ArrayList<>();
+        int total = 0, from = 0;
+        while (from < text.length()) {
+            int at = -1;
+            String hit = null;
+            for (String s : specials.keySet()) {
+                int i = text.indexOf(s, from);
+                if (i >= 0 && (at < 0 || i < at)) { at = i; hit = s; }
+            }
+            String gap = text.substring(from, at < 0 ? text.length() : at);
+            if (!gap.isEmpty()) {
+                int[] ids = tokenizer.encodeWithSpecials(gap);
+                parts.add(ids);
+                total += ids.length;
+            }
+            if (at < 0) break;
+            parts.add(new int[] {specials.get(hit)});
+            total++;
+            from = at + hit.length();
+        }
+        int[] out = new int[total];
+        int pos = 0;
+        for (int[] p : parts) {
+            System.arraycopy(p, 0, out, pos, p.length);
+            pos += p.length;
+        }
+        return out;
+    }
+
+    @Override
+    public ChatOutputParser newParser(int lastPromptToken) { return ChatOutputParser.passthrough(); }
+
+    /** The model's template, or null when it ships none. */
+    static JinjaChatTemplate find(ServedModel model) {
+        Tokenizer tok = model.tokenizer();
+        Map<String, Object> meta = model.info().metadata();
+        if (model.info().format() == Format.GGUF && meta != null && meta.get("tokenizer.chat_template") instanceof String t) {
+            return new JinjaChatTemplate(t, tok, ggufToken(meta, tok.bosId()), ggufToken(meta, first(tok.eosIds())));
+        }
+        Path p = model.info().path();
+        Path dir = Files.isDirectory(p) ? p : p.toAbsolutePath().getParent();
+        if (dir == null) return null;
+        Path config = dir.resolve("tokenizer_config.json");
+        JsonNode cfg = null;
+        if (Files.isRegularFile(config)) {
+            try {
+                cfg = Json.MAPPER.readTree(config.toFile());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + config, e);
+            }
+        }
+        String source = null;
+        Path jinjaFile = dir.resolve("chat_template.jinja");
+        if (Files.isRegularFile(jinjaFile)) {
+            try {
+                source = Files.readString(jinjaFile);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + jinjaFile, e);
+            }
+        } else if (cfg != null) {
+            source = templateFromConfig(cfg.get("chat_template"));
+        }
+        if (source == null) return null;
+        return new JinjaChatTemplate(source, tok, tokenText(cfg, "bos_token"), tokenText(cfg, "eos_token"));
+    }
+
+    /** "chat_template" is a string, or a list of {"name","template"} of which "default" (else the first) is used. */
+    static String templateFromConfig(JsonNode v) {
+        if (v == null || v.isNull()) return null;
+        if (v.isTextual()) return v.textValue();
+        if (v.isArray()) {
+            String first = null;
+            for (JsonNode t : v) {
+                JsonNode name = t.get("name"), template = t.get("template");
+                if (template == null || !template.isTextual()) continue;
+                if (first == null) first = template.textValue();
+                if (name != null && "default".equals(name.asText())) return template.textValue();
+            }
+            return first;
+        }
+        return null;
+    }
+
+    /** bos_token / eos_token: a string or an AddedToken object {"content": …}. */
+    private static String tokenText(JsonNode cfg, String field) {
+        if (cfg == null) return "";
+        JsonNode v = cfg.get(field);
+        if (v == null || v.isNull()) return "";
+        if (v.isTextual()) return v.textValue();
+        JsonNode content = v.get("content");
+        return content != null && content.isTextual() ? content.textValue() : "";
+    }
+
+    private static String ggufToken(Map<String, Object> meta, int id) {
+        if (id < 0) return "";
+        Object tokens = meta.get("tokenizer.ggml.tokens");
+        if (tokens instanceof List<?> l && id < l.size() && l.get(id) instanceof String s) return s;
+        if (tokens instanceof String[] a && id < a.length) return a[id];
+        return "";
+    }
+
+    private static int first(int[] ids) { return ids.length == 0 ? -1 : ids[0]; }
+}

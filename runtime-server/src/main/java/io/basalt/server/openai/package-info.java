@@ -1,0 +1,20 @@
+/**
+ * OpenAI / vLLM request and response JSON ↔ Basalt's engine types, independent of the transport.
+ *
+ * <ul>
+ *   <li>Requests: {@link io.basalt.server.openai.CompletionRequest}, {@link io.basalt.server.openai.ChatRequest}
+ *       and the shared {@link io.basalt.server.openai.SamplingRequest} type-check the body (unknown
+ *       fields ignored; unsupported OpenAI features such as tools, json response formats, suffix or
+ *       best_of ≠ n are a 400 rather than silently ignored).</li>
+ *   <li>Context: a prompt that fills the model's context is a 400, never truncated; a max_tokens beyond
+ *       the room left is clamped to it (vLLM's rule for an unset limit); unset max_tokens is 16 for
+ *       completions (OpenAI) and the rest of the context for chat (vLLM).</li>
+ *   <li>Chat templates ({@link io.basalt.server.openai.ChatTemplate}): gpt-oss → harmony (analysis →
+ *       reasoning_content, other channels → content, reasoning_effort low/medium/high); a model that ships a
+ *       Jinja template → Jinjava; otherwise the plain "role: content" lines of
+ *       {@link io.basalt.server.openai.PlainChatTemplate}.</li>
+ *   <li>Responses: {@link io.basalt.server.openai.CompletionFormat} and {@link io.basalt.server.openai.ChatFormat}
+ *       build whole responses and SSE chunks, logprobs in the legacy and chat shapes.</li>
+ * </ul>
+ */
+package io.basalt.server.openai;

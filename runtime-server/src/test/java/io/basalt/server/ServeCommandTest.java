@@ -1,0 +1,86 @@
+package io.basalt.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.basalt.cli.Main;
+import io.basalt.cli.ServeCommand;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** {@code basalt serve}'s option checking: every mistake is one "basalt: ..." line and exit status 2. */
+class ServeCommandTest {
+    record Run(int exitCode, String out, String err) { }
+
+    static Run run(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    static void assertOneLineError(Run r, String... fragments) {
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().startsWith("basalt: "), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        for (String f : fragments) assertTrue(r.err().contains(f), "'" + f + "' not in: " + r.err());
+    }
+
+    @Test
+    void badOptionsAreOneLineAndExitTwo() {
+        assertOneLineError(run("serve", "x.bin", "--port", "abc"), "--port", "abc");
+        assertOneLineError(run("serve", "x.bin", "--port", "70000"), "--port", "65535");
+        assertOneLineError(run("serve", "x.bin", "--grpc-port", "-2"), "--grpc-port");
+        assertOneLineError(run("serve", "x.bin", "--kv-cache-memory", "12XB"), "--kv-cache-memory", "XB");
+        assertOneLineError(run("serve", "x.bin", "--max-num-seqs", "0"), "--max-num-seqs");
+        assertOneLineError(run("serve", "x.bin", "--max-queue", "-1"), "--max-queue");
+        assertOneLineError(run("serve", "x.bin", "--request-timeout", "soon"), "--request-timeout", "soon");
+        assertOneLineError(run("serve", "x.bin", "--shutdown-grace", "-5s"), "--shutdown-grace");
+        assertOneLineError(run("serve", "x.bin", "--frobnicate"), "unknown option", "--frobnicate");
+        assertOneLineError(run("serve", "a.bin", "b.bin"), "unexpected argument", "b.bin");
+        assertOneLineError(run("serve", "x.bin", "--backend", "tpu"), "unknown backend 'tpu'", "cpu");
+    }
+
+    @Test
+    void aMissingModelIsNamed() {
+        assertOneLineError(run("serve", "/no/such/dir/model.bin", "--port", "0"), "/no/such/dir/model.bin", "no such file");
+        assertOneLineError(run("serve", "no-such-owner-xyz/no-such-model", "--offline", "--port", "0"),
+                "no-such-owner-xyz/no-such-model", "offline");
+    }
+
+    @Test
+    void helpListsTheOptions() {
+        Run r = run("serve", "--help");
+        assertEquals(0, r.exitCode(), r.err());
+        for (String o : new String[] {"--host", "--port", "--grpc-port", "--backend", "--served-model-name", "--max-num-seqs",
+                "--max-num-batched-tokens", "--kv-cache-memory", "--max-queue", "--request-timeout", "--api-key", "--offline",
+                "--tokenizer", "--shutdown-grace"}) {
+            assertTrue(r.out().contains(o), o + " missing from --help:\n" + r.out());
+        }
+    }
+
+    @Test
+    void sizesAndDurations() {
+        assertEquals(512L << 20, ServeCommand.parseBytes("x", "512MiB"));
+        assertEquals(2L << 30, ServeCommand.parseBytes("x", "2GiB"));
+        assertEquals(2L << 30, ServeCommand.parseBytes("x", "2g"));
+        assertEquals(1_500_000_000L, ServeCommand.parseBytes("x", "1.5GB"));
+        assertEquals(123456L, ServeCommand.parseBytes("x", "123456"));
+        assertThrows(IllegalArgumentException.class, () -> ServeCommand.parseBytes("x", "0"));
+        assertThrows(IllegalArgumentException.class, () -> ServeCommand.parseBytes("x", "lots"));
+        assertEquals(Duration.ofSeconds(300), ServeCommand.parseDuration("x", "300s"));
+        assertEquals(Duration.ofMinutes(5), ServeCommand.parseDuration("x", "5m"));
+        assertEquals(Duration.ofMillis(250), ServeCommand.parseDuration("x", "250ms"));
+        assertEquals(Duration.ofSeconds(30), ServeCommand.parseDuration("x", "30"));
+        assertEquals(Duration.ZERO, ServeCommand.parseDuration("x", "0"));
+        assertEquals(Duration.ofHours(1), ServeCommand.parseDuration("x", "1h"));
+        assertEquals(Duration.ofMinutes(2), ServeCommand.parseDuration("x", "PT2M"));
+    }
+}

@@ -1,0 +1,238 @@
+package io.basalt.server.http;
+
+import static io.basalt.server.http.TestServer.assertError;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.basalt.engine.EngineConfig;
+import io.basalt.server.ServerConfig;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Every error status the server gives, each in OpenAI's {"error":{message,type,param,code}} shape. */
+class OpenAiErrorsTest {
+    static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        ServerConfig t = ServerConfig.forTests();
+        server = TestServer.start(64, new ServerConfig(t.host(), 0, -1, "", 64 * 1024, Duration.ofSeconds(5)),
+                new EngineConfig(4, 512, 16L << 20, true));
+    }
+
+    @AfterAll
+    static void stop() { server.close(); }
+
+    @AfterEach
+    void idle() { server.assertIdleSoon(); }
+
+    private static void assertParam(HttpResponse<String> r, String param) {
+        JsonNode e = assertError(r, 400);
+        assertEquals("invalid_request_error", e.get("type").asText());
+        assertEquals(param, e.get("param").isNull() ? null : e.get("param").asText(), r.body());
+    }
+
+    @Test
+    void invalidJsonAndWrongBodyTypes() {
+        assertParam(server.post("/v1/completions", "{\"prompt\": \"x\""), null);
+        assertParam(server.post("/v1/completions", "[1,2]"), null);
+        assertParam(server.post("/v1/completions", ""), null);
+        assertParam(server.post("/v1/completions", "{} trailing"), null);
+        assertParam(server.post("/v1/completions", new byte[] {'{', '"', 'p', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'}), null);
+        assertParam(server.post("/v1/completions", "[".repeat(10_000)), null);
+    }
+
+    @Test
+    void eachBadValueNamesItsParam() {
+        String p = "\"prompt\":\"Once\",";
+        assertParam(server.post("/v1/completions", "{" + p + "\"temperature\":-1}"), "temperature");
+        assertParam(server.post("/v1/completions", "{" + p + "\"temperature\":\"hot\"}"), "temperature");
+        assertParam(server.post("/v1/completions", "{" + p + "\"top_p\":0}"), "top_p");
+        assertParam(server.post("/v1/completions", "{" + p + "\"top_k\":-5}"), "top_k");
+        assertParam(server.post("/v1/completions", "{" + p + "\"min_p\":2}"), "min_p");
+        assertParam(server.post("/v1/completions", "{" + p + "\"repetition_penalty\":0}"), "repetition_penalty");
+        assertParam(server.post("/v1/completions", "{" + p + "\"presence_penalty\":3}"), "presence_penalty");
+        assertParam(server.post("/v1/completions", "{" + p + "\"frequency_penalty\":-2.5}"), "frequency_penalty");
+        assertParam(server.post("/v1/completions", "{" + p + "\"logit_bias\":{\"x\":1}}"), "logit_bias");
+        assertParam(server.post("/v1/completions", "{" + p + "\"logit_bias\":{\"1\":101}}"), "logit_bias");
+        assertParam(server.post("/v1/completions", "{" + p + "\"logit_bias\":{\"100000\":1}}"), "logit_bias");
+        assertParam(server.post("/v1/completions", "{" + p + "\"n\":1000000}"), "n");
+        assertParam(server.post("/v1/completions", "{" + p + "\"n\":8}"), "n");                 // > max-num-seqs (4)
+        assertParam(server.post("/v1/completions", "{" + p + "\"n\":1.5}"), "n");
+        assertParam(server.post("/v1/completions", "{" + p + "\"max_tokens\":0}"), "max_tokens");
+        assertParam(server.post("/v1/completions", "{" + p + "\"max_tokens\":99999999999999}"), "max_tokens");
+        assertParam(server.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                + "\"max_completion_tokens\":-3}"), "max_completion_tokens");
+        assertParam(server.post("/v1/completions", "{" + p + "\"max_tokens\":5,\"min_tokens\":6}"), "min_tokens");
+        assertParam(server.post("/v1/completions", "{" + p + "\"seed\":1e400}"), "seed");
+        assertParam(server.post("/v1/completions", "{" + p + "\"stop\":[1]}"), "stop");
+        assertParam(server.post("/v1/completions", "{" + p + "\"stop\":\"\"}"), "stop");
+        assertParam(server.post("/v1/completions", "{" + p + "\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\","
+                + "\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"]}"), "stop");
+        assertParam(server.post("/v1/completions", "{" + p + "\"stop_token_ids\":[-1]}"), "stop_token_ids");
+        assertParam(server.post("/v1/completions", "{" + p + "\"logprobs\":21}"), "logprobs");
+        assertParam(server.post("/v1/completions", "{" + p + "\"logprobs\":true}"), "logprobs");
+        assertParam(server.post("/v1/completions", "{" + p + "\"stream\":\"yes\"}"), "stream");
+        assertParam(server.post("/v1/completions", "{" + p + "\"stream_options\":{\"include_usage\":1}}"), "stream_options");
+        assertParam(server.post("/v1/completions", "{" + p + "\"best_of\":3}"), "best_of");
+        assertParam(server.post("/v1/completions", "{" + p + "\"echo\":true,\"logprobs\":1}"), "echo");
+        assertParam(server.post("/v1/completions", "{" + p + "\"priority\":\"high\"}"), "priority");
+        assertParam(server.post("/v1/completions", "{\"model\":\"stories260K\"}"), "prompt");
+        assertParam(server.post("/v1/completions", "{\"prompt\":[\"a\",\"b\"]}"), "prompt");
+        assertParam(server.post("/v1/completions", "{\"prompt\":[1,-2]}"), "prompt");
+        assertParam(server.post("/v1/completions", "{\"prompt\":[]}"), "prompt");
+        assertParam(server.post("/v1/completions", "{\"prompt\":{\"a\":1}}"), "prompt");
+        assertParam(server.post("/v1/completions", "{\"prompt\":null}"), "prompt");
+        assertParam(server.post("/v1/completions", "{" + p + "\"model\":7}"), "model");
+    }
+
+    @Test
+    void chatMessageProblems() {
+        assertParam(server.post("/v1/chat/completions", "{}"), "messages");
+        assertParam(server.post("/v1/chat/completions", "{\"messages\":[]}"), "messages");
+        HttpResponse<String> r = server.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]}");
+        assertParam(r, "messages");
+        assertTrue(TestServer.json(r).at("/error/message").asText().contains("wizard"), r.body());
+        assertParam(server.post("/v1/chat/completions", "{\"messages\":[{\"content\":\"x\"}]}"), "messages");
+        assertParam(server.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\"}]}"), "messages");
+        assertParam(server.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]}"),
+                "messages");
+        assertParam(server.post("/v1/chat/completions", "{\"messages\":[\"hi\"]}"), "messages");
+        String m = "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]";
+        assertParam(server.post("/v1/chat/completions", "{" + m + ",\"top_logprobs\":2}"), "top_logprobs");
+        assertParam(server.post("/v1/chat/completions", "{" + m + ",\"logprobs\":true,\"top_logprobs\":30}"), "top_logprobs");
+        assertParam(server.post("/v1/chat/completions", "{" + m + ",\"tools\":[{\"type\":\"function\"}]}"), "tools");
+        assertParam(server.post("/v1/chat/completions", "{" + m + ",\"response_format\":{\"type\":\"json_object\"}}"), "response_format");
+        assertParam(server.post("/v1/chat/completions", "{" + m + ",\"reasoning_effort\":\"extreme\"}"), "reasoning_effort");
+    }
+
+    @Test
+    void promptThatFillsTheContextIs400NeverTruncated() {
+        int ctx = server.model.contextLength();
+        StringBuilder ids = new StringBuilder("[1");
+        for (int i = 1; i < ctx; i++) ids.append(",300");
+        assertParam(server.post("/v1/completions", "{\"prompt\":" + ids + "]}"), "prompt");
+        assertParam(server.post("/v1/completions", "{\"prompt\":\"" + "Lily ".repeat(ctx) + "\"}"), "prompt");
+        assertParam(server.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "Lily ".repeat(ctx) + "\"}]}"),
+                "messages");
+        // one token of room left: accepted, max_tokens clamped to 1
+        StringBuilder fits = new StringBuilder("[1");
+        for (int i = 2; i < ctx; i++) fits.append(",300");
+        HttpResponse<String> ok = server.post("/v1/completions", "{\"prompt\":" + fits + "],\"max_tokens\":50}");
+        assertEquals(200, ok.statusCode(), ok.body());
+        assertEquals(1, TestServer.json(ok).at("/usage/completion_tokens").asInt());
+    }
+
+    @Test
+    void unknownModelRouteAndMethod() {
+        JsonNode e = assertError(server.post("/v1/completions", "{\"model\":\"gpt-4\",\"prompt\":\"x\"}"), 404);
+        assertEquals("model", e.get("param").asText());
+        assertEquals("model_not_found", e.get("code").asText());
+        assertError(server.post("/v1/chat/completions", "{\"model\":\"gpt-4\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"), 404);
+        assertError(server.get("/v1/models/gpt-4"), 404);
+        assertError(server.get("/v2/everything"), 404);
+        assertError(server.get("/v1/completions"), 405);
+        assertError(server.post("/v1/models", "{}"), 405);
+        assertError(server.send(server.request("/health").DELETE().build()), 405);
+    }
+
+    @Test
+    void malformedUriIs400AndTheServerStaysHealthy() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", server.http.port())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("GET /v1/models/%zz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String answer = readUntil(s.getInputStream(), "}}");
+            assertTrue(answer.startsWith("HTTP/1.1 400"), answer);
+        }
+        assertEquals(200, server.get("/health").statusCode());
+    }
+
+    @Test
+    void tokenizeErrors() {
+        assertParam(server.post("/tokenize", "{}"), null);
+        assertParam(server.post("/tokenize", "{\"prompt\":5}"), "prompt");
+        assertParam(server.post("/detokenize", "{\"tokens\":[1, 99999]}"), "tokens");
+        assertParam(server.post("/detokenize", "{\"tokens\":\"1 2\"}"), "tokens");
+        assertError(server.post("/detokenize", "{\"model\":\"nope\",\"tokens\":[1]}"), 404);
+    }
+
+    @Test
+    void bodyOverTheLimitIs413AndTheConnectionStaysUsable() throws Exception {
+        HttpResponse<String> r = server.post("/v1/completions", "{\"prompt\":\"" + "a".repeat(200_000) + "\"}");
+        assertError(r, 413);
+        assertEquals(200, server.get("/health").statusCode());
+        // A raw keep-alive connection: the 413 arrives, then the next request on the same socket is answered.
+        try (Socket s = new Socket("127.0.0.1", server.http.port())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            byte[] big = ("{\"prompt\":\"" + "a".repeat(100_000) + "\"}").getBytes(StandardCharsets.UTF_8);
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + big.length
+                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(big);
+            out.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String answer = readUntil(s.getInputStream(), "\"status\":\"ok\"");
+            assertTrue(answer.startsWith("HTTP/1.1 413"), answer);
+            assertTrue(answer.contains("request_too_large"), answer);
+            assertTrue(answer.contains("HTTP/1.1 200"), answer);
+        }
+    }
+
+    static String readUntil(InputStream in, String marker) throws java.io.IOException {
+        StringBuilder sb = new StringBuilder();
+        byte[] buf = new byte[4096];
+        while (!sb.toString().contains(marker)) {
+            int n = in.read(buf);
+            if (n < 0) break;
+            sb.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void apiKeyIsRequiredExceptForHealthReadyMetrics() {
+        ServerConfig t = ServerConfig.forTests();
+        try (TestServer keyed = TestServer.start(8, new ServerConfig(t.host(), 0, -1, "s3cret", t.maxBodyBytes(), Duration.ofSeconds(2)),
+                new EngineConfig(4, 512, 16L << 20, true))) {
+            String path = keyed.base + "/v1/models";
+            HttpResponse<String> none = keyed.send(HttpRequest.newBuilder(java.net.URI.create(path)).GET().build());
+            JsonNode e = assertError(none, 401);
+            assertEquals("invalid_api_key", e.get("code").asText());
+            HttpResponse<String> wrong = keyed.send(HttpRequest.newBuilder(java.net.URI.create(path))
+                    .header("Authorization", "Bearer nope").GET().build());
+            assertError(wrong, 401);
+            HttpResponse<String> unknownRoute = keyed.send(HttpRequest.newBuilder(java.net.URI.create(keyed.base + "/x")).GET().build());
+            assertError(unknownRoute, 401);
+            assertEquals(200, keyed.get("/v1/models").statusCode());      // the helper sends the key
+            assertEquals(200, keyed.post("/v1/completions", "{\"prompt\":\"Once\",\"max_tokens\":2}").statusCode());
+            for (String open : new String[] {"/health", "/ready", "/metrics"}) {
+                assertEquals(200, keyed.send(HttpRequest.newBuilder(java.net.URI.create(keyed.base + open)).GET().build()).statusCode());
+            }
+        }
+    }
+
+    @Test
+    void readyIs503WhileDraining() {
+        ServerConfig t = ServerConfig.forTests();
+        try (TestServer s = TestServer.start(8, new ServerConfig(t.host(), 0, -1, "", t.maxBodyBytes(), Duration.ofSeconds(2)),
+                new EngineConfig(4, 512, 16L << 20, true))) {
+            assertEquals(200, s.get("/ready").statusCode());
+            s.service.drain();
+            assertEquals(503, s.get("/ready").statusCode());
+            assertEquals(200, s.get("/health").statusCode());
+            HttpResponse<String> r = s.post("/v1/completions", "{\"prompt\":\"Once\"}");
+            assertError(r, 429);
+            assertEquals("1", r.headers().firstValue("retry-after").orElse(""));
+        }
+    }
+}
