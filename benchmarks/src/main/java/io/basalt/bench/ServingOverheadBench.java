@@ -48,6 +48,7 @@ public final class ServingOverheadBench {
             System.err.println("usage: ServingOverheadBench MODEL_PATH [--concurrency C] [--max-tokens N] [--rounds R]");
             System.exit(2);
         }
+        java.util.logging.Logger.getLogger("basalt.requests").setLevel(java.util.logging.Level.WARNING); // no per-request lines
         Path model = Path.of(args[0]);
         int concurrency = 16, maxTokens = 128, rounds = 2;
         for (int i = 1; i + 1 < args.length; i += 2) {
