@@ -67,8 +67,10 @@ final class SentencePieceLoader {
         for (int b = 0; b < 256; b++) byteIds[b] = b + L2C_BYTE_OFFSET;
         float[] scoreArray = new float[n];
         for (int i = 0; i < n; i++) scoreArray[i] = scores.get(i);
+        // run.c ends generation at BOS as well: llama2.c models (TinyStories) were trained with BOS
+        // between documents, so a BOS means the story is over.
         return new SentencePieceBpe(pieces.toArray(byte[][]::new), scoreArray, kinds, byteIds,
-                0, L2C_BOS, new int[] {L2C_EOS});
+                0, L2C_BOS, new int[] {L2C_EOS, L2C_BOS});
     }
 
     /** GGUF token_type values (llama.cpp llama_token_type). */

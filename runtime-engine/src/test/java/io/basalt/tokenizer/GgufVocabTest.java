@@ -23,6 +23,7 @@ class GgufVocabTest {
             Tokenizer t = Tokenizers.gguf(file, checkpoint.metadata());
             assertEquals(32000, t.vocabSize());
             SentencePieceTokenizerTest.assertLlama2Cases(t);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {2}, t.eosIds()); // the file's eos_token_id
             String text = "Unicode: naïve café, 日本語, emoji 🙂\n";
             assertEquals(text, t.decode(SentencePieceTokenizerTest.withBos(t, text)));
         }
