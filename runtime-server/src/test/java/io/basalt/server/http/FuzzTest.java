@@ -104,7 +104,7 @@ class FuzzTest {
     static List<Case> cases(Random r) {
         List<Case> out = new ArrayList<>();
         String[] valids = {"temperature", "top_p", "top_k", "max_tokens", "seed", "presence_penalty", "user", "some_extra_field"};
-        for (int i = 0; i < 1500; i++) {
+        for (int i = 0; i < 3600; i++) {
             boolean chat = r.nextBoolean();
             Map<String, String> fields = new LinkedHashMap<>();
             if (chat) fields.put("messages", "[{\"role\":\"user\",\"content\":\"Once\"}]");
@@ -132,7 +132,7 @@ class FuzzTest {
                     String.join(", ", what)));
         }
         String[] paths = {"/v1/completions", "/v1/chat/completions", "/tokenize", "/detokenize"};
-        for (int i = 0; i < 600; i++) {
+        for (int i = 0; i < 1400; i++) {
             String path = paths[r.nextInt(paths.length)];
             byte[] body = switch (r.nextInt(9)) {
                 case 0 -> randomBytes(r, r.nextInt(200));
@@ -197,7 +197,7 @@ class FuzzTest {
     @Test
     void malformedBodiesAlwaysGetAnOpenAi4xx() throws Exception {
         List<Case> cases = cases(new Random(SEED));
-        assertTrue(cases.size() >= 2000);
+        assertTrue(cases.size() >= 5000);
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
