@@ -133,15 +133,17 @@ class HfHubTest {
         fake.cutOnce.put("model.safetensors", 300_000L);
         HfHub once = new HfHub(hub().config().withRetries(1, Duration.ZERO));
         HubException e = assertThrows(HubException.class, () -> once.snapshot(REPO, "main"));
-        assertTrue(e.getMessage().contains("model.safetensors") && e.getMessage().contains("300000"), e.getMessage());
+        assertTrue(e.getMessage().contains("model.safetensors") && e.getMessage().contains("connection broke"), e.getMessage());
         Path snap = cache.resolve("models--fake-org--gpt2-tiny/snapshots/" + SHA);
-        assertEquals(300_000L, Files.size(snap.resolve("model.safetensors.part")));
+        // The server closes after 300,000 bytes; a reset can drop the tail the client had not read yet.
+        long partial = Files.size(snap.resolve("model.safetensors.part"));
+        assertTrue(partial > 0 && partial <= 300_000L, "partial file of " + partial + " bytes");
         assertFalse(Files.exists(snap.resolve(HfHub.COMPLETE_MARKER)));
 
         Path dir = hub().snapshot(REPO, "main");
         assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(dir.resolve("model.safetensors")));
         List<FakeHub.Seen> cdn = fake.requestsFor("/blobs/" + FakeHub.sha256(files.get("model.safetensors")));
-        assertEquals("bytes=300000-", cdn.getLast().range());
+        assertEquals("bytes=" + partial + "-", cdn.getLast().range());
     }
 
     @Test
