@@ -131,6 +131,10 @@ public final class Engine implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
+            } catch (RuntimeException e) {
+                // An engine bug must not leave every caller waiting forever: fail what is in flight, keep serving.
+                java.util.logging.Logger.getLogger("basalt.engine").log(java.util.logging.Level.SEVERE, "engine step failed", e);
+                failAll("the engine failed: " + e);
             }
         }
     }
@@ -172,6 +176,11 @@ public final class Engine implements AutoCloseable {
     /** Steps until nothing is queued or running (tests, benchmarks, offline batches). */
     public void runUntilIdle() {
         while (hasWork()) step();
+    }
+
+    private void failAll(String message) {
+        for (RequestState s : new ArrayList<>(requests.values())) completer.failUnstarted(s, message);
+        requests.clear();
     }
 
     private void apply(Command c) {

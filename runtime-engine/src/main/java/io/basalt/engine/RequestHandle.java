@@ -63,6 +63,11 @@ public final class RequestHandle {
         }
         try {
             listener.accept(event);
+        } catch (RuntimeException e) {
+            // A failing listener (a transport bug, a closed stream) must not take the step thread down
+            // with it; the request still completes and its result stays available.
+            java.util.logging.Logger.getLogger("basalt.engine").log(java.util.logging.Level.WARNING,
+                    "listener of request " + requestId + " failed", e);
         } finally {
             if (numFinished == numChoices && !result.isDone()) result.complete(build());
         }

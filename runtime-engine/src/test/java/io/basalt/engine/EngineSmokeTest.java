@@ -38,4 +38,21 @@ class EngineSmokeTest {
             assertEquals(engine.stats().kvTotalBlocks(), engine.stats().kvTotalBlocks() - engine.stats().kvUsedBlocks());
         }
     }
+
+    @Test
+    void aThrowingListenerDoesNotStopTheEngine() throws Exception {
+        CpuModelRunner runner = new CpuBackend().load(Shared.model("stories260K/stories260K.bin"),
+                new Backend.LoadConfig(16L << 20, 8, 256));
+        Tokenizer tok = ModelTokenizer.forModel(runner.model().info(), null);
+        try (Engine engine = new Engine(runner, tok, EngineConfig.defaults()).start()) {
+            SamplingParams p = SamplingParams.builder().temperature(0).maxTokens(20).build();
+            RequestHandle bad = engine.submit(new EngineRequest("bad", new int[] {1}, p, 0), e -> {
+                throw new IllegalStateException("listener bug");
+            });
+            RequestHandle good = engine.submit(new EngineRequest("good", new int[] {1}, p, 0));
+            assertEquals(20, bad.result().get(30, java.util.concurrent.TimeUnit.SECONDS).choices().get(0).tokenIds().length);
+            assertArrayEquals(bad.result().get().choices().get(0).tokenIds(),
+                    good.result().get(30, java.util.concurrent.TimeUnit.SECONDS).choices().get(0).tokenIds());
+        }
+    }
 }
