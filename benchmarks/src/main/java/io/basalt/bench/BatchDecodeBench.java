@@ -88,13 +88,7 @@ public final class BatchDecodeBench {
                 case "--synthetic" -> {
                     SyntheticGpt2.Size size = SyntheticGpt2.Size.valueOf(need(args, ++i).toUpperCase(Locale.ROOT));
                     String lower = size.name().toLowerCase(Locale.ROOT);
-                    path = Path.of(System.getProperty("java.io.tmpdir"), "basalt-synthetic-" + lower + ".bin");
-                    if (!Files.exists(path)) {
-                        System.err.println("writing " + path + " ...");
-                        Path tmp = Path.of(path + ".tmp" + ProcessHandle.current().pid());
-                        SyntheticGpt2.write(tmp, size, 1234);
-                        Files.move(tmp, path, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-                    }
+                    path = SyntheticGpt2.cached(size);
                     modelName = (size == SyntheticGpt2.Size.GPT2 ? "gpt2-124m" : "gpt2-" + lower) + "-synthetic";
                     synthetic = true;
                 }

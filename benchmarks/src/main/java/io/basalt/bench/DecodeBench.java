@@ -25,11 +25,7 @@ public final class DecodeBench {
         int argi = 1;
         if (args[0].equals("--synthetic")) {
             SyntheticGpt2.Size size = SyntheticGpt2.Size.valueOf(args[1].toUpperCase(java.util.Locale.ROOT));
-            path = Path.of(System.getProperty("java.io.tmpdir"), "basalt-synthetic-" + size.name().toLowerCase() + ".bin");
-            if (!Files.exists(path)) {
-                System.err.println("writing " + path + " ...");
-                SyntheticGpt2.write(path, size, 1234);
-            }
+            path = SyntheticGpt2.cached(size);
             argi = 2;
         } else {
             path = Path.of(args[0]);

@@ -30,6 +30,22 @@ public final class SyntheticGpt2 {
         }
     }
 
+    /**
+     * The checkpoint of this size in the temp directory, written once (fixed seed) and reused; written
+     * to a temporary name first so a concurrent or interrupted run never sees half a file.
+     */
+    public static Path cached(Size size) throws IOException {
+        Path path = Path.of(System.getProperty("java.io.tmpdir"),
+                "basalt-synthetic-" + size.name().toLowerCase(java.util.Locale.ROOT) + ".bin");
+        if (!Files.exists(path)) {
+            System.err.println("writing " + path + " ...");
+            Path tmp = Path.of(path + ".tmp" + ProcessHandle.current().pid());
+            write(tmp, size, 1234);
+            Files.move(tmp, path, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        return path;
+    }
+
     public static void write(Path file, Size size, long seed) throws IOException {
         int maxT = 1024, vocab = 50257, padded = 50304;
         int l = size.layers, c = size.channels;

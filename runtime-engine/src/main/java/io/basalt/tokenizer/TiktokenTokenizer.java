@@ -61,25 +61,14 @@ final class TiktokenTokenizer implements Tokenizer {
     public int[] encodeWithSpecials(String text) {
         List<int[]> parts = new ArrayList<>();
         Matcher m = specialPattern.matcher(text);
-        int start = 0, total = 0;
+        int start = 0;
         while (m.find()) {
-            if (m.start() > start) total += add(parts, encode(text.substring(start, m.start())));
-            total += add(parts, new int[] {specialIds.get(m.group())});
+            if (m.start() > start) parts.add(encode(text.substring(start, m.start())));
+            parts.add(new int[] {specialIds.get(m.group())});
             start = m.end();
         }
-        if (start < text.length()) total += add(parts, encode(text.substring(start)));
-        int[] out = new int[total];
-        int pos = 0;
-        for (int[] p : parts) {
-            System.arraycopy(p, 0, out, pos, p.length);
-            pos += p.length;
-        }
-        return out;
-    }
-
-    private static int add(List<int[]> parts, int[] ids) {
-        parts.add(ids);
-        return ids.length;
+        if (start < text.length()) parts.add(encode(text.substring(start)));
+        return TokenIds.concat(parts);
     }
 
     /** Tiktoken tokens have no context rules: a token's bytes never depend on its predecessor. */

@@ -41,7 +41,7 @@ public final class SequenceSampler {
             biasValues[i++] = e.getValue();
         }
         int[] stopTokenIds = params.stopTokenIds();
-        int[] stops = params.ignoreEos() || eosIds == null ? stopTokenIds : concat(stopTokenIds, eosIds);
+        int[] stops = params.ignoreEos() || eosIds == null ? stopTokenIds : io.basalt.tokenizer.TokenIds.concat(List.of(stopTokenIds, eosIds));
         stopIds = Arrays.stream(stops).sorted().distinct().toArray();
         repetition = params.repetitionPenalty() != 1f;
         presenceOrFrequency = params.presencePenalty() != 0f || params.frequencyPenalty() != 0f;
@@ -136,11 +136,5 @@ public final class SequenceSampler {
             // Two subtractions in vLLM's order, so results match it to the last bit.
             logits[id] = (logits[id] - frequency * outputCounts.valueAt(s)) - presence;
         }
-    }
-
-    private static int[] concat(int[] a, int[] b) {
-        int[] out = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
     }
 }

@@ -18,7 +18,8 @@ public interface Model extends AutoCloseable {
 
     ModelInfo info();
 
-    KvCache newCache();
+    /** A contiguous cache for one sequence (the single-sequence path). */
+    default KvCache newCache() { return new KvCache(info().numLayers(), kvDim(), info().maxPositions()); }
 
     /** Floats of K plus V per position per layer (sizes a KV pool). */
     int kvDim();

@@ -147,7 +147,7 @@ final class JinjaChatTemplate implements ChatTemplate {
     /** Text → ids, with the BOS/EOS text as their ids (tokenizers without special-token syntax need that). */
     int[] encode(String text) {
         List<int[]> parts = new ArrayList<>();
-        int total = 0, from = 0;
+        int from = 0;
         while (from < text.length()) {
             int at = -1;
             String hit = null;
@@ -156,23 +156,12 @@ final class JinjaChatTemplate implements ChatTemplate {
                 if (i >= 0 && (at < 0 || i < at)) { at = i; hit = s; }
             }
             String gap = text.substring(from, at < 0 ? text.length() : at);
-            if (!gap.isEmpty()) {
-                int[] ids = tokenizer.encodeWithSpecials(gap);
-                parts.add(ids);
-                total += ids.length;
-            }
+            if (!gap.isEmpty()) parts.add(tokenizer.encodeWithSpecials(gap));
             if (at < 0) break;
             parts.add(new int[] {specials.get(hit)});
-            total++;
             from = at + hit.length();
         }
-        int[] out = new int[total];
-        int pos = 0;
-        for (int[] p : parts) {
-            System.arraycopy(p, 0, out, pos, p.length);
-            pos += p.length;
-        }
-        return out;
+        return io.basalt.tokenizer.TokenIds.concat(parts);
     }
 
     @Override

@@ -8,7 +8,6 @@ import io.basalt.model.ModelFormatException;
 import io.basalt.model.arch.BatchRows;
 import io.basalt.model.arch.Config;
 import io.basalt.model.arch.ForwardMath;
-import io.basalt.model.arch.KvCache;
 import io.basalt.model.arch.Model;
 import io.basalt.model.arch.ModelInfo;
 import io.basalt.model.arch.SequenceChunk;
@@ -97,9 +96,6 @@ public final class Gpt2 implements Model {
     public Gpt2Config config() { return config; }
 
     @Override public ModelInfo info() { return info; }
-
-    @Override
-    public KvCache newCache() { return new KvCache(config.numLayers(), config.hiddenSize(), config.maxPositions()); }
 
     @Override
     public int kvDim() { return config.hiddenSize(); }

@@ -5,7 +5,6 @@ import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.model.Checkpoint;
 import io.basalt.model.arch.BatchRows;
 import io.basalt.model.arch.ForwardMath;
-import io.basalt.model.arch.KvCache;
 import io.basalt.model.arch.Model;
 import io.basalt.model.arch.ModelInfo;
 import io.basalt.model.arch.Rope;
@@ -45,9 +44,6 @@ public final class GptOss implements Model {
     public Rope rope() { return rope; }
 
     @Override public ModelInfo info() { return info; }
-
-    @Override
-    public KvCache newCache() { return new KvCache(config.numLayers(), config.kvDim(), config.maxPositions()); }
 
     @Override
     public int kvDim() { return config.kvDim(); }

@@ -6,7 +6,6 @@ import io.basalt.model.Format;
 import io.basalt.model.arch.BatchRows;
 import io.basalt.model.arch.Config;
 import io.basalt.model.arch.ForwardMath;
-import io.basalt.model.arch.KvCache;
 import io.basalt.model.arch.Model;
 import io.basalt.model.arch.ModelInfo;
 import io.basalt.model.arch.Rope;
@@ -161,9 +160,6 @@ public final class Llama implements Model {
     public LlamaConfig config() { return config; }
 
     @Override public ModelInfo info() { return info; }
-
-    @Override
-    public KvCache newCache() { return new KvCache(config.numLayers(), config.kvDim(), config.maxPositions()); }
 
     @Override
     public int kvDim() { return config.kvDim(); }
