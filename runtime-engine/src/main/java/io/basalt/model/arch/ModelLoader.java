@@ -12,7 +12,10 @@ import java.nio.file.Path;
 public final class ModelLoader {
     private ModelLoader() {}
 
-    public static Model load(Path path) {
+    public static Model load(Path path) { return load(path, LoadOptions.DEFAULT); }
+
+    /** Loads with the given weight storage options (not yet applied: see LoadOptions). */
+    public static Model load(Path path, LoadOptions options) {
         Checkpoint checkpoint = ModelFormats.open(path);
         try {
             return switch (architectureOf(checkpoint)) {

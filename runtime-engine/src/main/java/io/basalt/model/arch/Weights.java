@@ -1,8 +1,7 @@
 package io.basalt.model.arch;
 
-import io.basalt.backend.cpu.kernels.ColumnMajorF32Matrix;
-import io.basalt.backend.cpu.kernels.RowMajorMatrix;
 import io.basalt.backend.cpu.kernels.VectorKernels;
+import io.basalt.backend.cpu.kernels.WeightMatrices;
 import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.model.Checkpoint;
 import io.basalt.model.DType;
@@ -42,12 +41,12 @@ public final class Weights {
             throw new ModelFormatException(checkpoint.path(), "tensor '" + name + "' is " + t.dtype()
                     + "; Conv1D ([in, out]) weights are read in F32 only");
         }
-        return new ColumnMajorF32Matrix(t.data(), Math.toIntExact(in), Math.toIntExact(out));
+        return WeightMatrices.columnMajor(t.data(), t.dtype(), Math.toIntExact(in), Math.toIntExact(out));
     }
 
     private WeightMatrix rowMajor(TensorInfo t, MemorySegment data, long rows, long cols) {
         try {
-            return new RowMajorMatrix(data, t.dtype(), Math.toIntExact(rows), Math.toIntExact(cols));
+            return WeightMatrices.rowMajor(data, t.dtype(), Math.toIntExact(rows), Math.toIntExact(cols));
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(checkpoint.path(), "tensor '" + t.name() + "': " + e.getMessage(), e);
         }
