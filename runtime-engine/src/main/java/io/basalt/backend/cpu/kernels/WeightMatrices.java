@@ -3,18 +3,25 @@ package io.basalt.backend.cpu.kernels;
 import io.basalt.model.DType;
 import java.lang.foreign.MemorySegment;
 
-/** Builds the kernel-side representation of a weight matrix from its stored bytes. */
+/**
+ * Builds the kernel-side representation of a weight matrix from its stored bytes: float weights are
+ * repacked once into 16-row panels ({@link PackedMatrix}, one layout for decode and batches);
+ * block-quantized weights (Q8_0, Q4_0) keep their row blocks and are dequantized on the fly.
+ */
 public final class WeightMatrices {
     private WeightMatrices() {}
 
     /** A [rows, cols] matrix stored row by row (PyTorch Linear layout, outputs × inputs). */
     public static WeightMatrix rowMajor(MemorySegment data, DType dtype, int rows, int cols) {
+        if (PackedMatrix.supports(dtype)) return PackedMatrix.fromRowMajor(data, dtype, rows, cols);
         return new RowMajorMatrix(data, dtype, rows, cols);
     }
 
-    /** A Conv1D weight stored [in, out] (fp32), used as y = x·W. */
+    /** A Conv1D weight stored [in, out] (fp32, bf16 or f16), used as y = x·W. */
     public static WeightMatrix columnMajor(MemorySegment data, DType dtype, int in, int out) {
-        if (dtype != DType.F32) throw new IllegalArgumentException("[in, out] weights are read in F32 only, got " + dtype);
-        return new ColumnMajorF32Matrix(data, in, out);
+        if (!PackedMatrix.supports(dtype)) {
+            throw new IllegalArgumentException("[in, out] weights must be F32, BF16 or F16, got " + dtype);
+        }
+        return PackedMatrix.fromColumnMajor(data, dtype, in, out);
     }
 }

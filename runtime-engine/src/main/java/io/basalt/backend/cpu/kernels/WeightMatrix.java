@@ -5,7 +5,7 @@ package io.basalt.backend.cpu.kernels;
  * {@code y[t][r] = Σ_c W[r][c] · x[t][c]}. Implementations read the mapped file directly and
  * dequantize in registers; the weights are never copied to the heap.
  */
-public sealed interface WeightMatrix permits RowMajorMatrix, ColumnMajorF32Matrix {
+public sealed interface WeightMatrix permits RowMajorMatrix, ColumnMajorF32Matrix, PackedMatrix {
     int rows();
 
     int cols();

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class KernelsTest {
     static final int[] ROWS = {1, 3, 17, 517};
-    static final int[] COLS_ANY = {7, 32, 64, 96, 200, 203};   // plain float formats: any width
+    static final int[] COLS_ANY = {7, 32, 64, 96, 203, 600}; // plain float formats: any width; 600 spans 3 k-blocks
     static final int[] COLS_BLOCK = {32, 64, 96, 224};         // block formats: multiples of 32
     /** Allowed |got − ref| per unit of Σ|w·x|: float32 accumulation over ≤ 224 terms needs far less. */
     static final double REL_TOL = 1e-5;
@@ -62,7 +62,7 @@ class KernelsTest {
                 Packed p = packer.pack(rows, cols);
                 for (var seg : segments(p.bytes())) {
                     String what = dtype + " " + rows + "x" + cols + " " + seg.getKey();
-                    WeightMatrix m = new RowMajorMatrix(seg.getValue(), dtype, rows, cols);
+                    WeightMatrix m = WeightMatrices.rowMajor(seg.getValue(), dtype, rows, cols);
                     checkMatrix(m, p.ref(), new Random(seed * 31 + rows * 7L + cols), what);
                 }
             }
@@ -83,19 +83,22 @@ class KernelsTest {
                     }
                 }
                 for (var seg : segments(le32(stored))) {
-                    checkMatrix(new ColumnMajorF32Matrix(seg.getValue(), in, out), ref, new Random(in + 7L * out),
-                            "ColumnMajorF32 in=" + in + " out=" + out + " " + seg.getKey());
+                    checkMatrix(WeightMatrices.columnMajor(seg.getValue(), DType.F32, in, out), ref, new Random(in + 7L * out),
+                            "ColumnMajor F32 in=" + in + " out=" + out + " " + seg.getKey());
                 }
             }
         }
     }
 
-    /** matmul with 1, 3, 4 and 7 activation rows (the fp32 4×3 tile and its leftovers), then row() bit-exact (as double) against the reference. */
+    /**
+     * matmul with batches that exercise every tile of the packed kernel (6-row groups, then a 4- and
+     * a 2-row group and a single row for the rest), then row() bit-exact (as double) against the reference.
+     */
     private static void checkMatrix(WeightMatrix m, double[][] ref, Random rnd, String what) {
         int rows = ref.length, cols = ref[0].length;
         assertEquals(rows, m.rows(), what);
         assertEquals(cols, m.cols(), what);
-        for (int batch : new int[] {1, 3, 4, 7}) {
+        for (int batch : new int[] {1, 2, 3, 4, 5, 6, 7, 13, 17}) {
             float[][] x = new float[batch][cols];
             for (float[] xr : x) for (int c = 0; c < cols; c++) xr[c] = (float) rnd.nextGaussian();
             float[][] y = new float[batch][rows];

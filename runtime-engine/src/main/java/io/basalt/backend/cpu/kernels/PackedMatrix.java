@@ -1,0 +1,365 @@
+package io.basalt.backend.cpu.kernels;
+
+import io.basalt.model.DType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * A float weight (fp32, bf16 or f16 storage) repacked once at load into panels of 16 output rows:
+ * panel p holds W[16p .. 16p+16)[k] for every k as 16 consecutive elements, [panels][cols][16].
+ * One layout serves decode and batches: the kernel broadcasts x[t][k] and multiplies it with the
+ * panel's 16 weights of column k (an outer product), so no horizontal reduction is ever needed, each
+ * weight is read from memory once per call, and in a batch each weight vector feeds up to 6 token
+ * rows from registers (6×16 tile, 12 accumulators: the register-tiled micro-kernel of JAVA.md §2.4).
+ * bf16/f16 panels are widened to fp32 one k-block at a time into a per-thread scratch that stays in L1.
+ */
+public final class PackedMatrix implements WeightMatrix {
+    static final int PANEL = 16;
+    /** Columns per k-block: a 16 KB fp32 weight block plus 6 activation slices fit in L1 (32 KB). */
+    static final int KC = 256;
+    // 256-bit: intrinsified on AVX2 and AVX-512 alike (JAVA.md §1.4); a static final so C2 sees a constant.
+    private static final jdk.incubator.vector.VectorSpecies<Float> FS = FloatVector.SPECIES_256;
+
+    private final MemorySegment packed;
+    private final DType dtype;
+    private final int rows;
+    private final int cols;
+    private final int panels;
+    private final int elemBytes;
+
+    private PackedMatrix(MemorySegment packed, DType dtype, int rows, int cols) {
+        this.packed = packed;
+        this.dtype = dtype;
+        this.rows = rows;
+        this.cols = cols;
+        this.panels = (rows + PANEL - 1) / PANEL;
+        this.elemBytes = (int) dtype.byteSize(1);
+    }
+
+    /** Whether a dtype can be packed (plain floats; block-quantized weights keep their row blocks). */
+    public static boolean supports(DType dtype) {
+        return dtype == DType.F32 || dtype == DType.BF16 || dtype == DType.F16;
+    }
+
+    /** Packs a [rows, cols] matrix stored row by row (outputs × inputs). */
+    public static PackedMatrix fromRowMajor(MemorySegment src, DType dtype, int rows, int cols) {
+        PackedMatrix m = allocate(src, dtype, rows, cols);
+        int eb = m.elemBytes;
+        long rowBytes = (long) cols * eb;
+        Parallel.forRange(m.panels, rowBytes * PANEL, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                long base = (long) p * cols * PANEL * eb;
+                for (int j = 0; j < PANEL && p * PANEL + j < rows; j++) {
+                    long s = (p * PANEL + j) * rowBytes;
+                    long d = base + (long) j * eb;
+                    if (eb == 4) {
+                        for (int k = 0; k < cols; k++) m.packed.set(ValueLayout.JAVA_INT, d + 64L * k, src.get(I32_LE, s + 4L * k));
+                    } else {
+                        for (int k = 0; k < cols; k++) m.packed.set(ValueLayout.JAVA_SHORT, d + 32L * k, src.get(I16_LE, s + 2L * k));
+                    }
+                }
+            }
+        });
+        return m;
+    }
+
+    /** Packs a matrix stored input-major ([in, out], GPT-2 Conv1D), used as y = x·W. */
+    public static PackedMatrix fromColumnMajor(MemorySegment src, DType dtype, int in, int out) {
+        PackedMatrix m = allocate(src, dtype, out, in);
+        int eb = m.elemBytes;
+        Parallel.forRange(m.panels, (long) in * PANEL * eb, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int width = Math.min(PANEL, out - p * PANEL);
+                for (int k = 0; k < in; k++) {
+                    MemorySegment.copy(src, ((long) k * out + (long) p * PANEL) * eb,
+                            m.packed, ((long) p * in + k) * PANEL * eb, (long) width * eb);
+                }
+            }
+        });
+        return m;
+    }
+
+    private static PackedMatrix allocate(MemorySegment src, DType dtype, int rows, int cols) {
+        if (!supports(dtype)) throw new IllegalArgumentException("cannot pack " + dtype + " weights");
+        long expected = (long) rows * cols * dtype.byteSize(1);
+        if (src.byteSize() != expected) {
+            throw new IllegalArgumentException("expected " + expected + " bytes for " + rows + "x" + cols + " " + dtype
+                    + ", got " + src.byteSize());
+        }
+        long panels = (rows + PANEL - 1) / PANEL;
+        // Zero-filled, so the padding rows of a last partial panel contribute nothing.
+        MemorySegment packed = Arena.ofAuto().allocate(panels * PANEL * cols * dtype.byteSize(1), 64);
+        return new PackedMatrix(packed, dtype, rows, cols);
+    }
+
+    @Override public int rows() { return rows; }
+
+    @Override public int cols() { return cols; }
+
+    public DType dtype() { return dtype; }
+
+    /** Bytes of packed weights (what one matmul call streams from memory). */
+    public long byteSize() { return packed.byteSize(); }
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[KC * PANEL]);
+
+    @Override
+    public void matmul(float[][] x, float[][] y) {
+        int batch = x.length;
+        // Token rows go in groups of 6 (the full micro-kernel), then one of 4 and/or 2 for the rest;
+        // each group's rows are interleaved as [k][group] so its kernel broadcasts from one array
+        // walked in order and every bounds check hoists out of the loop. A single row stays as is.
+        int full = batch / 6, rest = batch % 6;
+        int four = rest >= 4 ? 1 : 0, two = (rest - 4 * four) >= 2 ? 1 : 0;
+        int single = rest - 4 * four - 2 * two;
+        float[] x6 = full > 0 ? interleave(x, 0, full * 6, 6) : null;
+        float[] x4 = four > 0 ? interleave(x, full * 6, 4, 4) : null;
+        float[] x2 = two > 0 ? interleave(x, full * 6 + 4 * four, 2, 2) : null;
+        int t1 = batch - single;
+        long panelBytes = (long) cols * PANEL * elemBytes;
+        Parallel.forRange(panels, panelBytes + (long) cols * PANEL * 2 * batch, (p0, p1) -> {
+            float[] w = SCRATCH.get();
+            for (int p = p0; p < p1; p++) {
+                int col = p * PANEL;
+                int valid = Math.min(PANEL, rows - col);
+                for (int k0 = 0; k0 < cols; k0 += KC) {
+                    int kc = Math.min(KC, cols - k0);
+                    boolean first = k0 == 0;
+                    if (batch == 1 && dtype == DType.F32) { // decode: stream the mapped panel, no copy
+                        tile1(packed, ((long) p * cols + k0) * PANEL * 4, kc, x[0], k0, y[0], col, valid, first);
+                        continue;
+                    }
+                    load(p, k0, kc, w);
+                    for (int g = 0; g < full; g++) tile6(w, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, first);
+                    if (four > 0) tile4(w, kc, x4, k0 * 4, y, full * 6, col, valid, first);
+                    if (two > 0) tile2(w, kc, x2, k0 * 2, y, full * 6 + 4 * four, col, valid, first);
+                    if (single > 0) tile1(w, kc, x[t1], k0, y[t1], col, valid, first);
+                }
+            }
+        });
+    }
+
+    /** Rows [from, from + count) of x as groups of {@code group} rows, each laid out [k][group]. */
+    private float[] interleave(float[][] x, int from, int count, int group) {
+        float[] xp = new float[count * cols];
+        for (int g = 0; g < count / group; g++) {
+            for (int i = 0; i < group; i++) {
+                float[] row = x[from + g * group + i];
+                int base = g * cols * group + i;
+                for (int k = 0; k < cols; k++) xp[base + group * k] = row[k];
+            }
+        }
+        return xp;
+    }
+
+    /** Copies (fp32) or widens (bf16, f16) panel p's columns [k0, k0 + kc) into w, 16 floats per column. */
+    private void load(int p, int k0, int kc, float[] w) {
+        int n = kc * PANEL;
+        long off = ((long) p * cols + k0) * PANEL * elemBytes;
+        switch (dtype) {
+            case F32 -> MemorySegment.copy(packed, F32_LE, off, w, 0, n);
+            case BF16 -> widenBf16(packed, off, w, n);
+            case F16 -> widenF16(packed, off, w, n);
+            default -> throw new IllegalStateException(dtype.name());
+        }
+    }
+
+    private static void widenBf16(MemorySegment src, long off, float[] w, int n) {
+        for (int i = 0; i < n; i += 8) {
+            ((FloatVector) ShortVector.fromMemorySegment(S128, src, off + 2L * i, LE)
+                    .castShape(VectorKernels.I256, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats())
+                    .intoArray(w, i);
+        }
+    }
+
+    /** Scalar, but auto-vectorised with F16C (JDK 25 has no vector fp16 conversion; JAVA.md §1.4). */
+    private static void widenF16(MemorySegment src, long off, float[] w, int n) {
+        for (int i = 0; i < n; i++) w[i] = Float.float16ToFloat(src.get(I16_LE, off + 2L * i));
+    }
+
+    /** y[t..t+6)[col..col+16) (+)= six interleaved activation rows (xp from xo, 6 per k) · panel block w. */
+    private static void tile6(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first) {
+        var s = FS;
+        FloatVector a00 = FloatVector.zero(s), a01 = FloatVector.zero(s), a10 = FloatVector.zero(s), a11 = FloatVector.zero(s);
+        FloatVector a20 = FloatVector.zero(s), a21 = FloatVector.zero(s), a30 = FloatVector.zero(s), a31 = FloatVector.zero(s);
+        FloatVector a40 = FloatVector.zero(s), a41 = FloatVector.zero(s), a50 = FloatVector.zero(s), a51 = FloatVector.zero(s);
+        for (int k = 0; k < kc; k++) {
+            FloatVector w0 = FloatVector.fromArray(s, w, k * PANEL);
+            FloatVector w1 = FloatVector.fromArray(s, w, k * PANEL + 8);
+            int xk = xo + 6 * k;
+            FloatVector b = FloatVector.broadcast(s, xp[xk]);
+            a00 = w0.fma(b, a00); a01 = w1.fma(b, a01);
+            b = FloatVector.broadcast(s, xp[xk + 1]);
+            a10 = w0.fma(b, a10); a11 = w1.fma(b, a11);
+            b = FloatVector.broadcast(s, xp[xk + 2]);
+            a20 = w0.fma(b, a20); a21 = w1.fma(b, a21);
+            b = FloatVector.broadcast(s, xp[xk + 3]);
+            a30 = w0.fma(b, a30); a31 = w1.fma(b, a31);
+            b = FloatVector.broadcast(s, xp[xk + 4]);
+            a40 = w0.fma(b, a40); a41 = w1.fma(b, a41);
+            b = FloatVector.broadcast(s, xp[xk + 5]);
+            a50 = w0.fma(b, a50); a51 = w1.fma(b, a51);
+        }
+        // Spill the tile, then merge: six inlined merges would exceed C2's inlining budget and box vectors.
+        float[] acc = ACC.get();
+        a00.intoArray(acc, 0); a01.intoArray(acc, 8); a10.intoArray(acc, 16); a11.intoArray(acc, 24);
+        a20.intoArray(acc, 32); a21.intoArray(acc, 40); a30.intoArray(acc, 48); a31.intoArray(acc, 56);
+        a40.intoArray(acc, 64); a41.intoArray(acc, 72); a50.intoArray(acc, 80); a51.intoArray(acc, 88);
+        for (int i = 0; i < 6; i++) merge(acc, i * PANEL, y[t + i], col, valid, first);
+    }
+
+    private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[6 * PANEL]);
+
+    private static void merge(float[] acc, int from, float[] y, int col, int valid, boolean first) {
+        if (first) System.arraycopy(acc, from, y, col, valid);
+        else for (int j = 0; j < valid; j++) y[col + j] += acc[from + j];
+    }
+
+    private static void tile4(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first) {
+        var s = FS;
+        FloatVector a00 = FloatVector.zero(s), a01 = FloatVector.zero(s), a10 = FloatVector.zero(s), a11 = FloatVector.zero(s);
+        FloatVector a20 = FloatVector.zero(s), a21 = FloatVector.zero(s), a30 = FloatVector.zero(s), a31 = FloatVector.zero(s);
+        for (int k = 0; k < kc; k++) {
+            FloatVector w0 = FloatVector.fromArray(s, w, k * PANEL);
+            FloatVector w1 = FloatVector.fromArray(s, w, k * PANEL + 8);
+            int xk = xo + 4 * k;
+            FloatVector b = FloatVector.broadcast(s, xp[xk]);
+            a00 = w0.fma(b, a00); a01 = w1.fma(b, a01);
+            b = FloatVector.broadcast(s, xp[xk + 1]);
+            a10 = w0.fma(b, a10); a11 = w1.fma(b, a11);
+            b = FloatVector.broadcast(s, xp[xk + 2]);
+            a20 = w0.fma(b, a20); a21 = w1.fma(b, a21);
+            b = FloatVector.broadcast(s, xp[xk + 3]);
+            a30 = w0.fma(b, a30); a31 = w1.fma(b, a31);
+        }
+        float[] acc = ACC.get();
+        a00.intoArray(acc, 0); a01.intoArray(acc, 8); a10.intoArray(acc, 16); a11.intoArray(acc, 24);
+        a20.intoArray(acc, 32); a21.intoArray(acc, 40); a30.intoArray(acc, 48); a31.intoArray(acc, 56);
+        for (int i = 0; i < 4; i++) merge(acc, i * PANEL, y[t + i], col, valid, first);
+    }
+
+    /** Two rows; k unrolled by two so 8 independent accumulators hide the FMA latency. */
+    private static void tile2(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first) {
+        var s = FS;
+        FloatVector a00 = FloatVector.zero(s), a01 = FloatVector.zero(s), a10 = FloatVector.zero(s), a11 = FloatVector.zero(s);
+        FloatVector c00 = FloatVector.zero(s), c01 = FloatVector.zero(s), c10 = FloatVector.zero(s), c11 = FloatVector.zero(s);
+        int k = 0;
+        for (; k + 2 <= kc; k += 2) {
+            FloatVector w0 = FloatVector.fromArray(s, w, k * PANEL);
+            FloatVector w1 = FloatVector.fromArray(s, w, k * PANEL + 8);
+            int xk = xo + 2 * k;
+            FloatVector b = FloatVector.broadcast(s, xp[xk]);
+            a00 = w0.fma(b, a00); a01 = w1.fma(b, a01);
+            b = FloatVector.broadcast(s, xp[xk + 1]);
+            a10 = w0.fma(b, a10); a11 = w1.fma(b, a11);
+            w0 = FloatVector.fromArray(s, w, k * PANEL + 16);
+            w1 = FloatVector.fromArray(s, w, k * PANEL + 24);
+            b = FloatVector.broadcast(s, xp[xk + 2]);
+            c00 = w0.fma(b, c00); c01 = w1.fma(b, c01);
+            b = FloatVector.broadcast(s, xp[xk + 3]);
+            c10 = w0.fma(b, c10); c11 = w1.fma(b, c11);
+        }
+        for (; k < kc; k++) {
+            FloatVector w0 = FloatVector.fromArray(s, w, k * PANEL);
+            FloatVector w1 = FloatVector.fromArray(s, w, k * PANEL + 8);
+            int xk = xo + 2 * k;
+            FloatVector b = FloatVector.broadcast(s, xp[xk]);
+            a00 = w0.fma(b, a00); a01 = w1.fma(b, a01);
+            b = FloatVector.broadcast(s, xp[xk + 1]);
+            a10 = w0.fma(b, a10); a11 = w1.fma(b, a11);
+        }
+        float[] acc = ACC.get();
+        a00.add(c00).intoArray(acc, 0); a01.add(c01).intoArray(acc, 8);
+        a10.add(c10).intoArray(acc, 16); a11.add(c11).intoArray(acc, 24);
+        for (int i = 0; i < 2; i++) merge(acc, i * PANEL, y[t + i], col, valid, first);
+    }
+
+    /** The decode kernel for fp32: one row straight from the packed (mapped or off-heap) panel. */
+    private static void tile1(MemorySegment w, long off, int kc, float[] x, int k0, float[] y, int col, int valid, boolean first) {
+        var s = FS;
+        FloatVector a0 = FloatVector.zero(s), a1 = FloatVector.zero(s), c0 = FloatVector.zero(s), c1 = FloatVector.zero(s);
+        int k = 0;
+        for (; k + 2 <= kc; k += 2) {
+            long o = off + 64L * k;
+            FloatVector b = FloatVector.broadcast(s, x[k0 + k]);
+            a0 = FloatVector.fromMemorySegment(s, w, o, LE).fma(b, a0);
+            a1 = FloatVector.fromMemorySegment(s, w, o + 32, LE).fma(b, a1);
+            FloatVector d = FloatVector.broadcast(s, x[k0 + k + 1]);
+            c0 = FloatVector.fromMemorySegment(s, w, o + 64, LE).fma(d, c0);
+            c1 = FloatVector.fromMemorySegment(s, w, o + 96, LE).fma(d, c1);
+        }
+        for (; k < kc; k++) {
+            long o = off + 64L * k;
+            FloatVector b = FloatVector.broadcast(s, x[k0 + k]);
+            a0 = FloatVector.fromMemorySegment(s, w, o, LE).fma(b, a0);
+            a1 = FloatVector.fromMemorySegment(s, w, o + 32, LE).fma(b, a1);
+        }
+        store(a0.add(c0), a1.add(c1), y, col, valid, first);
+    }
+
+    /** One token row; two k-streams of accumulators hide the FMA latency (only 2 columns of vectors per k). */
+    private static void tile1(float[] w, int kc, float[] x, int k0, float[] y, int col, int valid, boolean first) {
+        var s = FS;
+        FloatVector a0 = FloatVector.zero(s), a1 = FloatVector.zero(s), c0 = FloatVector.zero(s), c1 = FloatVector.zero(s);
+        int k = 0;
+        for (; k + 2 <= kc; k += 2) {
+            FloatVector b = FloatVector.broadcast(s, x[k0 + k]);
+            a0 = FloatVector.fromArray(s, w, k * PANEL).fma(b, a0);
+            a1 = FloatVector.fromArray(s, w, k * PANEL + 8).fma(b, a1);
+            FloatVector d = FloatVector.broadcast(s, x[k0 + k + 1]);
+            c0 = FloatVector.fromArray(s, w, k * PANEL + 16).fma(d, c0);
+            c1 = FloatVector.fromArray(s, w, k * PANEL + 24).fma(d, c1);
+        }
+        for (; k < kc; k++) {
+            FloatVector b = FloatVector.broadcast(s, x[k0 + k]);
+            a0 = FloatVector.fromArray(s, w, k * PANEL).fma(b, a0);
+            a1 = FloatVector.fromArray(s, w, k * PANEL + 8).fma(b, a1);
+        }
+        store(a0.add(c0), a1.add(c1), y, col, valid, first);
+    }
+
+    private static void store(FloatVector lo, FloatVector hi, float[] y, int col, int valid, boolean first) {
+        var s = FS;
+        if (valid == PANEL) {
+            if (!first) {
+                lo = lo.add(FloatVector.fromArray(s, y, col));
+                hi = hi.add(FloatVector.fromArray(s, y, col + 8));
+            }
+            lo.intoArray(y, col);
+            hi.intoArray(y, col + 8);
+            return;
+        }
+        // The last, partial panel: masked so the padding rows are neither read nor written.
+        VectorMask<Float> mLo = s.indexInRange(col, col + valid);
+        VectorMask<Float> mHi = s.indexInRange(col + 8, col + valid);
+        if (!first) {
+            lo = lo.add(FloatVector.fromArray(s, y, col, mLo));
+            hi = hi.add(FloatVector.fromArray(s, y, col + 8, mHi));
+        }
+        lo.intoArray(y, col, mLo);
+        hi.intoArray(y, col + 8, mHi);
+    }
+
+    @Override
+    public void row(int r, float[] out) {
+        long base = ((long) (r / PANEL) * cols * PANEL + r % PANEL) * elemBytes;
+        long stride = (long) PANEL * elemBytes;
+        switch (dtype) {
+            case F32 -> { for (int k = 0; k < cols; k++) out[k] = packed.get(F32_LE, base + stride * k); }
+            case BF16 -> { for (int k = 0; k < cols; k++) out[k] = VectorKernels.bf16ToFloat(packed.get(I16_LE, base + stride * k)); }
+            case F16 -> { for (int k = 0; k < cols; k++) out[k] = Float.float16ToFloat(packed.get(I16_LE, base + stride * k)); }
+            default -> throw new IllegalStateException(dtype.name());
+        }
+    }
+
+    private static final java.nio.ByteOrder LE = java.nio.ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfFloat F32_LE = VectorKernels.F32_LE;
+    private static final ValueLayout.OfShort I16_LE = VectorKernels.I16_LE;
+    private static final ValueLayout.OfInt I32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    private static final jdk.incubator.vector.VectorSpecies<Short> S128 = VectorKernels.S128;
+}
