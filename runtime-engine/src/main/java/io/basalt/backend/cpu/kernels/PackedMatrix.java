@@ -58,9 +58,9 @@ public final class PackedMatrix implements WeightMatrix {
                     long s = (p * PANEL + j) * rowBytes;
                     long d = base + (long) j * eb;
                     if (eb == 4) {
-                        for (int k = 0; k < cols; k++) m.packed.set(ValueLayout.JAVA_INT, d + 64L * k, src.get(I32_LE, s + 4L * k));
+                        for (int k = 0; k < cols; k++) m.packed.set(I32_LE, d + 64L * k, src.get(I32_LE, s + 4L * k));
                     } else {
-                        for (int k = 0; k < cols; k++) m.packed.set(ValueLayout.JAVA_SHORT, d + 32L * k, src.get(I16_LE, s + 2L * k));
+                        for (int k = 0; k < cols; k++) m.packed.set(I16_LE, d + 32L * k, src.get(I16_LE, s + 2L * k));
                     }
                 }
             }
@@ -84,6 +84,22 @@ public final class PackedMatrix implements WeightMatrix {
         return m;
     }
 
+    /** A matrix over already packed bytes (e.g. mapped from a {@link PackedWeightCache} file). */
+    static PackedMatrix ofPacked(MemorySegment packed, DType dtype, int rows, int cols) {
+        if (!supports(dtype) || packed.byteSize() != packedBytes(dtype, rows, cols)) {
+            throw new IllegalArgumentException("packed " + rows + "x" + cols + " " + dtype + " needs "
+                    + packedBytes(dtype, rows, cols) + " bytes, got " + packed.byteSize());
+        }
+        return new PackedMatrix(packed, dtype, rows, cols);
+    }
+
+    /** Bytes a packed [rows, cols] matrix takes: rows rounded up to whole panels. */
+    static long packedBytes(DType dtype, int rows, int cols) {
+        return (long) ((rows + PANEL - 1) / PANEL) * PANEL * cols * dtype.byteSize(1);
+    }
+
+    MemorySegment packedData() { return packed; }
+
     private static PackedMatrix allocate(MemorySegment src, DType dtype, int rows, int cols) {
         if (!supports(dtype)) throw new IllegalArgumentException("cannot pack " + dtype + " weights");
         long expected = (long) rows * cols * dtype.byteSize(1);
@@ -91,9 +107,8 @@ public final class PackedMatrix implements WeightMatrix {
             throw new IllegalArgumentException("expected " + expected + " bytes for " + rows + "x" + cols + " " + dtype
                     + ", got " + src.byteSize());
         }
-        long panels = (rows + PANEL - 1) / PANEL;
         // Zero-filled, so the padding rows of a last partial panel contribute nothing.
-        MemorySegment packed = Arena.ofAuto().allocate(panels * PANEL * cols * dtype.byteSize(1), 64);
+        MemorySegment packed = Arena.ofAuto().allocate(packedBytes(dtype, rows, cols), 64);
         return new PackedMatrix(packed, dtype, rows, cols);
     }
 

@@ -1,15 +1,20 @@
 package io.basalt.backend.cpu.kernels;
 
 import io.basalt.model.DType;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * A weight stored row by row ([out, in], PyTorch Linear layout), in any of the supported formats.
- * Rows are split into contiguous ranges across threads; each weight row is read once per call and
- * dotted with every activation row, so a batch costs one pass over the weights.
+ * A block-quantized weight (GGML Q8_0 or Q4_0) stored row by row ([out, in]), dequantized on the fly.
+ * Rows are split into contiguous ranges across threads. One token: each row's blocks are dotted with
+ * x straight from memory. Several tokens: each group of 4 rows is dequantized once into a per-thread
+ * fp32 scratch (in L2) and multiplied with 3 tokens at a time by a 4×3 register tile, so the
+ * dequantization is paid once per call, not once per token.
  */
 public final class RowMajorMatrix implements WeightMatrix {
+    private static final int GROUP = 4;
+
     private final MemorySegment data;
     private final DType dtype;
     private final int rows;
@@ -17,6 +22,9 @@ public final class RowMajorMatrix implements WeightMatrix {
     private final long rowBytes;
 
     public RowMajorMatrix(MemorySegment data, DType dtype, int rows, int cols) {
+        if (dtype != DType.Q8_0 && dtype != DType.Q4_0) {
+            throw new IllegalArgumentException("row-major matrices are block-quantized (Q8_0, Q4_0), got " + dtype);
+        }
         if (cols % dtype.blockSize() != 0) {
             throw new IllegalArgumentException(dtype + " rows need a multiple of " + dtype.blockSize() + " columns, got " + cols);
         }
@@ -24,10 +32,6 @@ public final class RowMajorMatrix implements WeightMatrix {
         if (data.byteSize() != rowBytes * rows) {
             throw new IllegalArgumentException("expected " + rowBytes * rows + " bytes for " + rows + "x" + cols + " " + dtype
                     + ", got " + data.byteSize());
-        }
-        switch (dtype) {
-            case F32, F16, BF16, Q8_0, Q4_0 -> { }
-            default -> throw new IllegalArgumentException("matrices of dtype " + dtype + " are not supported");
         }
         this.data = data;
         this.dtype = dtype;
@@ -43,53 +47,47 @@ public final class RowMajorMatrix implements WeightMatrix {
 
     @Override
     public void matmul(float[][] x, float[][] y) {
-        boolean tiled = dtype == DType.F32 && x.length >= 3 && cols % VectorKernels.F.length() == 0;
-        Parallel.forRange(rows, rowBytes * x.length, (start, end) -> {
+        int batch = x.length;
+        Parallel.forRange(rows, rowBytes * batch, (start, end) -> {
             int r = start;
-            if (tiled) {
-                // 4 rows × 3 tokens at a time; leftover tokens reuse the 4 rows while they are in cache.
-                int rowEnd = start + (end - start) / 4 * 4;
-                int tokEnd = x.length / 3 * 3;
-                for (; r < rowEnd; r += 4) {
-                    for (int t = 0; t < tokEnd; t += 3) {
-                        VectorKernels.dotTile4x3F32(data, rowBytes * r, rowBytes, x[t], x[t + 1], x[t + 2], cols,
-                                y[t], y[t + 1], y[t + 2], r);
+            if (batch >= 3) {
+                MemorySegment scratch = SCRATCH.get();
+                if (scratch.byteSize() < 4L * GROUP * cols) {
+                    scratch = Arena.ofAuto().allocate(4L * GROUP * cols, 64);
+                    SCRATCH.set(scratch);
+                }
+                float[] rowBuf = new float[cols];
+                long fRow = 4L * cols;
+                int tokEnd = batch / 3 * 3;
+                for (; r + GROUP <= end; r += GROUP) {
+                    for (int i = 0; i < GROUP; i++) {
+                        row(r + i, rowBuf);
+                        MemorySegment.copy(rowBuf, 0, scratch, VectorKernels.F32_LE, fRow * i, cols);
                     }
-                    for (int t = tokEnd; t < x.length; t++) {
-                        for (int rr = r; rr < r + 4; rr++) y[t][rr] = dotRow(rowBytes * rr, x[t], null);
+                    for (int t = 0; t < tokEnd; t += 3) {
+                        VectorKernels.dotTile4x3F32(scratch, 0, fRow, x[t], x[t + 1], x[t + 2], cols, y[t], y[t + 1], y[t + 2], r);
+                    }
+                    for (int t = tokEnd; t < batch; t++) {
+                        for (int i = 0; i < GROUP; i++) y[t][r + i] = VectorKernels.dotF32(scratch, fRow * i, x[t], cols);
                     }
                 }
             }
-            float[] scratch = dtype == DType.F16 ? new float[cols] : null;
             for (; r < end; r++) {
                 long off = rowBytes * r;
-                for (int t = 0; t < x.length; t++) y[t][r] = dotRow(off, x[t], scratch);
+                for (int t = 0; t < batch; t++) {
+                    y[t][r] = dtype == DType.Q8_0 ? VectorKernels.dotQ8_0(data, off, x[t], cols)
+                            : VectorKernels.dotQ4_0(data, off, x[t], cols);
+                }
             }
         });
     }
 
-    private float dotRow(long off, float[] x, float[] scratch) {
-        return switch (dtype) {
-            case F32 -> VectorKernels.dotF32(data, off, x, cols);
-            case BF16 -> VectorKernels.dotBf16(data, off, x, cols);
-            case F16 -> VectorKernels.dotF16(data, off, x, cols, scratch);
-            case Q8_0 -> VectorKernels.dotQ8_0(data, off, x, cols);
-            case Q4_0 -> VectorKernels.dotQ4_0(data, off, x, cols);
-            default -> throw new IllegalStateException(dtype.name());
-        };
-    }
+    private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(() -> MemorySegment.NULL);
 
     @Override
     public void row(int r, float[] out) {
         long off = rowBytes * r;
         switch (dtype) {
-            case F32 -> MemorySegment.copy(data, VectorKernels.F32_LE, off, out, 0, cols);
-            case BF16 -> {
-                for (int i = 0; i < cols; i++) out[i] = VectorKernels.bf16ToFloat(data.get(VectorKernels.I16_LE, off + 2L * i));
-            }
-            case F16 -> {
-                for (int i = 0; i < cols; i++) out[i] = Float.float16ToFloat(data.get(VectorKernels.I16_LE, off + 2L * i));
-            }
             case Q8_0 -> {
                 for (int b = 0; b < cols / 32; b++) {
                     long o = off + 34L * b;

@@ -11,9 +11,9 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Dot products of one stored weight row with an fp32 activation vector, one method per storage
- * format. Each keeps several independent vector accumulators and reduces once per row
- * (see JAVA.md §1.4: the horizontal reduction dominates short dots).
+ * Dot products of stored weight rows (fp32 scratch, Q8_0, Q4_0) with fp32 activation vectors. Each
+ * keeps several independent vector accumulators and reduces once per row (JAVA.md §1.4: the
+ * horizontal reduction dominates short dots).
  */
 public final class VectorKernels {
     private VectorKernels() {}
@@ -99,40 +99,6 @@ public final class VectorKernels {
         y2[r0 + 3] = a32.reduceLanes(VectorOperators.ADD);
     }
 
-    /** Dot of n bf16 values (upper halves of fp32) at {@code byteOff} with x[0..n). */
-    public static float dotBf16(MemorySegment w, long byteOff, float[] x, int n) {
-        int i = 0;
-        int step = F.length();
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-        for (; i + 2 * step <= n; i += 2 * step) {
-            long o = byteOff + 2L * i;
-            acc0 = bf16(w, o).fma(FloatVector.fromArray(F, x, i), acc0);
-            acc1 = bf16(w, o + 2L * step).fma(FloatVector.fromArray(F, x, i + step), acc1);
-        }
-        for (; i + step <= n; i += step) {
-            acc0 = bf16(w, byteOff + 2L * i).fma(FloatVector.fromArray(F, x, i), acc0);
-        }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) sum += bf16ToFloat(w.get(I16_LE, byteOff + 2L * i)) * x[i];
-        return sum;
-    }
-
-    private static FloatVector bf16(MemorySegment w, long o) {
-        return (FloatVector) ShortVector.fromMemorySegment(S128, w, o, LE)
-                .castShape(I256, 0)
-                .lanewise(VectorOperators.LSHL, 16)
-                .reinterpretAsFloats();
-    }
-
-    /**
-     * Dot of n fp16 values with x. JDK 25 has no vector fp16 conversion; the scalar
-     * {@link Float#float16ToFloat} loop into a scratch row is auto-vectorised with F16C (JAVA.md §1.4).
-     */
-    public static float dotF16(MemorySegment w, long byteOff, float[] x, int n, float[] scratch) {
-        for (int i = 0; i < n; i++) scratch[i] = Float.float16ToFloat(w.get(I16_LE, byteOff + 2L * i));
-        return dot(scratch, 0, x, 0, n);
-    }
-
     /** Dot of one Q8_0 row (n/32 blocks of fp16 scale + 32 int8) with x. */
     public static float dotQ8_0(MemorySegment w, long byteOff, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
@@ -171,18 +137,6 @@ public final class VectorKernels {
             sum += s * scale;
         }
         return sum;
-    }
-
-    /** y[0..n) += a · w[byteOff..] (fp32 row), the column form of a [in, out] matrix product. */
-    public static void axpyF32(float a, MemorySegment w, long byteOff, float[] y, int yOff, int n) {
-        int i = 0;
-        int step = F.length();
-        FloatVector va = FloatVector.broadcast(F, a);
-        for (; i + step <= n; i += step) {
-            FloatVector.fromMemorySegment(F, w, byteOff + 4L * i, LE)
-                    .fma(va, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
-        }
-        for (; i < n; i++) y[yOff + i] += a * w.get(F32_LE, byteOff + 4L * i);
     }
 
     public static float bf16ToFloat(short bits) { return Float.intBitsToFloat((bits & 0xFFFF) << 16); }

@@ -2,10 +2,11 @@ package io.basalt.backend.cpu.kernels;
 
 /**
  * A stored 2-D weight W of shape [rows (outputs), cols (inputs)] that multiplies fp32 activations:
- * {@code y[t][r] = Σ_c W[r][c] · x[t][c]}. Implementations read the mapped file directly and
- * dequantize in registers; the weights are never copied to the heap.
+ * {@code y[t][r] = Σ_c W[r][c] · x[t][c]}. Float weights are repacked off-heap into the
+ * kernel's panel layout ({@link PackedMatrix}); block-quantized ones are read in place
+ * ({@link RowMajorMatrix}). Neither is ever copied to the Java heap.
  */
-public sealed interface WeightMatrix permits RowMajorMatrix, ColumnMajorF32Matrix, PackedMatrix {
+public sealed interface WeightMatrix permits RowMajorMatrix, PackedMatrix {
     int rows();
 
     int cols();

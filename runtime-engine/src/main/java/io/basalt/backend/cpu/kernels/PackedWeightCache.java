@@ -1,0 +1,195 @@
+package io.basalt.backend.cpu.kernels;
+
+import io.basalt.model.DType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The packed float weights of one model load, kept in a file so the next load of the same
+ * checkpoint with the same options maps them instead of repacking (a 1B-parameter model repacks in
+ * seconds; mapping takes milliseconds and shares the page cache between processes).
+ *
+ * <p>A load asks for its matrices in a fixed order. On a miss every packed matrix is recorded and
+ * {@link #commit()} writes them out (temporary name, then an atomic move, so a concurrent or
+ * interrupted writer never leaves a half file). On a hit each request is served from the mapped
+ * file after its name, dtype and shape are checked against the index; any mismatch or a damaged
+ * file falls back to packing and rewrites the entry.
+ *
+ * <p>File: magic, version, entry count, then per entry (name, dtype, rows, cols, offset, bytes),
+ * then the 64-byte-aligned packed data.
+ */
+public final class PackedWeightCache {
+    private static final long MAGIC = 0x4B50544C41534142L; // "BASALTPK" little-endian
+    private static final int VERSION = 1; // bump when the PackedMatrix layout changes
+
+    private record Entry(String name, DType dtype, int rows, int cols, long offset, long bytes) {}
+
+    private final Path file;
+    private final List<Entry> index;        // on a hit: the file's entries, in request order
+    private final MemorySegment mapped;     // on a hit: the whole file
+    private final List<Entry> recorded = new ArrayList<>();
+    private final List<MemorySegment> recordedData = new ArrayList<>();
+    private int next;
+    private boolean miss;
+
+    private PackedWeightCache(Path file, List<Entry> index, MemorySegment mapped) {
+        this.file = file;
+        this.index = index;
+        this.mapped = mapped;
+        this.miss = mapped == null;
+    }
+
+    /**
+     * The cache entry for a checkpoint (identified by its files' paths, sizes and modification times)
+     * loaded with the given options, or null when caching is off for it.
+     */
+    public static PackedWeightCache open(Path cacheDir, List<Path> checkpointFiles, String options) {
+        if (cacheDir == null) return null;
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(("v" + VERSION + "|" + options).getBytes(StandardCharsets.UTF_8));
+            for (Path p : checkpointFiles) {
+                sha.update(("|" + p.toAbsolutePath().normalize() + "|" + Files.size(p) + "|"
+                        + Files.getLastModifiedTime(p).toMillis()).getBytes(StandardCharsets.UTF_8));
+            }
+            Path file = cacheDir.resolve(HexFormat.of().formatHex(sha.digest(), 0, 16) + ".packed");
+            if (Files.isRegularFile(file)) {
+                try {
+                    return readIndex(file);
+                } catch (IOException | RuntimeException e) {
+                    System.err.println("basalt: ignoring damaged weight cache " + file + " (" + e.getMessage() + "); repacking");
+                }
+            }
+            return new PackedWeightCache(file, List.of(), null);
+        } catch (IOException e) {
+            return null; // an unreadable checkpoint fails later with a clear error; just do not cache
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static PackedWeightCache readIndex(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), Arena.ofAuto());
+            ByteBuffer b = all.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            if (b.getLong() != MAGIC || b.getInt() != VERSION) throw new IOException("not a version " + VERSION + " cache");
+            int n = b.getInt();
+            List<Entry> entries = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                byte[] name = new byte[b.getShort() & 0xFFFF];
+                b.get(name);
+                Entry e = new Entry(new String(name, StandardCharsets.UTF_8), DType.values()[b.getInt()], b.getInt(), b.getInt(),
+                        b.getLong(), b.getLong());
+                if (e.offset() < 0 || e.bytes() < 0 || e.offset() + e.bytes() > all.byteSize()) throw new IOException("entry past end");
+                entries.add(e);
+            }
+            return new PackedWeightCache(file, entries, all);
+        }
+    }
+
+    /** A packed [rows, cols] matrix stored row by row: from the cache when present, else packed now. */
+    public PackedMatrix rowMajor(String name, MemorySegment data, DType dtype, int rows, int cols) {
+        PackedMatrix hit = lookup(name, dtype, rows, cols);
+        return hit != null ? hit : record(name, PackedMatrix.fromRowMajor(data, dtype, rows, cols));
+    }
+
+    /** A packed matrix stored input-major ([in, out]): from the cache when present, else packed now. */
+    public PackedMatrix columnMajor(String name, MemorySegment data, DType dtype, int in, int out) {
+        PackedMatrix hit = lookup(name, dtype, out, in);
+        return hit != null ? hit : record(name, PackedMatrix.fromColumnMajor(data, dtype, in, out));
+    }
+
+    private PackedMatrix lookup(String name, DType dtype, int rows, int cols) {
+        if (!miss && next < index.size()) {
+            Entry e = index.get(next);
+            if (e.name().equals(name) && e.dtype() == dtype && e.rows() == rows && e.cols() == cols
+                    && e.bytes() == PackedMatrix.packedBytes(dtype, rows, cols)) {
+                next++;
+                return PackedMatrix.ofPacked(mapped.asSlice(e.offset(), e.bytes()), dtype, rows, cols);
+            }
+        }
+        miss = true; // from here on (or from the start) this load repacks everything and rewrites the file
+        return null;
+    }
+
+    private PackedMatrix record(String name, PackedMatrix m) {
+        recorded.add(new Entry(name, m.dtype(), m.rows(), m.cols(), 0, m.byteSize()));
+        recordedData.add(m.packedData());
+        return m;
+    }
+
+    /** Whether this load was served from the file (nothing to write). */
+    public boolean hit() { return !miss && next == index.size(); }
+
+    public Path file() { return file; }
+
+    /**
+     * After a load that repacked: writes every packed matrix of this load to the cache file. A failure
+     * to write (read-only or full disk) is reported and otherwise ignored: the model is already loaded.
+     */
+    public void commit() {
+        if (hit()) return;
+        if (next > 0) {
+            // A partial hit (the loader asked for something else than the file holds): the matrices served
+            // from the file were not recorded, so drop the stale file and let the next load rewrite it whole.
+            try { Files.deleteIfExists(file); } catch (IOException ignored) { }
+            return;
+        }
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp" + ProcessHandle.current().pid());
+        try {
+            Files.createDirectories(file.getParent());
+            long offset = align(header().remaining());
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.WRITE)) {
+                List<Entry> placed = new ArrayList<>();
+                for (Entry e : recorded) {
+                    placed.add(new Entry(e.name(), e.dtype(), e.rows(), e.cols(), offset, e.bytes()));
+                    offset = align(offset + e.bytes());
+                }
+                recorded.clear();
+                recorded.addAll(placed);
+                ByteBuffer h = header(); // now with the offsets
+                while (h.hasRemaining()) ch.write(h);
+                for (int i = 0; i < placed.size(); i++) {
+                    ByteBuffer data = recordedData.get(i).asByteBuffer();
+                    long pos = placed.get(i).offset();
+                    while (data.hasRemaining()) pos += ch.write(data, pos);
+                }
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | UncheckedIOException e) {
+            System.err.println("basalt: could not write the weight cache " + file + ": " + e.getMessage());
+            try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
+        }
+    }
+
+    private ByteBuffer header() {
+        int size = 16;
+        for (Entry e : recorded) size += 2 + e.name().getBytes(StandardCharsets.UTF_8).length + 12 + 16;
+        ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(MAGIC).putInt(VERSION).putInt(recorded.size());
+        for (Entry e : recorded) {
+            byte[] name = e.name().getBytes(StandardCharsets.UTF_8);
+            b.putShort((short) name.length).put(name).putInt(e.dtype().ordinal()).putInt(e.rows()).putInt(e.cols())
+                    .putLong(e.offset()).putLong(e.bytes());
+        }
+        return b.flip();
+    }
+
+    private static long align(long offset) { return (offset + 63) & ~63L; }
+}

@@ -1,0 +1,95 @@
+package io.basalt.backend.cpu.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.basalt.model.DType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A second load of the same checkpoint maps the packed weights; anything unexpected repacks. */
+class PackedWeightCacheTest {
+    @TempDir Path dir;
+
+    private static MemorySegment random(int n, long seed) {
+        MemorySegment s = Arena.ofAuto().allocate(4L * n, 64);
+        Random rnd = new Random(seed);
+        for (int i = 0; i < n; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) rnd.nextGaussian());
+        return s;
+    }
+
+    private static float[] apply(WeightMatrix m, long seed) {
+        float[] x = new float[m.cols()];
+        Random rnd = new Random(seed);
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        float[] y = new float[m.rows()];
+        m.matvec(x, y);
+        return y;
+    }
+
+    @Test
+    void secondLoadIsServedFromTheFileWithIdenticalResults() throws Exception {
+        Path ckpt = Files.writeString(dir.resolve("model.bin"), "weights");
+        MemorySegment a = random(37 * 40, 1), b = random(24 * 19, 2);
+
+        PackedWeightCache first = PackedWeightCache.open(dir.resolve("cache"), List.of(ckpt), "fp32");
+        assertNotNull(first);
+        PackedMatrix a1 = first.rowMajor("a", a, DType.F32, 37, 40);
+        PackedMatrix b1 = first.columnMajor("b", b, DType.F32, 24, 19);
+        assertFalse(first.hit());
+        first.commit();
+        assertTrue(Files.isRegularFile(first.file()));
+
+        PackedWeightCache second = PackedWeightCache.open(dir.resolve("cache"), List.of(ckpt), "fp32");
+        PackedMatrix a2 = second.rowMajor("a", MemorySegment.NULL, DType.F32, 37, 40); // no source needed on a hit
+        PackedMatrix b2 = second.columnMajor("b", MemorySegment.NULL, DType.F32, 24, 19);
+        assertTrue(second.hit());
+        assertArrayEquals(apply(a1, 3), apply(a2, 3));
+        assertArrayEquals(apply(b1, 4), apply(b2, 4));
+
+        // Other options are another entry.
+        assertFalse(PackedWeightCache.open(dir.resolve("cache"), List.of(ckpt), "bf16").file().equals(second.file()));
+    }
+
+    @Test
+    void aChangedRequestOrderOrADamagedFileRepacks() throws Exception {
+        Path ckpt = Files.writeString(dir.resolve("model.bin"), "weights");
+        MemorySegment a = random(16 * 8, 1), b = random(16 * 8, 2);
+        PackedWeightCache first = PackedWeightCache.open(dir, List.of(ckpt), "x");
+        first.rowMajor("a", a, DType.F32, 16, 8);
+        first.rowMajor("b", b, DType.F32, 16, 8);
+        first.commit();
+
+        PackedWeightCache swapped = PackedWeightCache.open(dir, List.of(ckpt), "x");
+        PackedMatrix gotB = swapped.rowMajor("b", b, DType.F32, 16, 8); // the file starts with "a": a miss
+        assertFalse(swapped.hit());
+        assertArrayEquals(apply(PackedMatrix.fromRowMajor(b, DType.F32, 16, 8), 5), apply(gotB, 5));
+
+        Files.write(first.file(), new byte[] {1, 2, 3});
+        PackedWeightCache damaged = PackedWeightCache.open(dir, List.of(ckpt), "x");
+        assertFalse(damaged.hit());
+        assertArrayEquals(apply(PackedMatrix.fromRowMajor(a, DType.F32, 16, 8), 6),
+                apply(damaged.rowMajor("a", a, DType.F32, 16, 8), 6));
+        damaged.rowMajor("b", b, DType.F32, 16, 8);
+        damaged.commit(); // rewritten whole
+        PackedWeightCache healed = PackedWeightCache.open(dir, List.of(ckpt), "x");
+        healed.rowMajor("a", a, DType.F32, 16, 8);
+        healed.rowMajor("b", b, DType.F32, 16, 8);
+        assertTrue(healed.hit());
+    }
+
+    @Test
+    void noCacheDirectoryMeansNoCache() throws Exception {
+        assertNull(PackedWeightCache.open(null, List.of(Files.writeString(dir.resolve("m"), "w")), "x"));
+    }
+}
