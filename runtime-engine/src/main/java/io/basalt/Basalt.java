@@ -9,6 +9,7 @@ import io.basalt.engine.EngineRequest;
 import io.basalt.engine.RequestHandle;
 import io.basalt.engine.StreamEvent;
 import io.basalt.frontend.ModelTokenizer;
+import io.basalt.model.arch.LoadOptions;
 import io.basalt.spi.Backend;
 import io.basalt.tokenizer.Tokenizer;
 import java.nio.file.Path;
@@ -38,9 +39,12 @@ public final class Basalt implements AutoCloseable {
     }
 
     /** Loads the model (any supported format) with its own tokenizer and starts the engine thread. */
-    public static Basalt open(Path model, EngineConfig config) {
-        CpuModelRunner runner = new CpuBackend().load(model,
-                new Backend.LoadConfig(config.kvCacheMemoryBytes(), config.maxNumSeqs(), config.maxNumBatchedTokens()));
+    public static Basalt open(Path model, EngineConfig config) { return open(model, config, LoadOptions.DEFAULT); }
+
+    /** As {@link #open(Path, EngineConfig)}, storing the weight matrices as {@code weights} asks (e.g. bf16, q8_0). */
+    public static Basalt open(Path model, EngineConfig config, LoadOptions weights) {
+        CpuModelRunner runner = new CpuBackend().load(model, new Backend.LoadConfig(config.kvCacheMemoryBytes(),
+                config.maxNumSeqs(), config.maxNumBatchedTokens(), weights.storage().name(), weights.quantize().name()));
         try {
             var info = runner.model().info();
             Tokenizer tokenizer = ModelTokenizer.forModel(info, null);

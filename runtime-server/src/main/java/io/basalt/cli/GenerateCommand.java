@@ -3,6 +3,7 @@ package io.basalt.cli;
 import io.basalt.api.SamplingParams;
 import io.basalt.engine.Generator;
 import io.basalt.frontend.ModelTokenizer;
+import io.basalt.model.arch.LoadOptions;
 import io.basalt.model.arch.Model;
 import io.basalt.model.arch.ModelLoader;
 import io.basalt.tokenizer.IncrementalDecoder;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -44,15 +46,19 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Random seed for sampling (default: time-based).")
     Long seed;
 
+    @Mixin
+    WeightOptions weights;
+
     @Override
     public Integer call() {
+        LoadOptions options = weights.toLoadOptions();
         SamplingParams.Builder builder = SamplingParams.builder().temperature(temperature).topP(topP).maxTokens(maxTokens);
         if (seed != null) builder.seed(seed);
         SamplingParams params = builder.build();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         long t0 = System.nanoTime();
-        try (Model m = ModelLoader.load(model)) {
+        try (Model m = ModelLoader.load(model, options)) {
             Tokenizer tok = ModelTokenizer.forModel(m.info(), tokenizer);
             int[] ids = ModelTokenizer.promptIds(m.info(), tok, prompt);
             long loaded = System.nanoTime() - t0;
@@ -63,8 +69,8 @@ final class GenerateCommand implements Callable<Integer> {
             });
             out.print(decoder.flush());
             out.flush();
-            err.printf("%n[basalt] %s: load %.0f ms, prompt %d tokens in %.1f ms, generated %d tokens in %.1f ms (%.1f tok/s), finish=%s%n",
-                    m.info().architecture(), loaded / 1e6, r.numPromptTokens(), r.prefillNanos() / 1e6, r.tokens().length,
+            err.printf("%n[basalt] %s%s: load %.0f ms, prompt %d tokens in %.1f ms, generated %d tokens in %.1f ms (%.1f tok/s), finish=%s%n",
+                    m.info().architecture(), options.equals(LoadOptions.DEFAULT) ? "" : " (" + options.describe() + ")", loaded / 1e6, r.numPromptTokens(), r.prefillNanos() / 1e6, r.tokens().length,
                     r.decodeNanos() / 1e6, r.decodeTokensPerSecond(), r.finishReason().openAiName());
         }
         return 0;

@@ -1,5 +1,6 @@
 package io.basalt.cli;
 
+import io.basalt.model.arch.LoadOptions;
 import io.basalt.model.arch.Model;
 import io.basalt.model.arch.ModelLoader;
 import java.io.BufferedOutputStream;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -32,10 +34,14 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Output file (float32 LE, row-major [tokens, vocab]).")
     Path out;
 
+    @Mixin
+    WeightOptions weights;
+
     @Override
     public Integer call() throws IOException {
+        LoadOptions options = weights.toLoadOptions();
         int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
-        try (Model m = ModelLoader.load(model)) {
+        try (Model m = ModelLoader.load(model, options)) {
             float[][] logits = m.forward(m.newCache(), ids, Model.Logits.ALL);
             try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(out))) {
                 ByteBuffer row = ByteBuffer.allocate(4 * logits[0].length).order(ByteOrder.LITTLE_ENDIAN);

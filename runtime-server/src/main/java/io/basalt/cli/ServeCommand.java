@@ -4,6 +4,7 @@ import io.basalt.backend.Backends;
 import io.basalt.engine.EngineConfig;
 import io.basalt.hub.HfHub;
 import io.basalt.hub.RepoId;
+import io.basalt.model.arch.LoadOptions;
 import io.basalt.server.BasaltServer;
 import io.basalt.server.ServerConfig;
 import java.io.PrintWriter;
@@ -18,6 +19,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -63,6 +65,9 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--tokenizer", description = "Tokenizer file (tokenizer.json or llama2.c tokenizer.bin); found beside the model when omitted.")
     Path tokenizer;
+
+    @Mixin
+    WeightOptions weights;
 
     @Option(names = "--max-num-seqs", defaultValue = "64", description = "Most sequences running at once (default: ${DEFAULT-VALUE}).")
     String maxNumSeqs;
@@ -117,6 +122,7 @@ public final class ServeCommand implements Callable<Integer> {
                 parseInt("--max-num-batched-tokens", maxNumBatchedTokens, 1, 1 << 24),
                 parseBytes("--kv-cache-memory", kvCacheMemory), prefixCaching);
         int queue = parseInt("--max-queue", maxQueue, 0, 1 << 24);
+        LoadOptions loadOptions = weights.toLoadOptions();
         Duration timeout = parseDuration("--request-timeout", requestTimeout);
         Duration grace = parseDuration("--shutdown-grace", shutdownGrace);
         long bodyLimit = parseBytes("--max-request-body", maxRequestBody);
@@ -136,8 +142,8 @@ public final class ServeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Path path = resolveModel(model);
         if (names.isEmpty()) names.add(defaultName(model, path));
-        BasaltServer basalt = BasaltServer.start(new BasaltServer.Settings(path, tokenizer, names, backend, engine, queue,
-                timeout, server));
+        BasaltServer basalt = BasaltServer.start(new BasaltServer.Settings(path, tokenizer, names, backend, engine, loadOptions,
+                queue, timeout, server));
         basalt.installSignalHandlers(System.err);
         out.println(basalt.readyLine());
         out.flush();

@@ -5,6 +5,7 @@ import io.basalt.backend.cpu.CpuModelRunner;
 import io.basalt.engine.Engine;
 import io.basalt.engine.EngineConfig;
 import io.basalt.frontend.ModelTokenizer;
+import io.basalt.model.arch.LoadOptions;
 import io.basalt.model.arch.Model;
 import io.basalt.model.arch.ModelInfo;
 import io.basalt.model.arch.ModelLoader;
@@ -45,14 +46,16 @@ public final class BasaltServer implements AutoCloseable {
      * @param names           names clients may use (the first is the id /v1/models reports)
      * @param backend         backend name (cpu, ...)
      * @param engine          scheduler limits and KV budget
+     * @param weights         how the weight matrices are stored (--dtype, --quantize)
      * @param maxQueue        requests admitted beyond max-num-seqs; more in flight are refused (429)
      * @param requestTimeout  per-request limit, Duration.ZERO for none
      * @param server          transport settings (host, ports, API key, body limit, shutdown grace)
      */
-    public record Settings(Path model, Path tokenizer, List<String> names, String backend, EngineConfig engine, int maxQueue,
-                           Duration requestTimeout, ServerConfig server) {
+    public record Settings(Path model, Path tokenizer, List<String> names, String backend, EngineConfig engine,
+                           LoadOptions weights, int maxQueue, Duration requestTimeout, ServerConfig server) {
         public Settings {
             names = List.copyOf(names);
+            if (weights == null) throw new IllegalArgumentException("weight storage options are required");
             if (names.isEmpty()) throw new IllegalArgumentException("a served model needs at least one name");
             if (maxQueue < 0) throw new IllegalArgumentException("--max-queue must be >= 0, got " + maxQueue);
             if (requestTimeout.isNegative()) throw new IllegalArgumentException("--request-timeout must not be negative");
@@ -62,19 +65,21 @@ public final class BasaltServer implements AutoCloseable {
         public static Settings forTests(Path model) {
             ServerConfig s = ServerConfig.forTests();
             return new Settings(model, null, List.of(model.getFileName().toString()), "cpu",
-                    new EngineConfig(4, 512, 64L << 20, true), 16, Duration.ZERO,
+                    new EngineConfig(4, 512, 64L << 20, true), LoadOptions.DEFAULT, 16, Duration.ZERO,
                     new ServerConfig(s.host(), 0, -1, "", s.maxBodyBytes(), s.shutdownGrace()));
         }
 
-        public Settings withEngine(EngineConfig v) { return new Settings(model, tokenizer, names, backend, v, maxQueue, requestTimeout, server); }
+        public Settings withEngine(EngineConfig v) { return new Settings(model, tokenizer, names, backend, v, weights, maxQueue, requestTimeout, server); }
 
-        public Settings withMaxQueue(int v) { return new Settings(model, tokenizer, names, backend, engine, v, requestTimeout, server); }
+        public Settings withWeights(LoadOptions v) { return new Settings(model, tokenizer, names, backend, engine, v, maxQueue, requestTimeout, server); }
 
-        public Settings withServer(ServerConfig v) { return new Settings(model, tokenizer, names, backend, engine, maxQueue, requestTimeout, v); }
+        public Settings withMaxQueue(int v) { return new Settings(model, tokenizer, names, backend, engine, weights, v, requestTimeout, server); }
 
-        public Settings withNames(List<String> v) { return new Settings(model, tokenizer, v, backend, engine, maxQueue, requestTimeout, server); }
+        public Settings withServer(ServerConfig v) { return new Settings(model, tokenizer, names, backend, engine, weights, maxQueue, requestTimeout, v); }
 
-        public Settings withRequestTimeout(Duration v) { return new Settings(model, tokenizer, names, backend, engine, maxQueue, v, server); }
+        public Settings withNames(List<String> v) { return new Settings(model, tokenizer, v, backend, engine, weights, maxQueue, requestTimeout, server); }
+
+        public Settings withRequestTimeout(Duration v) { return new Settings(model, tokenizer, names, backend, engine, weights, maxQueue, v, server); }
 
         /** Requests in flight at most: running + queued. */
         public int maxInFlight() { return engine.maxNumSeqs() + maxQueue; }
@@ -108,7 +113,7 @@ public final class BasaltServer implements AutoCloseable {
             Backend backend = Backends.open(s.backend());
             started.add(backend);
             ModelRunner runner = backend.load(s.model(), new Backend.LoadConfig(s.engine().kvCacheMemoryBytes(),
-                    s.engine().maxNumSeqs(), s.engine().maxNumBatchedTokens()));
+                    s.engine().maxNumSeqs(), s.engine().maxNumBatchedTokens(), s.weights().storage().name(), s.weights().quantize().name()));
             started.add(runner);
             ModelInfo info = infoOf(runner, s.model());
             Tokenizer tokenizer = ModelTokenizer.forModel(info, s.tokenizer());
@@ -184,7 +189,8 @@ public final class BasaltServer implements AutoCloseable {
     public String readyLine() {
         String host = settings.server().host();
         return "basalt: serving " + String.join(", ", model.names()) + " on http://" + (host.contains(":") ? "[" + host + "]" : host)
-                + ":" + httpPort() + (grpc == null ? "" : " (gRPC :" + grpcPort() + ")");
+                + ":" + httpPort() + (grpc == null ? "" : " (gRPC :" + grpcPort() + ")")
+                + (settings.weights().equals(LoadOptions.DEFAULT) ? "" : ", weights " + settings.weights().describe());
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.basalt.backend.cpu;
 
+import io.basalt.model.arch.LoadOptions;
 import io.basalt.model.arch.Model;
 import io.basalt.model.arch.ModelLoader;
 import io.basalt.spi.Backend;
@@ -12,9 +13,10 @@ public final class CpuBackend implements Backend {
     @Override
     public String name() { return NAME; }
 
+    /** Weight storage comes from {@code config.weightDtype()} and {@code config.quantize()} (see {@link LoadOptions}). */
     @Override
     public CpuModelRunner load(Path modelPath, LoadConfig config) {
-        Model model = ModelLoader.load(modelPath);
+        Model model = ModelLoader.load(modelPath, LoadOptions.parse(config.weightDtype(), config.quantize()));
         try {
             long perBlock = CpuModelRunner.kvBytesPerToken(model) * CpuModelRunner.BLOCK_SIZE;
             long blocks = config.kvCacheMemoryBytes() / perBlock;

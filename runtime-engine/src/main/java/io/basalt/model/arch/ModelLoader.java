@@ -14,14 +14,14 @@ public final class ModelLoader {
 
     public static Model load(Path path) { return load(path, LoadOptions.DEFAULT); }
 
-    /** Loads with the given weight storage options (not yet applied: see LoadOptions). */
+    /** Loads with the given weight storage options; converted copies are freed when the model closes. */
     public static Model load(Path path, LoadOptions options) {
         Checkpoint checkpoint = ModelFormats.open(path);
         try {
             return switch (architectureOf(checkpoint)) {
-                case GPT2 -> Gpt2.load(checkpoint);
-                case LLAMA -> Llama.load(checkpoint);
-                case GPT_OSS -> GptOss.load(checkpoint);
+                case GPT2 -> Gpt2.load(checkpoint, options);
+                case LLAMA -> Llama.load(checkpoint, options);
+                case GPT_OSS -> GptOss.load(checkpoint, options);
             };
         } catch (RuntimeException e) {
             checkpoint.close();

@@ -1,6 +1,7 @@
 package io.basalt.model.arch;
 
 import io.basalt.backend.cpu.kernels.VectorKernels;
+import io.basalt.backend.cpu.kernels.WeightConversion;
 import io.basalt.backend.cpu.kernels.WeightMatrices;
 import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.model.Checkpoint;
@@ -10,46 +11,141 @@ import io.basalt.model.TensorInfo;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
 
-/** Binds checkpoint tensors to kernels, checking each shape against the model configuration. */
+/**
+ * Binds checkpoint tensors to kernels, checking each shape against the model configuration.
+ * Matrices are stored as {@link LoadOptions} asks (converted once into the checkpoint's arena, so
+ * they are freed with it); vectors (norm scales, biases, sinks) are always fp32 on the heap.
+ */
 public final class Weights {
-    private final Checkpoint checkpoint;
+    private static final Logger LOG = Logger.getLogger("basalt.model");
 
-    public Weights(Checkpoint checkpoint) { this.checkpoint = checkpoint; }
+    private final Checkpoint checkpoint;
+    private final LoadOptions options;
+    private final Map<DType, long[]> stored = new EnumMap<>(DType.class); // dtype → {matrices, bytes}
+    private final List<String> notQuantized = new ArrayList<>();
+
+    public Weights(Checkpoint checkpoint) { this(checkpoint, LoadOptions.DEFAULT); }
+
+    public Weights(Checkpoint checkpoint, LoadOptions options) {
+        this.checkpoint = checkpoint;
+        this.options = options;
+    }
 
     public Checkpoint checkpoint() { return checkpoint; }
+
+    public LoadOptions options() { return options; }
 
     public boolean has(String name) { return checkpoint.has(name); }
 
     /** A [rows, cols] matrix in PyTorch Linear layout (outputs × inputs). */
     public WeightMatrix matrix(String name, long rows, long cols) {
         TensorInfo t = checkpoint.tensor(name, rows, cols);
-        return rowMajor(t, t.data(), rows, cols);
+        return rowMajor(t, t.data(), rows, cols, true);
+    }
+
+    /**
+     * Like {@link #matrix} but never block-quantized: for MoE routers, whose few weights pick the
+     * experts (llama.cpp's quantizer leaves them alone too).
+     */
+    public WeightMatrix matrixUnquantized(String name, long rows, long cols) {
+        TensorInfo t = checkpoint.tensor(name, rows, cols);
+        return rowMajor(t, t.data(), rows, cols, false);
     }
 
     /** Rows [rowStart, rowStart + rows) of a [totalRows, cols] matrix (e.g. q, k, v out of a fused qkv). */
     public WeightMatrix matrixRows(String name, long totalRows, long cols, long rowStart, long rows) {
         TensorInfo t = checkpoint.tensor(name, totalRows, cols);
         long rowBytes = t.dtype().byteSize(cols);
-        return rowMajor(t, t.data().asSlice(rowStart * rowBytes, rows * rowBytes), rows, cols);
+        return rowMajor(t, t.data().asSlice(rowStart * rowBytes, rows * rowBytes), rows, cols, true);
     }
 
-    /** A Conv1D weight stored [in, out] (GPT-2 Hugging Face layout), used as y = x·W. */
+    /**
+     * A Conv1D weight stored [in, out] (GPT-2 Hugging Face layout), used as y = x·W. fp32 kept as
+     * fp32 is read in place in column form; any other storage is a transposed copy in row form.
+     */
     public WeightMatrix conv1d(String name, long in, long out) {
         TensorInfo t = checkpoint.tensor(name, in, out);
-        if (t.dtype() != DType.F32) {
+        if (!WeightConversion.isFloat(t.dtype())) {
             throw new ModelFormatException(checkpoint.path(), "tensor '" + name + "' is " + t.dtype()
-                    + "; Conv1D ([in, out]) weights are read in F32 only");
+                    + "; Conv1D ([in, out]) weights must be F32, F16 or BF16");
         }
-        return WeightMatrices.columnMajor(t.data(), t.dtype(), Math.toIntExact(in), Math.toIntExact(out));
+        DType target = target(t, in, true);
+        try {
+            if (target == DType.F32 && t.dtype() == DType.F32) {
+                count(DType.F32, t.data().byteSize());
+                return WeightMatrices.columnMajor(t.data(), DType.F32, Math.toIntExact(in), Math.toIntExact(out));
+            }
+            WeightConversion.Stored s = WeightConversion.transpose(t.data(), t.dtype(), Math.toIntExact(in), Math.toIntExact(out),
+                    target, checkpoint.arena());
+            count(s.dtype(), s.data().byteSize());
+            return WeightMatrices.rowMajor(s.data(), s.dtype(), Math.toIntExact(out), Math.toIntExact(in));
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(checkpoint.path(), "tensor '" + name + "': " + e.getMessage(), e);
+        }
     }
 
-    private WeightMatrix rowMajor(TensorInfo t, MemorySegment data, long rows, long cols) {
+    private WeightMatrix rowMajor(TensorInfo t, MemorySegment data, long rows, long cols, boolean quantize) {
         try {
-            return WeightMatrices.rowMajor(data, t.dtype(), Math.toIntExact(rows), Math.toIntExact(cols));
+            int r = Math.toIntExact(rows);
+            int c = Math.toIntExact(cols);
+            DType target = target(t, cols, quantize);
+            WeightConversion.Stored s = target == t.dtype() ? new WeightConversion.Stored(data, target)
+                    : WeightConversion.convert(data, t.dtype(), r, c, target, checkpoint.arena());
+            count(s.dtype(), s.data().byteSize());
+            return WeightMatrices.rowMajor(s.data(), s.dtype(), r, c);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(checkpoint.path(), "tensor '" + t.name() + "': " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The storage for a matrix with rows of {@code cols} elements: block-quantized tensors stay as
+     * they are; Q8_0 where the rows hold whole blocks, else the float storage (noted for the summary).
+     */
+    private DType target(TensorInfo t, long cols, boolean quantize) {
+        DType source = t.dtype();
+        if (!WeightConversion.isFloat(source)) return source; // quantized as stored, or a type the kernels reject
+        if (quantize && options.quantize() == LoadOptions.Quantization.Q8_0) {
+            if (WeightConversion.fits(DType.Q8_0, cols)) return DType.Q8_0;
+            notQuantized.add(t.name() + Arrays.toString(t.shape()));
+        }
+        return switch (options.storage()) {
+            case AUTO -> source;
+            case FP32 -> DType.F32;
+            case BF16 -> DType.BF16;
+            case F16 -> DType.F16;
+        };
+    }
+
+    private void count(DType dtype, long bytes) {
+        long[] c = stored.computeIfAbsent(dtype, k -> new long[2]);
+        c[0]++;
+        c[1] += bytes;
+    }
+
+    /** How the matrices bound so far are stored, e.g. "24 Q8_0 (1.1 MiB), 5 F32 (0.2 MiB); not Q8_0 ...". */
+    public String summary() {
+        StringBuilder sb = new StringBuilder();
+        stored.forEach((dtype, c) -> sb.append(sb.isEmpty() ? "" : ", ").append(c[0]).append(" ").append(dtype)
+                .append(String.format(java.util.Locale.ROOT, " (%.1f MiB)", c[1] / 1048576.0)));
+        if (!notQuantized.isEmpty()) {
+            sb.append("; kept in float, rows not a multiple of ").append(WeightConversion.Q8_BLOCK).append(": ")
+                    .append(String.join(", ", notQuantized.subList(0, Math.min(3, notQuantized.size()))))
+                    .append(notQuantized.size() > 3 ? " and " + (notQuantized.size() - 3) + " more" : "");
+        }
+        return sb.toString();
+    }
+
+    /** Logs {@link #summary()} once loading is done, when the options asked for anything but the stored types. */
+    public void logSummary() {
+        if (!options.equals(LoadOptions.DEFAULT)) LOG.info(() -> "weights " + options.describe() + ": " + summary());
     }
 
     /** A small tensor (norm scales, biases, sinks) converted to fp32 on the heap; shape must match. */

@@ -8,6 +8,7 @@ import io.basalt.model.ModelFormatException;
 import io.basalt.model.arch.BatchRows;
 import io.basalt.model.arch.Config;
 import io.basalt.model.arch.ForwardMath;
+import io.basalt.model.arch.LoadOptions;
 import io.basalt.model.arch.Model;
 import io.basalt.model.arch.ModelInfo;
 import io.basalt.model.arch.SequenceChunk;
@@ -58,7 +59,9 @@ public final class Gpt2 implements Model {
                 config.maxPositions(), config.numLayers(), config.hiddenSize(), params, checkpoint.metadata());
     }
 
-    public static Gpt2 load(Checkpoint checkpoint) {
+    public static Gpt2 load(Checkpoint checkpoint) { return load(checkpoint, LoadOptions.DEFAULT); }
+
+    public static Gpt2 load(Checkpoint checkpoint, LoadOptions options) {
         Config cfg = new Config(checkpoint);
         Gpt2Config config = new Gpt2Config(cfg.positiveInt("n_layer"), cfg.positiveInt("n_head"), cfg.positiveInt("n_embd"),
                 cfg.positiveInt("vocab_size"), cfg.positiveInt("n_positions", cfg.positiveInt("n_ctx", 1024)),
@@ -66,7 +69,7 @@ public final class Gpt2 implements Model {
         if (config.hiddenSize() % config.numHeads() != 0) {
             throw cfg.bad("n_embd", "(" + config.hiddenSize() + ") must be a multiple of n_head (" + config.numHeads() + ")");
         }
-        Weights w = new Weights(checkpoint);
+        Weights w = new Weights(checkpoint, options);
         String p = w.has("transformer.wte.weight") ? "transformer." : "";
         boolean linearLayout = checkpoint.format() == Format.LLMC; // llm.c stores [out, in]; HF Conv1D stores [in, out]
         long c = config.hiddenSize();
@@ -86,6 +89,7 @@ public final class Gpt2 implements Model {
         if (w.has("lm_head.weight") && !checkpoint.tensor("lm_head.weight").hasShape(config.vocabSize(), c)) {
             throw new ModelFormatException(checkpoint.path(), "lm_head.weight must equal wte.weight in shape");
         }
+        w.logSummary();
         return new Gpt2(config, checkpoint, wte, wpe, blocks, w.vector(p + "ln_f.weight", c), w.vector(p + "ln_f.bias", c));
     }
 

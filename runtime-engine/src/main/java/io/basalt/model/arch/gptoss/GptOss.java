@@ -5,6 +5,7 @@ import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.model.Checkpoint;
 import io.basalt.model.arch.BatchRows;
 import io.basalt.model.arch.ForwardMath;
+import io.basalt.model.arch.LoadOptions;
 import io.basalt.model.arch.Model;
 import io.basalt.model.arch.ModelInfo;
 import io.basalt.model.arch.Rope;
@@ -34,9 +35,12 @@ public final class GptOss implements Model {
                 checkpoint.metadata());
     }
 
-    public static GptOss load(Checkpoint checkpoint) {
+    public static GptOss load(Checkpoint checkpoint) { return load(checkpoint, LoadOptions.DEFAULT); }
+
+    /** MXFP4 experts stay MXFP4 whatever the options; they apply to attention, router (no Q8_0), embeddings. */
+    public static GptOss load(Checkpoint checkpoint, LoadOptions options) {
         GptOssConfig config = GptOssConfig.from(checkpoint);
-        return new GptOss(config, GptOssWeights.load(checkpoint, config), checkpoint);
+        return new GptOss(config, GptOssWeights.load(checkpoint, config, options), checkpoint);
     }
 
     public GptOssConfig config() { return config; }

@@ -6,6 +6,7 @@ import io.basalt.model.Checkpoint;
 import io.basalt.model.DType;
 import io.basalt.model.ModelFormatException;
 import io.basalt.model.TensorInfo;
+import io.basalt.model.arch.LoadOptions;
 import io.basalt.model.arch.Weights;
 
 /**
@@ -27,8 +28,8 @@ record GptOssWeights(WeightMatrix embedding, Layer[] layers, float[] finalNorm, 
             Mxfp4Experts mlp1, float[] mlp1Bias,                // E × [2·inter, dim] (gate/linear interleaved), [E·2·inter]
             Mxfp4Experts mlp2, float[] mlp2Bias) { }            // E × [dim, inter], [E·dim]
 
-    static GptOssWeights load(Checkpoint checkpoint, GptOssConfig c) {
-        Weights w = new Weights(checkpoint);
+    static GptOssWeights load(Checkpoint checkpoint, GptOssConfig c, LoadOptions options) {
+        Weights w = new Weights(checkpoint, options);
         boolean original = w.has("embedding.weight");
         long d = c.hiddenSize();
         long qDim = (long) c.numHeads() * c.headDim();
@@ -49,7 +50,7 @@ record GptOssWeights(WeightMatrix embedding, Layer[] layers, float[] finalNorm, 
                         w.vector(b + "attn.sinks", c.numHeads()),
                         w.matrix(b + "attn.out.weight", d, qDim), w.vector(b + "attn.out.bias", d),
                         w.vector(b + "mlp.norm.scale", d),
-                        w.matrix(b + "mlp.gate.weight", e, d), w.vector(b + "mlp.gate.bias", e),
+                        w.matrixUnquantized(b + "mlp.gate.weight", e, d), w.vector(b + "mlp.gate.bias", e),
                         experts(checkpoint, b + "mlp.mlp1_weight.blocks", b + "mlp.mlp1_weight.scales", e, 2 * inter, d),
                         w.vector(b + "mlp.mlp1_bias", e, 2 * inter),
                         experts(checkpoint, b + "mlp.mlp2_weight.blocks", b + "mlp.mlp2_weight.scales", e, d, inter),
@@ -65,7 +66,7 @@ record GptOssWeights(WeightMatrix embedding, Layer[] layers, float[] finalNorm, 
                         w.vector(a + "sinks", c.numHeads()),
                         w.matrix(a + "o_proj.weight", d, qDim), w.vector(a + "o_proj.bias", d),
                         w.vector(b + "post_attention_layernorm.weight", d),
-                        w.matrix(b + "mlp.router.weight", e, d), w.vector(b + "mlp.router.bias", e),
+                        w.matrixUnquantized(b + "mlp.router.weight", e, d), w.vector(b + "mlp.router.bias", e),
                         experts(checkpoint, x + "gate_up_proj_blocks", x + "gate_up_proj_scales", e, 2 * inter, d),
                         w.vector(x + "gate_up_proj_bias", e, 2 * inter),
                         experts(checkpoint, x + "down_proj_blocks", x + "down_proj_scales", e, d, inter),
@@ -73,11 +74,13 @@ record GptOssWeights(WeightMatrix embedding, Layer[] layers, float[] finalNorm, 
             }
         }
         long vocab = c.vocabSize();
-        return original
+        GptOssWeights weights = original
                 ? new GptOssWeights(w.matrix("embedding.weight", vocab, d), layers, w.vector("norm.scale", d),
                         w.matrix("unembedding.weight", vocab, d))
                 : new GptOssWeights(w.matrix("model.embed_tokens.weight", vocab, d), layers, w.vector("model.norm.weight", d),
                         w.matrix("lm_head.weight", vocab, d));
+        w.logSummary();
+        return weights;
     }
 
     /** MXFP4 experts: blocks [E, rows, cols/32, 16] and scales [E, rows, cols/32], both U8. */

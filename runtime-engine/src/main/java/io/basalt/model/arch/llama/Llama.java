@@ -10,6 +10,7 @@ import io.basalt.model.arch.Model;
 import io.basalt.model.arch.ModelInfo;
 import io.basalt.model.arch.Rope;
 import io.basalt.model.arch.SequenceChunk;
+import io.basalt.model.arch.LoadOptions;
 import io.basalt.model.arch.Weights;
 import java.util.List;
 
@@ -60,16 +61,20 @@ public final class Llama implements Model {
                 config.maxPositions(), config.numLayers(), config.hiddenSize(), params, checkpoint.metadata());
     }
 
-    public static Llama load(Checkpoint checkpoint) {
-        return checkpoint.format() == Format.SAFETENSORS ? loadHf(checkpoint) : loadGguf(checkpoint);
+    public static Llama load(Checkpoint checkpoint) { return load(checkpoint, LoadOptions.DEFAULT); }
+
+    public static Llama load(Checkpoint checkpoint, LoadOptions options) {
+        Weights w = new Weights(checkpoint, options);
+        Llama model = checkpoint.format() == Format.SAFETENSORS ? loadHf(checkpoint, w) : loadGguf(checkpoint, w);
+        w.logSummary();
+        return model;
     }
 
     /** GGUF names and keys; the llama2.c reader presents its checkpoints the same way. */
-    private static Llama loadGguf(Checkpoint checkpoint) {
+    private static Llama loadGguf(Checkpoint checkpoint, Weights w) {
         Config cfg = new Config(checkpoint);
         int dim = cfg.positiveInt("llama.embedding_length");
         int heads = cfg.positiveInt("llama.attention.head_count");
-        Weights w = new Weights(checkpoint);
         int vocab = cfg.has("llama.vocab_size") ? cfg.positiveInt("llama.vocab_size")
                 : Math.toIntExact(checkpoint.tensor("token_embd.weight").dim(0));
         LlamaConfig config = new LlamaConfig(cfg.positiveInt("llama.block_count"), dim,
@@ -102,7 +107,7 @@ public final class Llama implements Model {
         return new Llama(config, checkpoint, embedding, layers, w.vector("output_norm.weight", d), classifier, rope);
     }
 
-    private static Llama loadHf(Checkpoint checkpoint) {
+    private static Llama loadHf(Checkpoint checkpoint, Weights w) {
         Config cfg = new Config(checkpoint);
         int dim = cfg.positiveInt("hidden_size");
         int heads = cfg.positiveInt("num_attention_heads");
@@ -111,7 +116,6 @@ public final class Llama implements Model {
                 cfg.positiveInt("max_position_embeddings", 2048), (float) cfg.real("rms_norm_eps", 1e-6),
                 (float) cfg.real("rope_theta", 10000.0), dim / heads);
         validate(cfg, config);
-        Weights w = new Weights(checkpoint);
         Layer[] layers = new Layer[config.numLayers()];
         long d = dim;
         long qDim = (long) heads * config.headDim();
