@@ -1,5 +1,7 @@
 package io.basalt.model.arch;
 
+import io.basalt.backend.cpu.kernels.PackedMatrix;
+import io.basalt.backend.cpu.kernels.PackedWeightCache;
 import io.basalt.backend.cpu.kernels.VectorKernels;
 import io.basalt.backend.cpu.kernels.WeightConversion;
 import io.basalt.backend.cpu.kernels.WeightMatrices;
@@ -36,7 +38,11 @@ public final class Weights {
     public Weights(Checkpoint checkpoint, LoadOptions options) {
         this.checkpoint = checkpoint;
         this.options = options;
+        this.cache = WeightCacheLocation.cacheFor(checkpoint, options);
     }
+
+    /** Packed weights of earlier loads of this checkpoint with these options, or null (small model, or off). */
+    private final PackedWeightCache cache;
 
     public Checkpoint checkpoint() { return checkpoint; }
 
@@ -77,15 +83,22 @@ public final class Weights {
                     + "; Conv1D ([in, out]) weights must be F32, F16 or BF16");
         }
         DType target = target(t, in, true);
+        String key = name + "@conv1d";
+        PackedMatrix hit = cache != null && PackedMatrix.supports(target)
+                ? cache.lookup(key, target, Math.toIntExact(out), Math.toIntExact(in)) : null;
+        if (hit != null) {
+            count(target, hit.byteSize());
+            return hit;
+        }
         try {
             if (target == DType.F32 && t.dtype() == DType.F32) {
                 count(DType.F32, t.data().byteSize());
-                return WeightMatrices.columnMajor(t.data(), DType.F32, Math.toIntExact(in), Math.toIntExact(out));
+                return remember(key, WeightMatrices.columnMajor(t.data(), DType.F32, Math.toIntExact(in), Math.toIntExact(out)));
             }
             WeightConversion.Stored s = WeightConversion.transpose(t.data(), t.dtype(), Math.toIntExact(in), Math.toIntExact(out),
                     target, checkpoint.arena());
             count(s.dtype(), s.data().byteSize());
-            return WeightMatrices.rowMajor(s.data(), s.dtype(), Math.toIntExact(out), Math.toIntExact(in));
+            return remember(key, WeightMatrices.rowMajor(s.data(), s.dtype(), Math.toIntExact(out), Math.toIntExact(in)));
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(checkpoint.path(), "tensor '" + name + "': " + e.getMessage(), e);
         }
@@ -96,10 +109,17 @@ public final class Weights {
             int r = Math.toIntExact(rows);
             int c = Math.toIntExact(cols);
             DType target = target(t, cols, quantize);
+            // A slice of a fused tensor (q, k, v out of qkv) is its own entry.
+            String key = t.name() + "[" + (data.address() - t.data().address()) + "+" + data.byteSize() + "]";
+            PackedMatrix hit = cache != null && PackedMatrix.supports(target) ? cache.lookup(key, target, r, c) : null;
+            if (hit != null) {
+                count(target, hit.byteSize());
+                return hit;
+            }
             WeightConversion.Stored s = target == t.dtype() ? new WeightConversion.Stored(data, target)
                     : WeightConversion.convert(data, t.dtype(), r, c, target, checkpoint.arena());
             count(s.dtype(), s.data().byteSize());
-            return WeightMatrices.rowMajor(s.data(), s.dtype(), r, c);
+            return remember(key, WeightMatrices.rowMajor(s.data(), s.dtype(), r, c));
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(checkpoint.path(), "tensor '" + t.name() + "': " + e.getMessage(), e);
         }
@@ -143,8 +163,24 @@ public final class Weights {
         return sb.toString();
     }
 
-    /** Logs {@link #summary()} once loading is done, when the options asked for anything but the stored types. */
-    public void logSummary() {
+    private WeightMatrix remember(String key, WeightMatrix m) {
+        if (cache != null && m instanceof PackedMatrix p) cache.record(key, p);
+        return m;
+    }
+
+    /**
+     * Called once every matrix is bound: writes the packed weights to the cache after a load that had
+     * to pack them, and logs {@link #summary()} when the options asked for anything but the stored types.
+     */
+    public void finish() {
+        if (cache != null) {
+            if (cache.hit()) {
+                LOG.fine(() -> "packed weights mapped from " + cache.file());
+            } else {
+                cache.commit();
+                LOG.info(() -> "packed weights cached in " + cache.file());
+            }
+        }
         if (!options.equals(LoadOptions.DEFAULT)) LOG.info(() -> "weights " + options.describe() + ": " + summary());
     }
 

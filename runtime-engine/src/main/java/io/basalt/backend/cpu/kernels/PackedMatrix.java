@@ -5,7 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
@@ -17,6 +17,9 @@ import jdk.incubator.vector.VectorOperators;
  * weight is read from memory once per call, and in a batch each weight vector feeds up to 6 token
  * rows from registers (6×16 tile, 12 accumulators: the register-tiled micro-kernel of JAVA.md §2.4).
  * bf16/f16 panels are widened to fp32 one k-block at a time into a per-thread scratch that stays in L1.
+ * A bf16 column stores its 16 rows interleaved (0, 8, 1, 9, … 7, 15), so one 256-bit integer load
+ * widens with a shift (rows 0–7, the low halves) and a mask (rows 8–15, the high halves): no
+ * cross-lane shuffles, which the Vector API's bf16 → fp32 casts need on AVX2.
  */
 public final class PackedMatrix implements WeightMatrix {
     static final int PANEL = 16;
@@ -56,7 +59,7 @@ public final class PackedMatrix implements WeightMatrix {
                 long base = (long) p * cols * PANEL * eb;
                 for (int j = 0; j < PANEL && p * PANEL + j < rows; j++) {
                     long s = (p * PANEL + j) * rowBytes;
-                    long d = base + (long) j * eb;
+                    long d = base + (long) slot(dtype, j) * eb;
                     if (eb == 4) {
                         for (int k = 0; k < cols; k++) m.packed.set(I32_LE, d + 64L * k, src.get(I32_LE, s + 4L * k));
                     } else {
@@ -76,12 +79,22 @@ public final class PackedMatrix implements WeightMatrix {
             for (int p = p0; p < p1; p++) {
                 int width = Math.min(PANEL, out - p * PANEL);
                 for (int k = 0; k < in; k++) {
-                    MemorySegment.copy(src, ((long) k * out + (long) p * PANEL) * eb,
-                            m.packed, ((long) p * in + k) * PANEL * eb, (long) width * eb);
+                    long s = ((long) k * out + (long) p * PANEL) * eb;
+                    long d = ((long) p * in + k) * PANEL * eb;
+                    if (dtype == DType.BF16) {
+                        for (int j = 0; j < width; j++) m.packed.set(I16_LE, d + 2L * slot(dtype, j), src.get(I16_LE, s + 2L * j));
+                    } else {
+                        MemorySegment.copy(src, s, m.packed, d, (long) width * eb);
+                    }
                 }
             }
         });
         return m;
+    }
+
+    /** Where row j of a panel sits within a packed column: interleaved for bf16 (see the class comment). */
+    private static int slot(DType dtype, int j) {
+        return dtype != DType.BF16 ? j : j < 8 ? 2 * j : 2 * (j - 8) + 1;
     }
 
     /** A matrix over already packed bytes (e.g. mapped from a {@link PackedWeightCache} file). */
@@ -145,8 +158,12 @@ public final class PackedMatrix implements WeightMatrix {
                 for (int k0 = 0; k0 < cols; k0 += KC) {
                     int kc = Math.min(KC, cols - k0);
                     boolean first = k0 == 0;
-                    if (batch == 1 && dtype == DType.F32) { // decode: stream the mapped panel, no copy
+                    if (batch == 1 && dtype == DType.F32) { // decode: stream the panel, no copy
                         tile1(packed, ((long) p * cols + k0) * PANEL * 4, kc, x[0], k0, y[0], col, valid, first);
+                        continue;
+                    }
+                    if (batch == 1 && dtype == DType.BF16) {
+                        tile1Bf16(packed, ((long) p * cols + k0) * PANEL * 2, kc, x[0], k0, y[0], col, valid, first);
                         continue;
                     }
                     load(p, k0, kc, w);
@@ -185,10 +202,10 @@ public final class PackedMatrix implements WeightMatrix {
     }
 
     private static void widenBf16(MemorySegment src, long off, float[] w, int n) {
-        for (int i = 0; i < n; i += 8) {
-            ((FloatVector) ShortVector.fromMemorySegment(S128, src, off + 2L * i, LE)
-                    .castShape(VectorKernels.I256, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats())
-                    .intoArray(w, i);
+        for (int i = 0; i < n; i += PANEL) {
+            IntVector v = IntVector.fromMemorySegment(I256, src, off + 2L * i, LE);
+            v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(w, i);
+            v.and(0xFFFF0000).reinterpretAsFloats().intoArray(w, i + 8);
         }
     }
 
@@ -317,6 +334,31 @@ public final class PackedMatrix implements WeightMatrix {
         store(a0.add(c0), a1.add(c1), y, col, valid, first);
     }
 
+    /** The decode kernel for bf16: widens in registers (shift and mask) straight from the packed panel. */
+    private static void tile1Bf16(MemorySegment w, long off, int kc, float[] x, int k0, float[] y, int col, int valid, boolean first) {
+        var s = FS;
+        FloatVector a0 = FloatVector.zero(s), a1 = FloatVector.zero(s), c0 = FloatVector.zero(s), c1 = FloatVector.zero(s);
+        int k = 0;
+        for (; k + 2 <= kc; k += 2) {
+            long o = off + 32L * k;
+            IntVector v = IntVector.fromMemorySegment(I256, w, o, LE);
+            FloatVector b = FloatVector.broadcast(s, x[k0 + k]);
+            a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(b, a0);
+            a1 = ((FloatVector) v.and(0xFFFF0000).reinterpretAsFloats()).fma(b, a1);
+            IntVector u = IntVector.fromMemorySegment(I256, w, o + 32, LE);
+            FloatVector d = FloatVector.broadcast(s, x[k0 + k + 1]);
+            c0 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(d, c0);
+            c1 = ((FloatVector) u.and(0xFFFF0000).reinterpretAsFloats()).fma(d, c1);
+        }
+        for (; k < kc; k++) {
+            IntVector v = IntVector.fromMemorySegment(I256, w, off + 32L * k, LE);
+            FloatVector b = FloatVector.broadcast(s, x[k0 + k]);
+            a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(b, a0);
+            a1 = ((FloatVector) v.and(0xFFFF0000).reinterpretAsFloats()).fma(b, a1);
+        }
+        store(a0.add(c0), a1.add(c1), y, col, valid, first);
+    }
+
     /** One token row; two k-streams of accumulators hide the FMA latency (only 2 columns of vectors per k). */
     private static void tile1(float[] w, int kc, float[] x, int k0, float[] y, int col, int valid, boolean first) {
         var s = FS;
@@ -362,7 +404,7 @@ public final class PackedMatrix implements WeightMatrix {
 
     @Override
     public void row(int r, float[] out) {
-        long base = ((long) (r / PANEL) * cols * PANEL + r % PANEL) * elemBytes;
+        long base = ((long) (r / PANEL) * cols * PANEL + slot(dtype, r % PANEL)) * elemBytes;
         long stride = (long) PANEL * elemBytes;
         switch (dtype) {
             case F32 -> { for (int k = 0; k < cols; k++) out[k] = packed.get(F32_LE, base + stride * k); }
@@ -376,5 +418,5 @@ public final class PackedMatrix implements WeightMatrix {
     private static final ValueLayout.OfFloat F32_LE = VectorKernels.F32_LE;
     private static final ValueLayout.OfShort I16_LE = VectorKernels.I16_LE;
     private static final ValueLayout.OfInt I32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
-    private static final jdk.incubator.vector.VectorSpecies<Short> S128 = VectorKernels.S128;
+    private static final jdk.incubator.vector.VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
 }

@@ -35,7 +35,8 @@ import java.util.List;
  */
 public final class PackedWeightCache {
     private static final long MAGIC = 0x4B50544C41534142L; // "BASALTPK" little-endian
-    private static final int VERSION = 1; // bump when the PackedMatrix layout changes
+    private static final int VERSION = 2; // bump when the PackedMatrix layout changes
+    private static final long CHUNK = 1L << 30;
 
     private record Entry(String name, DType dtype, int rows, int cols, long offset, long bytes) {}
 
@@ -86,7 +87,8 @@ public final class PackedWeightCache {
     private static PackedWeightCache readIndex(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), Arena.ofAuto());
-            ByteBuffer b = all.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            // The index is small; a ByteBuffer cannot view a file over 2 GiB anyway.
+            ByteBuffer b = all.asSlice(0, Math.min(all.byteSize(), 1L << 24)).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
             if (b.getLong() != MAGIC || b.getInt() != VERSION) throw new IOException("not a version " + VERSION + " cache");
             int n = b.getInt();
             List<Entry> entries = new ArrayList<>(n);
@@ -114,7 +116,8 @@ public final class PackedWeightCache {
         return hit != null ? hit : record(name, PackedMatrix.fromColumnMajor(data, dtype, in, out));
     }
 
-    private PackedMatrix lookup(String name, DType dtype, int rows, int cols) {
+    /** The next matrix of a cached load if it is this one (name, dtype, shape), else null: pack it and {@link #record} it. */
+    public PackedMatrix lookup(String name, DType dtype, int rows, int cols) {
         if (!miss && next < index.size()) {
             Entry e = index.get(next);
             if (e.name().equals(name) && e.dtype() == dtype && e.rows() == rows && e.cols() == cols
@@ -127,7 +130,8 @@ public final class PackedWeightCache {
         return null;
     }
 
-    private PackedMatrix record(String name, PackedMatrix m) {
+    /** Adds a matrix packed by this load, to be written by {@link #commit()}. */
+    public PackedMatrix record(String name, PackedMatrix m) {
         recorded.add(new Entry(name, m.dtype(), m.rows(), m.cols(), 0, m.byteSize()));
         recordedData.add(m.packedData());
         return m;
@@ -166,9 +170,12 @@ public final class PackedWeightCache {
                 ByteBuffer h = header(); // now with the offsets
                 while (h.hasRemaining()) ch.write(h);
                 for (int i = 0; i < placed.size(); i++) {
-                    ByteBuffer data = recordedData.get(i).asByteBuffer();
+                    MemorySegment data = recordedData.get(i);
                     long pos = placed.get(i).offset();
-                    while (data.hasRemaining()) pos += ch.write(data, pos);
+                    for (long from = 0; from < data.byteSize(); from += CHUNK) { // ByteBuffers stop at 2 GiB
+                        ByteBuffer chunk = data.asSlice(from, Math.min(CHUNK, data.byteSize() - from)).asByteBuffer();
+                        while (chunk.hasRemaining()) pos += ch.write(chunk, pos);
+                    }
                 }
             }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -89,7 +89,7 @@ public final class Gpt2 implements Model {
         if (w.has("lm_head.weight") && !checkpoint.tensor("lm_head.weight").hasShape(config.vocabSize(), c)) {
             throw new ModelFormatException(checkpoint.path(), "lm_head.weight must equal wte.weight in shape");
         }
-        w.logSummary();
+        w.finish();
         return new Gpt2(config, checkpoint, wte, wpe, blocks, w.vector(p + "ln_f.weight", c), w.vector(p + "ln_f.bias", c));
     }
 

@@ -79,7 +79,7 @@ record GptOssWeights(WeightMatrix embedding, Layer[] layers, float[] finalNorm, 
                         w.matrix("unembedding.weight", vocab, d))
                 : new GptOssWeights(w.matrix("model.embed_tokens.weight", vocab, d), layers, w.vector("model.norm.weight", d),
                         w.matrix("lm_head.weight", vocab, d));
-        w.logSummary();
+        w.finish();
         return weights;
     }
 

@@ -66,7 +66,7 @@ public final class Llama implements Model {
     public static Llama load(Checkpoint checkpoint, LoadOptions options) {
         Weights w = new Weights(checkpoint, options);
         Llama model = checkpoint.format() == Format.SAFETENSORS ? loadHf(checkpoint, w) : loadGguf(checkpoint, w);
-        w.logSummary();
+        w.finish();
         return model;
     }
 

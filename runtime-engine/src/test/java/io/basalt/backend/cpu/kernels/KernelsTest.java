@@ -90,6 +90,29 @@ class KernelsTest {
         }
     }
 
+    @Test
+    void columnMajorBf16() { // bf16 panels interleave their rows: a separate packing path
+        for (int out : ROWS) {
+            for (int in : COLS_ANY) {
+                Random rnd = new Random(out * 1000L + in + 1);
+                byte[] stored = new byte[2 * in * out]; // [in, out] bf16
+                double[][] ref = new double[out][in];
+                for (int i = 0; i < in; i++) {
+                    for (int o = 0; o < out; o++) {
+                        short bits = (short) (Float.floatToIntBits((float) rnd.nextGaussian()) >>> 16);
+                        stored[2 * (i * out + o)] = (byte) bits;
+                        stored[2 * (i * out + o) + 1] = (byte) (bits >> 8);
+                        ref[o][i] = VectorKernels.bf16ToFloat(bits);
+                    }
+                }
+                for (var seg : segments(stored)) {
+                    checkMatrix(WeightMatrices.columnMajor(seg.getValue(), DType.BF16, in, out), ref, new Random(in + 7L * out),
+                            "ColumnMajor BF16 in=" + in + " out=" + out + " " + seg.getKey());
+                }
+            }
+        }
+    }
+
     /**
      * matmul with batches that exercise every tile of the packed kernel (6-row groups, then a 4- and
      * a 2-row group and a single row for the rest), then row() bit-exact (as double) against the reference.

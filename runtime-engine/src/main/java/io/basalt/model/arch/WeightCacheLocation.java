@@ -1,0 +1,47 @@
+package io.basalt.model.arch;
+
+import io.basalt.backend.cpu.kernels.PackedWeightCache;
+import io.basalt.model.Checkpoint;
+import io.basalt.model.TensorInfo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Where packed weights are cached: {@code -Dbasalt.weight.cache=DIR|off}, else the environment
+ * variable {@code BASALT_WEIGHT_CACHE}, else {@code $XDG_CACHE_HOME/basalt/weights} (default
+ * {@code ~/.cache/basalt/weights}). Models under {@link #MIN_BYTES} are not cached: they pack in
+ * milliseconds, and test suites should not fill a cache directory.
+ */
+final class WeightCacheLocation {
+    static final long MIN_BYTES = 256L << 20;
+
+    private WeightCacheLocation() {}
+
+    static PackedWeightCache cacheFor(Checkpoint checkpoint, LoadOptions options) {
+        Path dir = directory();
+        if (dir == null) return null;
+        long bytes = 0;
+        for (TensorInfo t : checkpoint.tensors().values()) bytes += t.data().byteSize();
+        if (bytes < MIN_BYTES) return null;
+        List<Path> files;
+        try (Stream<Path> s = Files.isDirectory(checkpoint.path()) ? Files.list(checkpoint.path()) : Stream.of(checkpoint.path())) {
+            files = s.filter(Files::isRegularFile).sorted().toList();
+        } catch (IOException e) {
+            return null;
+        }
+        return PackedWeightCache.open(dir, files, options.toString());
+    }
+
+    static Path directory() {
+        String setting = System.getProperty("basalt.weight.cache", System.getenv("BASALT_WEIGHT_CACHE"));
+        if (setting != null && !setting.isBlank()) {
+            return setting.equalsIgnoreCase("off") || setting.equalsIgnoreCase("none") ? null : Path.of(setting);
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("basalt").resolve("weights");
+    }
+}
