@@ -32,7 +32,7 @@ final class WeightCacheLocation {
         } catch (IOException e) {
             return null;
         }
-        return PackedWeightCache.open(dir, files, options.toString());
+        return PackedWeightCache.open(dir, files, options.toString(), checkpoint.arena());
     }
 
     static Path directory() {

@@ -74,7 +74,7 @@ public final class Weights {
 
     /**
      * A Conv1D weight stored [in, out] (GPT-2 Hugging Face layout), used as y = x·W. fp32 kept as
-     * fp32 is read in place in column form; any other storage is a transposed copy in row form.
+     * fp32 is packed straight from the columns; any other storage is converted through a transposed copy.
      */
     public WeightMatrix conv1d(String name, long in, long out) {
         TensorInfo t = checkpoint.tensor(name, in, out);
@@ -93,12 +93,12 @@ public final class Weights {
         try {
             if (target == DType.F32 && t.dtype() == DType.F32) {
                 count(DType.F32, t.data().byteSize());
-                return remember(key, WeightMatrices.columnMajor(t.data(), DType.F32, Math.toIntExact(in), Math.toIntExact(out)));
+                return remember(key, WeightMatrices.columnMajor(t.data(), DType.F32, Math.toIntExact(in), Math.toIntExact(out), checkpoint.arena()));
             }
             WeightConversion.Stored s = WeightConversion.transpose(t.data(), t.dtype(), Math.toIntExact(in), Math.toIntExact(out),
                     target, checkpoint.arena());
             count(s.dtype(), s.data().byteSize());
-            return remember(key, WeightMatrices.rowMajor(s.data(), s.dtype(), Math.toIntExact(out), Math.toIntExact(in)));
+            return remember(key, WeightMatrices.rowMajor(s.data(), s.dtype(), Math.toIntExact(out), Math.toIntExact(in), checkpoint.arena()));
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(checkpoint.path(), "tensor '" + name + "': " + e.getMessage(), e);
         }
@@ -119,7 +119,7 @@ public final class Weights {
             WeightConversion.Stored s = target == t.dtype() ? new WeightConversion.Stored(data, target)
                     : WeightConversion.convert(data, t.dtype(), r, c, target, checkpoint.arena());
             count(s.dtype(), s.data().byteSize());
-            return remember(key, WeightMatrices.rowMajor(s.data(), s.dtype(), r, c));
+            return remember(key, WeightMatrices.rowMajor(s.data(), s.dtype(), r, c, checkpoint.arena()));
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(checkpoint.path(), "tensor '" + t.name() + "': " + e.getMessage(), e);
         }

@@ -49,9 +49,14 @@ public final class PackedMatrix implements WeightMatrix {
         return dtype == DType.F32 || dtype == DType.BF16 || dtype == DType.F16;
     }
 
-    /** Packs a [rows, cols] matrix stored row by row (outputs × inputs). */
+    /** Packs a [rows, cols] matrix stored row by row (outputs × inputs); the copy is freed by the GC. */
     public static PackedMatrix fromRowMajor(MemorySegment src, DType dtype, int rows, int cols) {
-        PackedMatrix m = allocate(src, dtype, rows, cols);
+        return fromRowMajor(src, dtype, rows, cols, Arena.ofAuto());
+    }
+
+    /** Packs a [rows, cols] matrix stored row by row into memory of {@code arena} (shared: workers read it). */
+    public static PackedMatrix fromRowMajor(MemorySegment src, DType dtype, int rows, int cols, Arena arena) {
+        PackedMatrix m = allocate(src, dtype, rows, cols, arena);
         int eb = m.elemBytes;
         long rowBytes = (long) cols * eb;
         Parallel.forRange(m.panels, rowBytes * PANEL, (p0, p1) -> {
@@ -71,9 +76,14 @@ public final class PackedMatrix implements WeightMatrix {
         return m;
     }
 
-    /** Packs a matrix stored input-major ([in, out], GPT-2 Conv1D), used as y = x·W. */
+    /** Packs a matrix stored input-major ([in, out], GPT-2 Conv1D), used as y = x·W; freed by the GC. */
     public static PackedMatrix fromColumnMajor(MemorySegment src, DType dtype, int in, int out) {
-        PackedMatrix m = allocate(src, dtype, out, in);
+        return fromColumnMajor(src, dtype, in, out, Arena.ofAuto());
+    }
+
+    /** Packs a matrix stored input-major ([in, out]) into memory of {@code arena}. */
+    public static PackedMatrix fromColumnMajor(MemorySegment src, DType dtype, int in, int out, Arena arena) {
+        PackedMatrix m = allocate(src, dtype, out, in, arena);
         int eb = m.elemBytes;
         Parallel.forRange(m.panels, (long) in * PANEL * eb, (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
@@ -113,7 +123,7 @@ public final class PackedMatrix implements WeightMatrix {
 
     MemorySegment packedData() { return packed; }
 
-    private static PackedMatrix allocate(MemorySegment src, DType dtype, int rows, int cols) {
+    private static PackedMatrix allocate(MemorySegment src, DType dtype, int rows, int cols, Arena arena) {
         if (!supports(dtype)) throw new IllegalArgumentException("cannot pack " + dtype + " weights");
         long expected = (long) rows * cols * dtype.byteSize(1);
         if (src.byteSize() != expected) {
@@ -121,7 +131,7 @@ public final class PackedMatrix implements WeightMatrix {
                     + ", got " + src.byteSize());
         }
         // Zero-filled, so the padding rows of a last partial panel contribute nothing.
-        MemorySegment packed = Arena.ofAuto().allocate(packedBytes(dtype, rows, cols), 64);
+        MemorySegment packed = arena.allocate(packedBytes(dtype, rows, cols), 64);
         return new PackedMatrix(packed, dtype, rows, cols);
     }
 

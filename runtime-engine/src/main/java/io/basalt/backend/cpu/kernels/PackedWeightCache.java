@@ -60,6 +60,11 @@ public final class PackedWeightCache {
      * loaded with the given options, or null when caching is off for it.
      */
     public static PackedWeightCache open(Path cacheDir, List<Path> checkpointFiles, String options) {
+        return open(cacheDir, checkpointFiles, options, Arena.ofAuto());
+    }
+
+    /** As above, the file mapped into (and unmapped with) {@code arena}. */
+    public static PackedWeightCache open(Path cacheDir, List<Path> checkpointFiles, String options, Arena arena) {
         if (cacheDir == null) return null;
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
@@ -71,7 +76,7 @@ public final class PackedWeightCache {
             Path file = cacheDir.resolve(HexFormat.of().formatHex(sha.digest(), 0, 16) + ".packed");
             if (Files.isRegularFile(file)) {
                 try {
-                    return readIndex(file);
+                    return readIndex(file, arena);
                 } catch (IOException | RuntimeException e) {
                     System.err.println("basalt: ignoring damaged weight cache " + file + " (" + e.getMessage() + "); repacking");
                 }
@@ -84,9 +89,9 @@ public final class PackedWeightCache {
         }
     }
 
-    private static PackedWeightCache readIndex(Path file) throws IOException {
+    private static PackedWeightCache readIndex(Path file, Arena arena) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), Arena.ofAuto());
+            MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             // The index is small; a ByteBuffer cannot view a file over 2 GiB anyway.
             ByteBuffer b = all.asSlice(0, Math.min(all.byteSize(), 1L << 24)).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
             if (b.getLong() != MAGIC || b.getInt() != VERSION) throw new IOException("not a version " + VERSION + " cache");

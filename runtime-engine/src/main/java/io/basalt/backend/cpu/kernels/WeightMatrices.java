@@ -1,6 +1,7 @@
 package io.basalt.backend.cpu.kernels;
 
 import io.basalt.model.DType;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -11,17 +12,30 @@ import java.lang.foreign.MemorySegment;
 public final class WeightMatrices {
     private WeightMatrices() {}
 
-    /** A [rows, cols] matrix stored row by row (PyTorch Linear layout, outputs × inputs). */
+    /** As {@link #rowMajor(MemorySegment, DType, int, int, Arena)}, any packed copy freed by the GC. */
     public static WeightMatrix rowMajor(MemorySegment data, DType dtype, int rows, int cols) {
-        if (PackedMatrix.supports(dtype)) return PackedMatrix.fromRowMajor(data, dtype, rows, cols);
+        return rowMajor(data, dtype, rows, cols, Arena.ofAuto());
+    }
+
+    /**
+     * A [rows, cols] matrix stored row by row (PyTorch Linear layout, outputs × inputs); a packed copy
+     * lives in {@code arena} (the model's, so it is freed when the model closes).
+     */
+    public static WeightMatrix rowMajor(MemorySegment data, DType dtype, int rows, int cols, Arena arena) {
+        if (PackedMatrix.supports(dtype)) return PackedMatrix.fromRowMajor(data, dtype, rows, cols, arena);
         return new RowMajorMatrix(data, dtype, rows, cols);
     }
 
-    /** A Conv1D weight stored [in, out] (fp32, bf16 or f16), used as y = x·W. */
+    /** As {@link #columnMajor(MemorySegment, DType, int, int, Arena)}, the packed copy freed by the GC. */
     public static WeightMatrix columnMajor(MemorySegment data, DType dtype, int in, int out) {
+        return columnMajor(data, dtype, in, out, Arena.ofAuto());
+    }
+
+    /** A Conv1D weight stored [in, out] (fp32, bf16 or f16), used as y = x·W, packed into {@code arena}. */
+    public static WeightMatrix columnMajor(MemorySegment data, DType dtype, int in, int out, Arena arena) {
         if (!PackedMatrix.supports(dtype)) {
             throw new IllegalArgumentException("[in, out] weights must be F32, BF16 or F16, got " + dtype);
         }
-        return PackedMatrix.fromColumnMajor(data, dtype, in, out);
+        return PackedMatrix.fromColumnMajor(data, dtype, in, out, arena);
     }
 }
