@@ -1,6 +1,7 @@
 package io.basalt.backend.cpu.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -163,11 +164,14 @@ public final class Attention {
     private static void softmaxStep(Scratch s, int j, int n, int d) {
         float[] sc = s.scores;
         int row = j * TILE;
-        int i = 0;
+        // The last vector may run past n into stale slots of this head's row (TILE is a multiple of
+        // the vector length): those lanes are masked out of the max and the sum, and never read later.
+        int full = n - n % L;
         FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (; i + L <= n; i += L) vmax = vmax.max(FloatVector.fromArray(F, sc, row + i));
+        for (int i = 0; i < full; i += L) vmax = vmax.max(FloatVector.fromArray(F, sc, row + i));
+        VectorMask<Float> tail = F.indexInRange(full, n);
+        if (full < n) vmax = vmax.max(FloatVector.fromArray(F, sc, row + full).blend(Float.NEGATIVE_INFINITY, tail.not()));
         float tileMax = vmax.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) tileMax = Math.max(tileMax, sc[row + i]);
         float m = s.max[j];
         if (tileMax > m) {
             float c = (float) Math.exp(m - tileMax); // 0 when nothing was seen yet (m = −∞)
@@ -181,18 +185,17 @@ public final class Attention {
             s.max[j] = m;
         }
         FloatVector vsum = FloatVector.zero(F);
-        i = 0;
-        for (; i + L <= n; i += L) {
+        for (int i = 0; i < full; i += L) {
             FloatVector p = FloatVector.fromArray(F, sc, row + i).sub(m).lanewise(VectorOperators.EXP);
             p.intoArray(sc, row + i);
             vsum = vsum.add(p);
         }
-        float total = vsum.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            float p = (float) Math.exp(sc[row + i] - m);
-            sc[row + i] = p;
-            total += p;
+        if (full < n) {
+            FloatVector p = FloatVector.fromArray(F, sc, row + full).sub(m).lanewise(VectorOperators.EXP);
+            p.intoArray(sc, row + full);
+            vsum = vsum.add(p, tail);
         }
+        float total = vsum.reduceLanes(VectorOperators.ADD);
         s.sum[j] += total;
     }
 
