@@ -161,7 +161,8 @@ public final class ForwardMath {
             positions += pos - firstAttended(pos, window) + 1;
         }
         int items = n * numKvHeads;
-        // Per (row, group): a q·k and a value FMA per position, head and dimension.
+        // Per (row, group): a q·k and a value FMA per position, head and dimension; on the matmuls' scale
+        // (bytes streamed), so Parallel's cutoff falls at a few microseconds of work here too.
         long costPerItem = Math.max(1, 2 * positions * group * headDim / n);
         Parallel.forRange(items, costPerItem, (start, stop) -> {
             Attention.Scratch scratch = Attention.scratch();
