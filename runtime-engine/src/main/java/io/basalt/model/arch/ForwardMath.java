@@ -1,6 +1,7 @@
 package io.basalt.model.arch;
 
-import io.basalt.backend.cpu.kernels.VectorKernels;
+import io.basalt.backend.cpu.kernels.Attention;
+import io.basalt.backend.cpu.kernels.Parallel;
 import io.basalt.backend.cpu.kernels.WeightMatrix;
 
 /** The element-wise and attention math the architectures share, in float32. */
@@ -123,58 +124,65 @@ public final class ForwardMath {
     }
 
     /**
-     * Causal multi-head attention of one query position over the keys/values of one layer.
+     * Causal multi-head attention of every row of a batch over its own sequence's keys/values of one
+     * layer ({@link Attention}: one pass, online softmax). Work is split over (KV head group × row),
+     * so a single decode row with many heads and a long prefill both use every core; rows are taken
+     * in folded order (first, last, second, second-to-last, …) so contiguous shares of a causal
+     * prefill cost about the same.
      *
-     * @param q        the query, numHeads × headDim (already rotated)
-     * @param kv       the sequence's keys and values; positions [first, pos] are attended
-     * @param pos      the query's position
+     * @param q        per row, the query, numHeads × headDim (already rotated)
      * @param window   sliding window in positions (keys with position ≤ pos − window are masked), or 0
      * @param sinks    per-head learned sink logits (gpt-oss), or null: the sink joins the softmax's
      *                 denominator but carries no value, so the weights sum to less than one
-     * @param out      receives numHeads × headDim
-     * @param scores   scratch of at least pos + 1 floats
+     * @param out      per row, receives numHeads × headDim
      */
-    public static void attention(float[] q, KvView kv, int layer, int pos, int numHeads, int numKvHeads, int headDim,
-                                 float scale, int window, float[] sinks, float[] out, float[] scores) {
-        float[] keys = kv.keys(layer);
-        float[] values = kv.values(layer);
-        int first = window > 0 ? Math.max(0, pos - window + 1) : 0;
+    public static void attentionRows(BatchRows rows, int layer, float[][] q, int numHeads, int numKvHeads, int headDim,
+                                     float scale, int window, float[] sinks, float[][] out) {
+        int n = rows.size();
         int group = numHeads / numKvHeads;
-        int[] offsets = new int[pos + 1];
-        for (int t = first; t <= pos; t++) offsets[t] = kv.offset(t);
-        for (int h = 0; h < numHeads; h++) {
-            int kvOff = (h / group) * headDim;
-            int qOff = h * headDim;
-            float max = sinks != null ? sinks[h] : Float.NEGATIVE_INFINITY;
-            for (int t = first; t <= pos; t++) {
-                float s = VectorKernels.dot(q, qOff, keys, offsets[t] + kvOff, headDim) * scale;
-                scores[t] = s;
-                if (s > max) max = s;
-            }
-            float sum = sinks != null ? (float) Math.exp(sinks[h] - max) : 0f;
-            for (int t = first; t <= pos; t++) {
-                scores[t] = (float) Math.exp(scores[t] - max);
-                sum += scores[t];
-            }
-            float inv = 1f / sum;
-            java.util.Arrays.fill(out, qOff, qOff + headDim, 0f);
-            for (int t = first; t <= pos; t++) {
-                float w = scores[t] * inv;
-                int vOff = offsets[t] + kvOff;
-                for (int d = 0; d < headDim; d++) out[qOff + d] += w * values[vOff + d];
-            }
+        // Each sequence's position → array-index map, resolved once here for all its rows and heads
+        // (KvView.offset is a virtual call with a division on the paged path).
+        java.util.List<SequenceChunk> chunks = rows.chunks();
+        int[][] offsets = new int[chunks.size()][];
+        int[] base = new int[chunks.size()];
+        for (int c = 0; c < chunks.size(); c++) {
+            SequenceChunk chunk = chunks.get(c);
+            int b = firstAttended(chunk.startPosition(), window);
+            int end = chunk.startPosition() + chunk.tokens().length;
+            int[] table = new int[end - b];
+            KvView kv = chunk.kv();
+            for (int p = b; p < end; p++) table[p - b] = kv.offset(p);
+            offsets[c] = table;
+            base[c] = b;
         }
+        long positions = 0;
+        for (int r = 0; r < n; r++) {
+            int pos = rows.positionOf()[r];
+            positions += pos - firstAttended(pos, window) + 1;
+        }
+        int items = n * numKvHeads;
+        // Per (row, group): a q·k and a value FMA per position, head and dimension; on the matmuls' scale
+        // (bytes streamed), so Parallel's cutoff falls at a few microseconds of work here too.
+        long costPerItem = Math.max(1, 2 * positions * group * headDim / n);
+        Parallel.forRange(items, costPerItem, (start, stop) -> {
+            Attention.Scratch scratch = Attention.scratch();
+            for (int it = start; it < stop; it++) {
+                int g = it / n;
+                int k = it - g * n;
+                int r = (k & 1) == 0 ? k >> 1 : n - 1 - (k >> 1);
+                int c = rows.chunkOf()[r];
+                KvView kv = chunks.get(c).kv();
+                int pos = rows.positionOf()[r];
+                int qOff = g * group * headDim;
+                Attention.attend(q[r], qOff, kv.keys(layer), kv.values(layer), offsets[c], base[c], g * headDim,
+                        firstAttended(pos, window), pos, group, headDim, scale, sinks, g * group, out[r], qOff, scratch);
+            }
+        });
     }
 
-    /** The attention of every row of a batch, rows split across threads (each row reads only its own sequence). */
-    public interface RowAttention { void run(int row, float[] scores); }
-
-    public static void attentionRows(BatchRows rows, int costPerRow, RowAttention body) {
-        int maxLength = rows.maxLength();
-        io.basalt.backend.cpu.kernels.Parallel.forRange(rows.size(), (long) costPerRow * maxLength, (start, end) -> {
-            float[] scores = new float[maxLength];
-            for (int r = start; r < end; r++) body.run(r, scores);
-        });
+    /** The first position a query at pos attends to. */
+    private static int firstAttended(int pos, int window) {
+        return window > 0 ? Math.max(0, pos - window + 1) : 0;
     }
 
     /** Stores one row's key and value (each kvDim floats at kOff/vOff) at its position. */

@@ -130,10 +130,7 @@ public final class Gpt2 implements Model {
                 ForwardMath.add(qkv[r], blk.qkvBias(), 3 * c);
                 ForwardMath.storeKv(rows.kv(r), l, rows.positionOf()[r], qkv[r], c, qkv[r], 2 * c, c);
             }
-            final int layerIndex = l;
-            ForwardMath.attentionRows(rows, heads * hd, (r, scores) ->
-                    ForwardMath.attention(qkv[r], rows.kv(r), layerIndex, rows.positionOf()[r], heads, heads, hd, scale, 0,
-                            null, att[r], scores));
+            ForwardMath.attentionRows(rows, l, qkv, heads, heads, hd, scale, 0, null, att);
             blk.proj().matmul(att, h);
             for (int r = 0; r < n; r++) {
                 ForwardMath.add(h[r], blk.projBias(), c);

@@ -86,10 +86,7 @@ public final class GptOss implements Model {
                 ForwardMath.storeKv(rows.kv(r), l, pos, k[r], 0, v[r], 0, kvDim);
             }
             int window = config.isSliding(l) ? config.slidingWindow() : 0;
-            final int layerIndex = l;
-            ForwardMath.attentionRows(rows, heads * hd, (r, scores) ->
-                    ForwardMath.attention(q[r], rows.kv(r), layerIndex, rows.positionOf()[r], heads, kvHeads, hd, scale, window,
-                        layer.sinks(), att[r], scores));
+            ForwardMath.attentionRows(rows, l, q, heads, kvHeads, hd, scale, window, layer.sinks(), att);
             layer.wo().matmul(att, h);
             for (int r = 0; r < n; r++) {
                 ForwardMath.add(h[r], layer.bo(), dim);

@@ -199,10 +199,7 @@ public final class Llama implements Model {
                 rope.apply(k[r], kvHeads, hd, pos);
                 ForwardMath.storeKv(rows.kv(r), l, pos, k[r], 0, v[r], 0, kvDim);
             }
-            final int layerIndex = l;
-            ForwardMath.attentionRows(rows, heads * hd, (r, scores) ->
-                    ForwardMath.attention(q[r], rows.kv(r), layerIndex, rows.positionOf()[r], heads, kvHeads, hd, scale, 0,
-                            null, att[r], scores));
+            ForwardMath.attentionRows(rows, l, q, heads, kvHeads, hd, scale, 0, null, att);
             layer.wo().matmul(att, h);
             for (int r = 0; r < n; r++) {
                 ForwardMath.add(x[r], h[r], dim);
