@@ -155,7 +155,8 @@ public final class Bench {
         System.out.println();
         Report.printTable(System.out, results, probes);
         System.out.printf(Locale.ROOT, "%ntotal %.0f s%n", (System.nanoTime() - started) / 1e9);
-        BenchReport report = new BenchReport(machine, probes, results);
+        BenchReport report = new BenchReport(machine, probes, results,
+                results.stream().map(r -> BenchReport.Fractions.of(r, probes)).toList());
         if (options.json() != null) {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(options.json().toFile(), report);
             System.out.println("wrote " + options.json());

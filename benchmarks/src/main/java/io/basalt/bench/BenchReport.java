@@ -3,7 +3,7 @@ package io.basalt.bench;
 import java.util.List;
 
 /** What {@code basalt bench} measures, as written to {@code --json} (and passed from each child JVM to the parent). */
-public record BenchReport(Machine machine, MachineProbes.Result probes, List<ModelResult> models) {
+public record BenchReport(Machine machine, MachineProbes.Result probes, List<ModelResult> models, List<Fractions> fractions) {
 
     public record Machine(int cores, String cpu, long memoryBytes, String javaVersion, String javaVm, String os, String arch) { }
 
@@ -55,4 +55,16 @@ public record BenchReport(Machine machine, MachineProbes.Result probes, List<Mod
     public record Aggregate(int concurrency, int promptTokens, int steps, long generated, double seconds, double tokPerSec,
                             double ctxAvg, Double flopsPerToken, Double bytesPerStep, double stepMs, double executeMs,
                             double otherCores) { }
+
+    /** Each model's figures as fractions of the probes (null where not measured or not accounted). */
+    public record Fractions(String name, Double decodeOfReadBandwidth, Double prefillOfFmaPeak, List<AggregateFractions> aggregate) {
+        static Fractions of(ModelResult r, MachineProbes.Result p) {
+            return new Fractions(r.name(), r.decode() == null ? null : Report.decodeOfBandwidth(r.decode(), p),
+                    r.prefill() == null ? null : Report.prefillOfPeak(r.prefill(), p),
+                    r.aggregate().stream().map(a -> new AggregateFractions(a.concurrency(), Report.aggregateOfPeak(a, p),
+                            Report.aggregateOfBandwidth(a, p))).toList());
+        }
+    }
+
+    public record AggregateFractions(int concurrency, Double ofFmaPeak, Double ofReadBandwidth) { }
 }
