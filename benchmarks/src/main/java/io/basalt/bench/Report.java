@@ -87,8 +87,7 @@ final class Report {
     }
 
     static void printTable(PrintStream out, List<BenchReport.ModelResult> results, MachineProbes.Result p) {
-        out.printf(Locale.ROOT, "machine: read %.1f GB/s, triad %.1f GB/s, fp32 FMA peak %.1f GFLOP/s (%d threads)%n",
-                p.readGBs(), p.triadGBs(), p.fmaGflops(), p.threads());
+        out.println("machine (the better of the two probe runs): " + MachineProbes.describe(p));
         List<Row> rows = new ArrayList<>();
         rows.add(new Row("model", "storage", "figure", "result", "per token", "rate", "of the machine"));
         for (BenchReport.ModelResult r : results) rows.addAll(rows(r, p));
