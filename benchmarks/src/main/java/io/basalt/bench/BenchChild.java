@@ -59,7 +59,8 @@ public final class BenchChild {
     /**
      * What to measure.
      *
-     * @param dtype, quantize  the {@code LoadOptions} to load with (their parse forms)
+     * @param dtype            the {@code LoadOptions} storage to load with (its --dtype form)
+     * @param quantize         the {@code LoadOptions} quantization (its --quantize form)
      * @param steps            single-stream timed steps per round; the most steps of an aggregate window
      * @param minSeconds       decode and prefill repeat rounds until this much time was measured
      * @param windowSeconds    an aggregate window ends after this long (and at least 2 steps)
