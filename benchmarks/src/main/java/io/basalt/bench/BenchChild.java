@@ -2,7 +2,7 @@ package io.basalt.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.basalt.api.SamplingParams;
-import io.basalt.backend.cpu.BenchRunners;
+import io.basalt.backend.cpu.CpuBackend;
 import io.basalt.backend.cpu.CpuModelRunner;
 import io.basalt.engine.Engine;
 import io.basalt.engine.EngineConfig;
@@ -259,8 +259,8 @@ public final class BenchChild {
                         + model.info().maxPositions() + "; lower --steps");
             }
             long blocksPerSeq = (positions + CpuModelRunner.BLOCK_SIZE - 1) / CpuModelRunner.BLOCK_SIZE + 1;
-            long kvBytes = maxC * blocksPerSeq * CpuModelRunner.BLOCK_SIZE * BenchRunners.kvBytesPerToken(model);
-            CpuModelRunner runner = BenchRunners.over(model, kvBytes);
+            long kvBytes = maxC * blocksPerSeq * CpuModelRunner.BLOCK_SIZE * CpuBackend.kvBytesPerToken(model);
+            CpuModelRunner runner = CpuBackend.runner(model, Math.max(kvBytes, CpuBackend.kvBytesPerToken(model) * CpuModelRunner.BLOCK_SIZE));
             EngineConfig config = EngineConfig.defaults().withMaxNumSeqs(maxC)
                     .withMaxNumBatchedTokens(Math.max(2048, maxC * BATCH_PROMPT)).withKvCacheMemoryBytes(kvBytes);
             return new Engine(runner, tokenizer(model), config);

@@ -18,22 +18,33 @@ public final class CpuBackend implements Backend {
     public CpuModelRunner load(Path modelPath, LoadConfig config) {
         Model model = ModelLoader.load(modelPath, LoadOptions.parse(config.weightDtype(), config.quantize()));
         try {
-            long perBlock = CpuModelRunner.kvBytesPerToken(model) * CpuModelRunner.BLOCK_SIZE;
-            long blocks = config.kvCacheMemoryBytes() / perBlock;
-            if (blocks < 1) {
-                throw new IllegalArgumentException("--kv-cache-memory of " + config.kvCacheMemoryBytes()
-                        + " bytes holds no KV block; one block of " + CpuModelRunner.BLOCK_SIZE + " positions needs " + perBlock);
-            }
-            Runtime rt = Runtime.getRuntime();
-            long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-            if (config.kvCacheMemoryBytes() > available * 0.9) {
-                throw new IllegalArgumentException("--kv-cache-memory of " + (config.kvCacheMemoryBytes() >> 20)
-                        + " MiB does not fit in the JVM heap (" + (available >> 20) + " MiB free); lower it or raise -Xmx");
-            }
-            return new CpuModelRunner(model, (int) Math.min(blocks, Integer.MAX_VALUE / 2));
+            return runner(model, config.kvCacheMemoryBytes());
         } catch (RuntimeException e) {
             model.close();
             throw e;
         }
     }
+
+    /**
+     * A runner over a model that is already loaded (embedders and benchmarks that chose its
+     * {@link LoadOptions} themselves), with a paged KV pool of {@code kvCacheMemoryBytes}.
+     */
+    public static CpuModelRunner runner(Model model, long kvCacheMemoryBytes) {
+        long perBlock = kvBytesPerToken(model) * CpuModelRunner.BLOCK_SIZE;
+        long blocks = kvCacheMemoryBytes / perBlock;
+        if (blocks < 1) {
+            throw new IllegalArgumentException("--kv-cache-memory of " + kvCacheMemoryBytes
+                    + " bytes holds no KV block; one block of " + CpuModelRunner.BLOCK_SIZE + " positions needs " + perBlock);
+        }
+        Runtime rt = Runtime.getRuntime();
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (kvCacheMemoryBytes > available * 0.9) {
+            throw new IllegalArgumentException("--kv-cache-memory of " + (kvCacheMemoryBytes >> 20)
+                    + " MiB does not fit in the JVM heap (" + (available >> 20) + " MiB free); lower it or raise -Xmx");
+        }
+        return new CpuModelRunner(model, (int) Math.min(blocks, Integer.MAX_VALUE / 2));
+    }
+
+    /** KV cache bytes one position of one sequence takes (keys and values, every layer, fp32). */
+    public static long kvBytesPerToken(Model model) { return CpuModelRunner.kvBytesPerToken(model); }
 }
