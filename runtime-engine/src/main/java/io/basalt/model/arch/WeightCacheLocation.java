@@ -1,5 +1,6 @@
 package io.basalt.model.arch;
 
+import io.basalt.backend.cpu.kernels.PackedMatrix;
 import io.basalt.backend.cpu.kernels.PackedWeightCache;
 import io.basalt.model.Checkpoint;
 import io.basalt.model.TensorInfo;
@@ -32,7 +33,7 @@ final class WeightCacheLocation {
         } catch (IOException e) {
             return null;
         }
-        return PackedWeightCache.open(dir, files, options.toString(), checkpoint.arena());
+        return PackedWeightCache.open(dir, files, options + "|" + PackedMatrix.layout(), checkpoint.arena());
     }
 
     static Path directory() {

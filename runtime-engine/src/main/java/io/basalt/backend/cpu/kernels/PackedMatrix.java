@@ -34,8 +34,17 @@ public final class PackedMatrix implements WeightMatrix {
     private final int cols;
     private final int panels;
     private final int elemBytes;
+    /** 512-bit kernels (and natural bf16 order) where the machine's preferred vectors are that wide. */
+    private final boolean wide;
 
-    private PackedMatrix(MemorySegment packed, DType dtype, int rows, int cols) {
+    /** Whether new matrices use the 512-bit kernels: where intrinsified, unless -Dbasalt.vector.bits=256. */
+    static final boolean WIDE = PackedKernels512.available() && !"256".equals(System.getProperty("basalt.vector.bits"));
+
+    /** Names the packed layout (it differs by vector width), for caches of packed weights. */
+    public static String layout() { return "panel16-" + (WIDE ? "v512" : "v256"); }
+
+    private PackedMatrix(MemorySegment packed, DType dtype, int rows, int cols, boolean wide) {
+        this.wide = wide;
         this.packed = packed;
         this.dtype = dtype;
         this.rows = rows;
@@ -56,7 +65,11 @@ public final class PackedMatrix implements WeightMatrix {
 
     /** Packs a [rows, cols] matrix stored row by row into memory of {@code arena} (shared: workers read it). */
     public static PackedMatrix fromRowMajor(MemorySegment src, DType dtype, int rows, int cols, Arena arena) {
-        PackedMatrix m = allocate(src, dtype, rows, cols, arena);
+        return fromRowMajor(src, dtype, rows, cols, arena, WIDE);
+    }
+
+    static PackedMatrix fromRowMajor(MemorySegment src, DType dtype, int rows, int cols, Arena arena, boolean wide) {
+        PackedMatrix m = allocate(src, dtype, rows, cols, arena, wide);
         int eb = m.elemBytes;
         long rowBytes = (long) cols * eb;
         Parallel.forRange(m.panels, rowBytes * PANEL, (p0, p1) -> {
@@ -64,7 +77,7 @@ public final class PackedMatrix implements WeightMatrix {
                 long base = (long) p * cols * PANEL * eb;
                 for (int j = 0; j < PANEL && p * PANEL + j < rows; j++) {
                     long s = (p * PANEL + j) * rowBytes;
-                    long d = base + (long) slot(dtype, j) * eb;
+                    long d = base + (long) m.slot(j) * eb;
                     if (eb == 4) {
                         for (int k = 0; k < cols; k++) m.packed.set(I32_LE, d + 64L * k, src.get(I32_LE, s + 4L * k));
                     } else {
@@ -83,7 +96,11 @@ public final class PackedMatrix implements WeightMatrix {
 
     /** Packs a matrix stored input-major ([in, out]) into memory of {@code arena}. */
     public static PackedMatrix fromColumnMajor(MemorySegment src, DType dtype, int in, int out, Arena arena) {
-        PackedMatrix m = allocate(src, dtype, out, in, arena);
+        return fromColumnMajor(src, dtype, in, out, arena, WIDE);
+    }
+
+    static PackedMatrix fromColumnMajor(MemorySegment src, DType dtype, int in, int out, Arena arena, boolean wide) {
+        PackedMatrix m = allocate(src, dtype, out, in, arena, wide);
         int eb = m.elemBytes;
         Parallel.forRange(m.panels, (long) in * PANEL * eb, (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
@@ -91,8 +108,8 @@ public final class PackedMatrix implements WeightMatrix {
                 for (int k = 0; k < in; k++) {
                     long s = ((long) k * out + (long) p * PANEL) * eb;
                     long d = ((long) p * in + k) * PANEL * eb;
-                    if (dtype == DType.BF16) {
-                        for (int j = 0; j < width; j++) m.packed.set(I16_LE, d + 2L * slot(dtype, j), src.get(I16_LE, s + 2L * j));
+                    if (dtype == DType.BF16 && !wide) {
+                        for (int j = 0; j < width; j++) m.packed.set(I16_LE, d + 2L * m.slot(j), src.get(I16_LE, s + 2L * j));
                     } else {
                         MemorySegment.copy(src, s, m.packed, d, (long) width * eb);
                     }
@@ -102,9 +119,9 @@ public final class PackedMatrix implements WeightMatrix {
         return m;
     }
 
-    /** Where row j of a panel sits within a packed column: interleaved for bf16 (see the class comment). */
-    private static int slot(DType dtype, int j) {
-        return dtype != DType.BF16 ? j : j < 8 ? 2 * j : 2 * (j - 8) + 1;
+    /** Where row j of a panel sits within a packed column: interleaved for bf16 with 256-bit kernels (see the class comment). */
+    private int slot(int j) {
+        return dtype != DType.BF16 || wide ? j : j < 8 ? 2 * j : 2 * (j - 8) + 1;
     }
 
     /** A matrix over already packed bytes (e.g. mapped from a {@link PackedWeightCache} file). */
@@ -113,7 +130,7 @@ public final class PackedMatrix implements WeightMatrix {
             throw new IllegalArgumentException("packed " + rows + "x" + cols + " " + dtype + " needs "
                     + packedBytes(dtype, rows, cols) + " bytes, got " + packed.byteSize());
         }
-        return new PackedMatrix(packed, dtype, rows, cols);
+        return new PackedMatrix(packed, dtype, rows, cols, WIDE);
     }
 
     /** Bytes a packed [rows, cols] matrix takes: rows rounded up to whole panels. */
@@ -123,7 +140,7 @@ public final class PackedMatrix implements WeightMatrix {
 
     MemorySegment packedData() { return packed; }
 
-    private static PackedMatrix allocate(MemorySegment src, DType dtype, int rows, int cols, Arena arena) {
+    private static PackedMatrix allocate(MemorySegment src, DType dtype, int rows, int cols, Arena arena, boolean wide) {
         if (!supports(dtype)) throw new IllegalArgumentException("cannot pack " + dtype + " weights");
         long expected = (long) rows * cols * dtype.byteSize(1);
         if (src.byteSize() != expected) {
@@ -132,7 +149,7 @@ public final class PackedMatrix implements WeightMatrix {
         }
         // Zero-filled, so the padding rows of a last partial panel contribute nothing.
         MemorySegment packed = arena.allocate(packedBytes(dtype, rows, cols), 64);
-        return new PackedMatrix(packed, dtype, rows, cols);
+        return new PackedMatrix(packed, dtype, rows, cols, wide);
     }
 
     @Override public int rows() { return rows; }
@@ -168,15 +185,25 @@ public final class PackedMatrix implements WeightMatrix {
                 for (int k0 = 0; k0 < cols; k0 += KC) {
                     int kc = Math.min(KC, cols - k0);
                     boolean first = k0 == 0;
+                    long off = ((long) p * cols + k0) * PANEL * elemBytes;
                     if (batch == 1 && dtype == DType.F32) { // decode: stream the panel, no copy
-                        tile1(packed, ((long) p * cols + k0) * PANEL * 4, kc, x[0], k0, y[0], col, valid, first);
+                        if (wide) PackedKernels512.tile1(packed, off, kc, x[0], k0, y[0], col, valid, first);
+                        else tile1(packed, off, kc, x[0], k0, y[0], col, valid, first);
                         continue;
                     }
                     if (batch == 1 && dtype == DType.BF16) {
-                        tile1Bf16(packed, ((long) p * cols + k0) * PANEL * 2, kc, x[0], k0, y[0], col, valid, first);
+                        if (wide) PackedKernels512.tile1Bf16(packed, off, kc, x[0], k0, y[0], col, valid, first);
+                        else tile1Bf16(packed, off, kc, x[0], k0, y[0], col, valid, first);
                         continue;
                     }
                     load(p, k0, kc, w);
+                    if (wide) {
+                        for (int g = 0; g < full; g++) PackedKernels512.tile6(w, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, first);
+                        if (four > 0) PackedKernels512.tile4(w, kc, x4, k0 * 4, y, full * 6, col, valid, first);
+                        if (two > 0) PackedKernels512.tile2(w, kc, x2, k0 * 2, y, full * 6 + 4 * four, col, valid, first);
+                        if (single > 0) PackedKernels512.tile1(w, kc, x[t1], k0, y[t1], col, valid, first);
+                        continue;
+                    }
                     for (int g = 0; g < full; g++) tile6(w, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, first);
                     if (four > 0) tile4(w, kc, x4, k0 * 4, y, full * 6, col, valid, first);
                     if (two > 0) tile2(w, kc, x2, k0 * 2, y, full * 6 + 4 * four, col, valid, first);
@@ -205,7 +232,10 @@ public final class PackedMatrix implements WeightMatrix {
         long off = ((long) p * cols + k0) * PANEL * elemBytes;
         switch (dtype) {
             case F32 -> MemorySegment.copy(packed, F32_LE, off, w, 0, n);
-            case BF16 -> widenBf16(packed, off, w, n);
+            case BF16 -> {
+                if (wide) PackedKernels512.widenBf16(packed, off, w, n);
+                else widenBf16(packed, off, w, n);
+            }
             case F16 -> widenF16(packed, off, w, n);
             default -> throw new IllegalStateException(dtype.name());
         }
@@ -257,7 +287,10 @@ public final class PackedMatrix implements WeightMatrix {
 
     private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[6 * PANEL]);
 
-    private static void merge(float[] acc, int from, float[] y, int col, int valid, boolean first) {
+    /** A per-thread spill area for one tile's accumulators (6 rows × 16). */
+    static float[] acc() { return ACC.get(); }
+
+    static void merge(float[] acc, int from, float[] y, int col, int valid, boolean first) {
         if (first) System.arraycopy(acc, from, y, col, valid);
         else for (int j = 0; j < valid; j++) y[col + j] += acc[from + j];
     }
@@ -414,7 +447,7 @@ public final class PackedMatrix implements WeightMatrix {
 
     @Override
     public void row(int r, float[] out) {
-        long base = ((long) (r / PANEL) * cols * PANEL + slot(dtype, r % PANEL)) * elemBytes;
+        long base = ((long) (r / PANEL) * cols * PANEL + slot(r % PANEL)) * elemBytes;
         long stride = (long) PANEL * elemBytes;
         switch (dtype) {
             case F32 -> { for (int k = 0; k < cols; k++) out[k] = packed.get(F32_LE, base + stride * k); }

@@ -90,6 +90,25 @@ class KernelsTest {
         }
     }
 
+    /** The 256-bit kernels and bf16 interleave, whatever this machine prefers (AVX-512 machines run the 512-bit ones above). */
+    @Test
+    void narrowKernelsOnAnyMachine() {
+        record Case(DType dtype, Packer packer) {}
+        for (Case c : List.of(new Case(DType.F32, (r, k) -> packF32(new Random(r * 31L + k), r, k)),
+                new Case(DType.BF16, (r, k) -> packBf16(new Random(r * 37L + k), r, k)),
+                new Case(DType.F16, (r, k) -> packF16(new Random(r * 41L + k), r, k)))) {
+            for (int rows : new int[] {3, 517}) {
+                for (int cols : new int[] {96, 600}) {
+                    Packed p = c.packer().pack(rows, cols);
+                    MemorySegment seg = ARENA.allocate(p.bytes().length, 64);
+                    MemorySegment.copy(MemorySegment.ofArray(p.bytes()), 0, seg, 0, p.bytes().length);
+                    checkMatrix(PackedMatrix.fromRowMajor(seg, c.dtype(), rows, cols, ARENA, false), p.ref(),
+                            new Random(rows + cols), "narrow " + c.dtype() + " " + rows + "x" + cols);
+                }
+            }
+        }
+    }
+
     @Test
     void columnMajorBf16() { // bf16 panels interleave their rows: a separate packing path
         for (int out : ROWS) {

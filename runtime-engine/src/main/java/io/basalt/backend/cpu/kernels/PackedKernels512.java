@@ -1,0 +1,188 @@
+package io.basalt.backend.cpu.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link PackedMatrix}'s micro-kernels for machines whose preferred vectors are 512 bits (AVX-512):
+ * one vector is a whole 16-row panel column, so a k step is one weight load, and k is unrolled by
+ * two so that enough independent accumulators hide the FMA latency. Only ever run where 512-bit
+ * vectors are intrinsified (on AVX2 they would fall back to Java code, JAVA.md §1.4).
+ */
+final class PackedKernels512 {
+    private PackedKernels512() {}
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final int P = PackedMatrix.PANEL;
+
+    static boolean available() {
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+    }
+
+    /** bf16 panel column (16 values in row order) widened to fp32: sign-extend to 32 bits, shift into the high half. */
+    private static FloatVector bf16(MemorySegment w, long o) {
+        return (FloatVector) ShortVector.fromMemorySegment(S, w, o, LE).convertShape(VectorOperators.S2I, I, 0)
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    static void widenBf16(MemorySegment src, long off, float[] w, int n) {
+        for (int i = 0; i < n; i += P) bf16(src, off + 2L * i).intoArray(w, i);
+    }
+
+    static void tile1(MemorySegment w, long off, int kc, float[] x, int k0, float[] y, int col, int valid, boolean first) {
+        FloatVector a = FloatVector.zero(F), b = FloatVector.zero(F), c = FloatVector.zero(F), d = FloatVector.zero(F);
+        int k = 0;
+        for (; k + 4 <= kc; k += 4) {
+            long o = off + 64L * k;
+            a = FloatVector.fromMemorySegment(F, w, o, LE).fma(FloatVector.broadcast(F, x[k0 + k]), a);
+            b = FloatVector.fromMemorySegment(F, w, o + 64, LE).fma(FloatVector.broadcast(F, x[k0 + k + 1]), b);
+            c = FloatVector.fromMemorySegment(F, w, o + 128, LE).fma(FloatVector.broadcast(F, x[k0 + k + 2]), c);
+            d = FloatVector.fromMemorySegment(F, w, o + 192, LE).fma(FloatVector.broadcast(F, x[k0 + k + 3]), d);
+        }
+        for (; k < kc; k++) a = FloatVector.fromMemorySegment(F, w, off + 64L * k, LE).fma(FloatVector.broadcast(F, x[k0 + k]), a);
+        store(a.add(b).add(c.add(d)), y, col, valid, first);
+    }
+
+    static void tile1Bf16(MemorySegment w, long off, int kc, float[] x, int k0, float[] y, int col, int valid, boolean first) {
+        FloatVector a = FloatVector.zero(F), b = FloatVector.zero(F), c = FloatVector.zero(F), d = FloatVector.zero(F);
+        int k = 0;
+        for (; k + 4 <= kc; k += 4) {
+            long o = off + 32L * k;
+            a = bf16(w, o).fma(FloatVector.broadcast(F, x[k0 + k]), a);
+            b = bf16(w, o + 32).fma(FloatVector.broadcast(F, x[k0 + k + 1]), b);
+            c = bf16(w, o + 64).fma(FloatVector.broadcast(F, x[k0 + k + 2]), c);
+            d = bf16(w, o + 96).fma(FloatVector.broadcast(F, x[k0 + k + 3]), d);
+        }
+        for (; k < kc; k++) a = bf16(w, off + 32L * k).fma(FloatVector.broadcast(F, x[k0 + k]), a);
+        store(a.add(b).add(c.add(d)), y, col, valid, first);
+    }
+
+    /** One row from the fp32 scratch w (16 floats per k). */
+    static void tile1(float[] w, int kc, float[] x, int k0, float[] y, int col, int valid, boolean first) {
+        FloatVector a = FloatVector.zero(F), b = FloatVector.zero(F), c = FloatVector.zero(F), d = FloatVector.zero(F);
+        int k = 0;
+        for (; k + 4 <= kc; k += 4) {
+            a = FloatVector.fromArray(F, w, k * P).fma(FloatVector.broadcast(F, x[k0 + k]), a);
+            b = FloatVector.fromArray(F, w, k * P + 16).fma(FloatVector.broadcast(F, x[k0 + k + 1]), b);
+            c = FloatVector.fromArray(F, w, k * P + 32).fma(FloatVector.broadcast(F, x[k0 + k + 2]), c);
+            d = FloatVector.fromArray(F, w, k * P + 48).fma(FloatVector.broadcast(F, x[k0 + k + 3]), d);
+        }
+        for (; k < kc; k++) a = FloatVector.fromArray(F, w, k * P).fma(FloatVector.broadcast(F, x[k0 + k]), a);
+        store(a.add(b).add(c.add(d)), y, col, valid, first);
+    }
+
+    /** Six interleaved rows (6 per k in xp from xo), k unrolled by two: 12 accumulators. */
+    static void tile6(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F), a4 = FloatVector.zero(F), a5 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F), c4 = FloatVector.zero(F), c5 = FloatVector.zero(F);
+        int k = 0;
+        for (; k + 2 <= kc; k += 2) {
+            FloatVector v = FloatVector.fromArray(F, w, k * P);
+            int xk = xo + 6 * k;
+            a0 = v.fma(FloatVector.broadcast(F, xp[xk]), a0);
+            a1 = v.fma(FloatVector.broadcast(F, xp[xk + 1]), a1);
+            a2 = v.fma(FloatVector.broadcast(F, xp[xk + 2]), a2);
+            a3 = v.fma(FloatVector.broadcast(F, xp[xk + 3]), a3);
+            a4 = v.fma(FloatVector.broadcast(F, xp[xk + 4]), a4);
+            a5 = v.fma(FloatVector.broadcast(F, xp[xk + 5]), a5);
+            FloatVector u = FloatVector.fromArray(F, w, k * P + P);
+            c0 = u.fma(FloatVector.broadcast(F, xp[xk + 6]), c0);
+            c1 = u.fma(FloatVector.broadcast(F, xp[xk + 7]), c1);
+            c2 = u.fma(FloatVector.broadcast(F, xp[xk + 8]), c2);
+            c3 = u.fma(FloatVector.broadcast(F, xp[xk + 9]), c3);
+            c4 = u.fma(FloatVector.broadcast(F, xp[xk + 10]), c4);
+            c5 = u.fma(FloatVector.broadcast(F, xp[xk + 11]), c5);
+        }
+        for (; k < kc; k++) {
+            FloatVector v = FloatVector.fromArray(F, w, k * P);
+            int xk = xo + 6 * k;
+            a0 = v.fma(FloatVector.broadcast(F, xp[xk]), a0);
+            a1 = v.fma(FloatVector.broadcast(F, xp[xk + 1]), a1);
+            a2 = v.fma(FloatVector.broadcast(F, xp[xk + 2]), a2);
+            a3 = v.fma(FloatVector.broadcast(F, xp[xk + 3]), a3);
+            a4 = v.fma(FloatVector.broadcast(F, xp[xk + 4]), a4);
+            a5 = v.fma(FloatVector.broadcast(F, xp[xk + 5]), a5);
+        }
+        float[] acc = PackedMatrix.acc();
+        a0.add(c0).intoArray(acc, 0); a1.add(c1).intoArray(acc, 16); a2.add(c2).intoArray(acc, 32);
+        a3.add(c3).intoArray(acc, 48); a4.add(c4).intoArray(acc, 64); a5.add(c5).intoArray(acc, 80);
+        for (int i = 0; i < 6; i++) PackedMatrix.merge(acc, i * P, y[t + i], col, valid, first);
+    }
+
+    /** Four interleaved rows, k unrolled by two: 8 accumulators. */
+    static void tile4(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        int k = 0;
+        for (; k + 2 <= kc; k += 2) {
+            FloatVector v = FloatVector.fromArray(F, w, k * P);
+            int xk = xo + 4 * k;
+            a0 = v.fma(FloatVector.broadcast(F, xp[xk]), a0);
+            a1 = v.fma(FloatVector.broadcast(F, xp[xk + 1]), a1);
+            a2 = v.fma(FloatVector.broadcast(F, xp[xk + 2]), a2);
+            a3 = v.fma(FloatVector.broadcast(F, xp[xk + 3]), a3);
+            FloatVector u = FloatVector.fromArray(F, w, k * P + P);
+            c0 = u.fma(FloatVector.broadcast(F, xp[xk + 4]), c0);
+            c1 = u.fma(FloatVector.broadcast(F, xp[xk + 5]), c1);
+            c2 = u.fma(FloatVector.broadcast(F, xp[xk + 6]), c2);
+            c3 = u.fma(FloatVector.broadcast(F, xp[xk + 7]), c3);
+        }
+        for (; k < kc; k++) {
+            FloatVector v = FloatVector.fromArray(F, w, k * P);
+            int xk = xo + 4 * k;
+            a0 = v.fma(FloatVector.broadcast(F, xp[xk]), a0);
+            a1 = v.fma(FloatVector.broadcast(F, xp[xk + 1]), a1);
+            a2 = v.fma(FloatVector.broadcast(F, xp[xk + 2]), a2);
+            a3 = v.fma(FloatVector.broadcast(F, xp[xk + 3]), a3);
+        }
+        float[] acc = PackedMatrix.acc();
+        a0.add(c0).intoArray(acc, 0); a1.add(c1).intoArray(acc, 16); a2.add(c2).intoArray(acc, 32); a3.add(c3).intoArray(acc, 48);
+        for (int i = 0; i < 4; i++) PackedMatrix.merge(acc, i * P, y[t + i], col, valid, first);
+    }
+
+    /** Two interleaved rows, k unrolled by two: 4 accumulators. */
+    static void tile2(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
+        int k = 0;
+        for (; k + 2 <= kc; k += 2) {
+            FloatVector v = FloatVector.fromArray(F, w, k * P);
+            int xk = xo + 2 * k;
+            a0 = v.fma(FloatVector.broadcast(F, xp[xk]), a0);
+            a1 = v.fma(FloatVector.broadcast(F, xp[xk + 1]), a1);
+            FloatVector u = FloatVector.fromArray(F, w, k * P + P);
+            c0 = u.fma(FloatVector.broadcast(F, xp[xk + 2]), c0);
+            c1 = u.fma(FloatVector.broadcast(F, xp[xk + 3]), c1);
+        }
+        for (; k < kc; k++) {
+            FloatVector v = FloatVector.fromArray(F, w, k * P);
+            int xk = xo + 2 * k;
+            a0 = v.fma(FloatVector.broadcast(F, xp[xk]), a0);
+            a1 = v.fma(FloatVector.broadcast(F, xp[xk + 1]), a1);
+        }
+        float[] acc = PackedMatrix.acc();
+        a0.add(c0).intoArray(acc, 0); a1.add(c1).intoArray(acc, 16);
+        for (int i = 0; i < 2; i++) PackedMatrix.merge(acc, i * P, y[t + i], col, valid, first);
+    }
+
+    private static void store(FloatVector v, float[] y, int col, int valid, boolean first) {
+        if (valid == P) {
+            if (!first) v = v.add(FloatVector.fromArray(F, y, col));
+            v.intoArray(y, col);
+            return;
+        }
+        VectorMask<Float> m = F.indexInRange(col, col + valid);
+        if (!first) v = v.add(FloatVector.fromArray(F, y, col, m));
+        v.intoArray(y, col, m);
+    }
+}
