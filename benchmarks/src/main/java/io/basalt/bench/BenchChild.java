@@ -51,7 +51,7 @@ public final class BenchChild {
     /** Prefills cheaper than this warm up with the full prompt; dearer ones with {@link #SHORT_WARMUP} tokens. */
     private static final double FULL_WARMUP_FLOPS = 1e11;
     private static final int SHORT_WARMUP = 32;
-    /** Single-stream warm-up: rounds of at most this many steps, until {@code minSeconds / 4} have passed. */
+    /** Single-stream warm-up: rounds of at most this many steps, for a second or minSeconds / 4 if longer. */
     private static final int DECODE_WARMUP_STEPS = 8;
     /** Untimed engine steps before an aggregate window: up to this many, fewer when a step is slow. */
     private static final int MAX_WARM_STEPS = 3;
@@ -183,7 +183,7 @@ public final class BenchChild {
             long w0 = System.nanoTime();
             do {
                 decodeRound(model, prompt, Math.min(steps, DECODE_WARMUP_STEPS));
-            } while ((System.nanoTime() - w0) / 1e9 < spec.minSeconds() / 4);
+            } while ((System.nanoTime() - w0) / 1e9 < Math.max(1.0, spec.minSeconds() / 4)); // C2 needs about a second
             double seconds = 0;
             int rounds = 0;
             while (rounds == 0 || (seconds < spec.minSeconds() && rounds < 50)) {

@@ -152,7 +152,7 @@ public final class PackedWeightCache {
      * to write (read-only or full disk) is reported and otherwise ignored: the model is already loaded.
      */
     public void commit() {
-        if (hit()) return;
+        if (hit() || recorded.isEmpty() && next == 0) return; // nothing packed (all block-quantized): nothing to keep
         if (next > 0) {
             // A partial hit (the loader asked for something else than the file holds): the matrices served
             // from the file were not recorded, so drop the stale file and let the next load rewrite it whole.

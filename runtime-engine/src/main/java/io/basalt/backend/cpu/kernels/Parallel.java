@@ -1,8 +1,8 @@
 package io.basalt.backend.cpu.kernels;
 
 /**
- * Splits a row range into one contiguous chunk per core: the caller runs the first, a persistent
- * {@link WorkerPool} the others.
+ * Splits a row range into a few contiguous chunks per core, which the caller and a persistent
+ * {@link WorkerPool} claim in order until none is left.
  */
 public final class Parallel {
     private Parallel() {}

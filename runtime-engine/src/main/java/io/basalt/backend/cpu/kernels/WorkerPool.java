@@ -12,10 +12,14 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class WorkerPool {
     private static final long SPIN_NANOS = 200_000;
+    private static final int CHUNKS_PER_THREAD = 4;
 
     private final Thread[] workers;
     private final AtomicBoolean busy = new AtomicBoolean();
     private final AtomicInteger remaining = new AtomicInteger();
+    /** The next chunk to take: participants claim chunks until none is left. */
+    private final AtomicInteger nextChunk = new AtomicInteger();
+    private volatile int chunks;
     private volatile long generation;
     private volatile Parallel.RangeBody body;
     private volatile int n;
@@ -35,20 +39,27 @@ final class WorkerPool {
 
     int parallelism() { return workers.length + 1; }
 
-    /** Runs body over [0, n) in parallelism() contiguous chunks; false if another caller owns the pool. */
+    /**
+     * Runs body over [0, n) in contiguous chunks, CHUNKS_PER_THREAD per participant, which each
+     * participant claims in order until none is left: a thread slowed by another process (two vCPUs on
+     * a shared host) then takes fewer chunks instead of keeping the other waiting at the barrier.
+     * False if another caller owns the pool.
+     */
     boolean tryRun(int n, Parallel.RangeBody body) {
         if (!busy.compareAndSet(false, true)) return false;
         try {
-            int chunks = parallelism();
+            int chunks = Math.min(n, parallelism() * CHUNKS_PER_THREAD);
             this.body = body;
             this.n = n;
+            this.chunks = chunks;
+            this.nextChunk.set(0);
             this.failure = null;
             remaining.set(workers.length);
             generation++; // publishes body and n to the workers
             boolean[] flags = parkedFlags;
             for (int i = 0; i < workers.length; i++) if (flags[i]) LockSupport.unpark(workers[i]);
             try {
-                runChunk(0, chunks, n, body);
+                runChunks(chunks, n, body);
             } catch (Throwable t) {
                 failure = t;
             }
@@ -64,10 +75,12 @@ final class WorkerPool {
         }
     }
 
-    private static void runChunk(int c, int chunks, int n, Parallel.RangeBody body) {
-        int start = (int) ((long) n * c / chunks);
-        int end = (int) ((long) n * (c + 1) / chunks);
-        if (start < end) body.run(start, end);
+    private void runChunks(int chunks, int n, Parallel.RangeBody body) {
+        for (int c; (c = nextChunk.getAndIncrement()) < chunks; ) {
+            int start = (int) ((long) n * c / chunks);
+            int end = (int) ((long) n * (c + 1) / chunks);
+            if (start < end) body.run(start, end);
+        }
     }
 
     private void work(int index) {
@@ -83,7 +96,7 @@ final class WorkerPool {
             }
             seen = generation;
             try {
-                runChunk(index + 1, workers.length + 1, n, body);
+                runChunks(chunks, n, body);
             } catch (Throwable t) {
                 failure = t;
             } finally {
