@@ -12,9 +12,9 @@ import java.util.stream.Stream;
 
 /**
  * Where packed weights are cached: {@code -Dbasalt.weight.cache=DIR|off}, else the environment
- * variable {@code BASALT_WEIGHT_CACHE}, else {@code $XDG_CACHE_HOME/basalt/weights} (default
- * {@code ~/.cache/basalt/weights}). Models under {@link #MIN_BYTES} are not cached: they pack in
- * milliseconds, and test suites should not fill a cache directory.
+ * variable {@code BASALT_WEIGHT_CACHE}, else {@code weights/} under the download cache
+ * ({@code BASALT_CACHE}, default {@code ~/.cache/basalt}). Models under {@link #MIN_BYTES} are not
+ * cached: they pack in milliseconds, and test suites should not fill a cache directory.
  */
 final class WeightCacheLocation {
     static final long MIN_BYTES = 256L << 20;
@@ -41,8 +41,8 @@ final class WeightCacheLocation {
         if (setting != null && !setting.isBlank()) {
             return setting.equalsIgnoreCase("off") || setting.equalsIgnoreCase("none") ? null : Path.of(setting);
         }
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        return base.resolve("basalt").resolve("weights");
+        String cache = System.getenv("BASALT_CACHE");
+        Path base = cache != null && !cache.isBlank() ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache", "basalt");
+        return base.resolve("weights");
     }
 }

@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -19,7 +18,6 @@ final class PackedKernels512 {
     private PackedKernels512() {}
 
     static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final int P = PackedMatrix.PANEL;
@@ -28,14 +26,16 @@ final class PackedKernels512 {
         return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
     }
 
-    /** bf16 panel column (16 values in row order) widened to fp32: sign-extend to 32 bits, shift into the high half. */
-    private static FloatVector bf16(MemorySegment w, long o) {
-        return (FloatVector) ShortVector.fromMemorySegment(S, w, o, LE).convertShape(VectorOperators.S2I, I, 0)
-                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
+    /**
+     * bf16 columns are stored in pairs: int j of a 64-byte pair block holds row j of column k (low
+     * half) and of column k + 1 (high half), so one load widens to both columns with a shift and a mask.
+     */
     static void widenBf16(MemorySegment src, long off, float[] w, int n) {
-        for (int i = 0; i < n; i += P) bf16(src, off + 2L * i).intoArray(w, i);
+        for (int i = 0; i < n; i += 2 * P) { // an odd last column writes a zero column past n: the scratch has room
+            IntVector v = IntVector.fromMemorySegment(I, src, off + 2L * i, LE);
+            v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(w, i);
+            v.and(0xFFFF0000).reinterpretAsFloats().intoArray(w, i + P);
+        }
     }
 
     static void tile1(MemorySegment w, long off, int kc, float[] x, int k0, float[] y, int col, int valid, boolean first) {
@@ -57,12 +57,18 @@ final class PackedKernels512 {
         int k = 0;
         for (; k + 4 <= kc; k += 4) {
             long o = off + 32L * k;
-            a = bf16(w, o).fma(FloatVector.broadcast(F, x[k0 + k]), a);
-            b = bf16(w, o + 32).fma(FloatVector.broadcast(F, x[k0 + k + 1]), b);
-            c = bf16(w, o + 64).fma(FloatVector.broadcast(F, x[k0 + k + 2]), c);
-            d = bf16(w, o + 96).fma(FloatVector.broadcast(F, x[k0 + k + 3]), d);
+            IntVector v = IntVector.fromMemorySegment(I, w, o, LE);
+            IntVector u = IntVector.fromMemorySegment(I, w, o + 64, LE);
+            a = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[k0 + k]), a);
+            b = ((FloatVector) v.and(0xFFFF0000).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[k0 + k + 1]), b);
+            c = ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[k0 + k + 2]), c);
+            d = ((FloatVector) u.and(0xFFFF0000).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[k0 + k + 3]), d);
         }
-        for (; k < kc; k++) a = bf16(w, off + 32L * k).fma(FloatVector.broadcast(F, x[k0 + k]), a);
+        for (; k < kc; k += 2) { // a pair at a time; a last odd column's partner is padding
+            IntVector v = IntVector.fromMemorySegment(I, w, off + 32L * k, LE);
+            a = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[k0 + k]), a);
+            if (k + 1 < kc) b = ((FloatVector) v.and(0xFFFF0000).reinterpretAsFloats()).fma(FloatVector.broadcast(F, x[k0 + k + 1]), b);
+        }
         store(a.add(b).add(c.add(d)), y, col, valid, first);
     }
 

@@ -17,9 +17,8 @@ import jdk.incubator.vector.VectorOperators;
  * weight is read from memory once per call, and in a batch each weight vector feeds up to 6 token
  * rows from registers (6×16 tile, 12 accumulators: the register-tiled micro-kernel of JAVA.md §2.4).
  * bf16/f16 panels are widened to fp32 one k-block at a time into a per-thread scratch that stays in L1.
- * A bf16 column stores its 16 rows interleaved (0, 8, 1, 9, … 7, 15), so one 256-bit integer load
- * widens with a shift (rows 0–7, the low halves) and a mask (rows 8–15, the high halves): no
- * cross-lane shuffles, which the Vector API's bf16 → fp32 casts need on AVX2.
+ * bf16 is laid out so that widening never needs a cross-lane shuffle (see {@link #index}): one
+ * integer load gives, through a shift (the low halves) and a mask (the high halves), two fp32 vectors.
  */
 public final class PackedMatrix implements WeightMatrix {
     static final int PANEL = 16;
@@ -34,8 +33,10 @@ public final class PackedMatrix implements WeightMatrix {
     private final int cols;
     private final int panels;
     private final int elemBytes;
-    /** 512-bit kernels (and natural bf16 order) where the machine's preferred vectors are that wide. */
+    /** 512-bit kernels (and their bf16 order) where the machine's preferred vectors are that wide. */
     private final boolean wide;
+    /** Columns per panel as stored: cols, or cols + 1 for 512-bit bf16, which stores columns in pairs. */
+    private final int stride;
 
     /** Whether new matrices use the 512-bit kernels: where intrinsified, unless -Dbasalt.vector.bits=256. */
     static final boolean WIDE = PackedKernels512.available() && !"256".equals(System.getProperty("basalt.vector.bits"));
@@ -51,6 +52,11 @@ public final class PackedMatrix implements WeightMatrix {
         this.cols = cols;
         this.panels = (rows + PANEL - 1) / PANEL;
         this.elemBytes = (int) dtype.byteSize(1);
+        this.stride = stride(dtype, cols, wide);
+    }
+
+    private static int stride(DType dtype, int cols, boolean wide) {
+        return dtype == DType.BF16 && wide ? cols + (cols & 1) : cols;
     }
 
     /** Whether a dtype can be packed (plain floats; block-quantized weights keep their row blocks). */
@@ -74,14 +80,14 @@ public final class PackedMatrix implements WeightMatrix {
         long rowBytes = (long) cols * eb;
         Parallel.forRange(m.panels, rowBytes * PANEL, (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
-                long base = (long) p * cols * PANEL * eb;
+                long base = (long) p * m.stride * PANEL * eb;
                 for (int j = 0; j < PANEL && p * PANEL + j < rows; j++) {
                     long s = (p * PANEL + j) * rowBytes;
-                    long d = base + (long) m.slot(j) * eb;
                     if (eb == 4) {
+                        long d = base + 4L * j;
                         for (int k = 0; k < cols; k++) m.packed.set(I32_LE, d + 64L * k, src.get(I32_LE, s + 4L * k));
                     } else {
-                        for (int k = 0; k < cols; k++) m.packed.set(I16_LE, d + 32L * k, src.get(I16_LE, s + 2L * k));
+                        for (int k = 0; k < cols; k++) m.packed.set(I16_LE, base + 2 * m.index(j, k), src.get(I16_LE, s + 2L * k));
                     }
                 }
             }
@@ -107,11 +113,11 @@ public final class PackedMatrix implements WeightMatrix {
                 int width = Math.min(PANEL, out - p * PANEL);
                 for (int k = 0; k < in; k++) {
                     long s = ((long) k * out + (long) p * PANEL) * eb;
-                    long d = ((long) p * in + k) * PANEL * eb;
-                    if (dtype == DType.BF16 && !wide) {
-                        for (int j = 0; j < width; j++) m.packed.set(I16_LE, d + 2L * m.slot(j), src.get(I16_LE, s + 2L * j));
+                    long base = (long) p * m.stride * PANEL * eb;
+                    if (dtype == DType.BF16) {
+                        for (int j = 0; j < width; j++) m.packed.set(I16_LE, base + 2 * m.index(j, k), src.get(I16_LE, s + 2L * j));
                     } else {
-                        MemorySegment.copy(src, s, m.packed, d, (long) width * eb);
+                        MemorySegment.copy(src, s, m.packed, base + (long) k * PANEL * eb, (long) width * eb);
                     }
                 }
             }
@@ -119,9 +125,16 @@ public final class PackedMatrix implements WeightMatrix {
         return m;
     }
 
-    /** Where row j of a panel sits within a packed column: interleaved for bf16 with 256-bit kernels (see the class comment). */
-    private int slot(int j) {
-        return dtype != DType.BF16 || wide ? j : j < 8 ? 2 * j : 2 * (j - 8) + 1;
+    /**
+     * Element index of (row j, column k) within its panel: k·16 + j, except for bf16, whose 256-bit
+     * kernels interleave the rows of a column (0, 8, 1, 9, …: a shift and a mask widen them), and whose
+     * 512-bit kernels store columns in pairs, row j of columns k and k+1 side by side (one 512-bit load
+     * widens to both columns with a shift and a mask).
+     */
+    private long index(int j, int k) {
+        if (dtype != DType.BF16) return (long) k * PANEL + j;
+        if (!wide) return (long) k * PANEL + (j < 8 ? 2 * j : 2 * (j - 8) + 1);
+        return (long) (k >> 1) * 2 * PANEL + 2 * j + (k & 1);
     }
 
     /** A matrix over already packed bytes (e.g. mapped from a {@link PackedWeightCache} file). */
@@ -133,9 +146,11 @@ public final class PackedMatrix implements WeightMatrix {
         return new PackedMatrix(packed, dtype, rows, cols, WIDE);
     }
 
-    /** Bytes a packed [rows, cols] matrix takes: rows rounded up to whole panels. */
-    static long packedBytes(DType dtype, int rows, int cols) {
-        return (long) ((rows + PANEL - 1) / PANEL) * PANEL * cols * dtype.byteSize(1);
+    /** Bytes a packed [rows, cols] matrix takes (in this machine's layout): rows rounded up to whole panels. */
+    static long packedBytes(DType dtype, int rows, int cols) { return packedBytes(dtype, rows, cols, WIDE); }
+
+    private static long packedBytes(DType dtype, int rows, int cols, boolean wide) {
+        return (long) ((rows + PANEL - 1) / PANEL) * PANEL * stride(dtype, cols, wide) * dtype.byteSize(1);
     }
 
     MemorySegment packedData() { return packed; }
@@ -148,7 +163,7 @@ public final class PackedMatrix implements WeightMatrix {
                     + ", got " + src.byteSize());
         }
         // Zero-filled, so the padding rows of a last partial panel contribute nothing.
-        MemorySegment packed = arena.allocate(packedBytes(dtype, rows, cols), 64);
+        MemorySegment packed = arena.allocate(packedBytes(dtype, rows, cols, wide), 64);
         return new PackedMatrix(packed, dtype, rows, cols, wide);
     }
 
@@ -176,7 +191,7 @@ public final class PackedMatrix implements WeightMatrix {
         float[] x4 = four > 0 ? interleave(x, full * 6, 4, 4) : null;
         float[] x2 = two > 0 ? interleave(x, full * 6 + 4 * four, 2, 2) : null;
         int t1 = batch - single;
-        long panelBytes = (long) cols * PANEL * elemBytes;
+        long panelBytes = (long) stride * PANEL * elemBytes;
         Parallel.forRange(panels, panelBytes + (long) cols * PANEL * 2 * batch, (p0, p1) -> {
             float[] w = SCRATCH.get();
             for (int p = p0; p < p1; p++) {
@@ -185,7 +200,7 @@ public final class PackedMatrix implements WeightMatrix {
                 for (int k0 = 0; k0 < cols; k0 += KC) {
                     int kc = Math.min(KC, cols - k0);
                     boolean first = k0 == 0;
-                    long off = ((long) p * cols + k0) * PANEL * elemBytes;
+                    long off = ((long) p * stride + k0) * PANEL * elemBytes;
                     if (batch == 1 && dtype == DType.F32) { // decode: stream the panel, no copy
                         if (wide) PackedKernels512.tile1(packed, off, kc, x[0], k0, y[0], col, valid, first);
                         else tile1(packed, off, kc, x[0], k0, y[0], col, valid, first);
@@ -229,7 +244,7 @@ public final class PackedMatrix implements WeightMatrix {
     /** Copies (fp32) or widens (bf16, f16) panel p's columns [k0, k0 + kc) into w, 16 floats per column. */
     private void load(int p, int k0, int kc, float[] w) {
         int n = kc * PANEL;
-        long off = ((long) p * cols + k0) * PANEL * elemBytes;
+        long off = ((long) p * stride + k0) * PANEL * elemBytes;
         switch (dtype) {
             case F32 -> MemorySegment.copy(packed, F32_LE, off, w, 0, n);
             case BF16 -> {
@@ -447,12 +462,12 @@ public final class PackedMatrix implements WeightMatrix {
 
     @Override
     public void row(int r, float[] out) {
-        long base = ((long) (r / PANEL) * cols * PANEL + slot(r % PANEL)) * elemBytes;
-        long stride = (long) PANEL * elemBytes;
+        long base = (long) (r / PANEL) * stride * PANEL;
+        int j = r % PANEL;
         switch (dtype) {
-            case F32 -> { for (int k = 0; k < cols; k++) out[k] = packed.get(F32_LE, base + stride * k); }
-            case BF16 -> { for (int k = 0; k < cols; k++) out[k] = VectorKernels.bf16ToFloat(packed.get(I16_LE, base + stride * k)); }
-            case F16 -> { for (int k = 0; k < cols; k++) out[k] = Float.float16ToFloat(packed.get(I16_LE, base + stride * k)); }
+            case F32 -> { for (int k = 0; k < cols; k++) out[k] = packed.getAtIndex(F32_LE, base + index(j, k)); }
+            case BF16 -> { for (int k = 0; k < cols; k++) out[k] = VectorKernels.bf16ToFloat(packed.getAtIndex(I16_LE, base + index(j, k))); }
+            case F16 -> { for (int k = 0; k < cols; k++) out[k] = Float.float16ToFloat(packed.getAtIndex(I16_LE, base + index(j, k))); }
             default -> throw new IllegalStateException(dtype.name());
         }
     }

@@ -35,7 +35,7 @@ import java.util.List;
  */
 public final class PackedWeightCache {
     private static final long MAGIC = 0x4B50544C41534142L; // "BASALTPK" little-endian
-    private static final int VERSION = 2; // bump when the PackedMatrix layout changes
+    private static final int VERSION = 3; // bump when the PackedMatrix layout changes
     private static final long CHUNK = 1L << 30;
 
     private record Entry(String name, DType dtype, int rows, int cols, long offset, long bytes) {}
