@@ -111,14 +111,25 @@ public final class Weights {
             DType target = target(t, cols, quantize);
             // A slice of a fused tensor (q, k, v out of qkv) is its own entry.
             String key = t.name() + "[" + (data.address() - t.data().address()) + "+" + data.byteSize() + "]";
-            PackedMatrix hit = cache != null && PackedMatrix.supports(target) ? cache.lookup(key, target, r, c) : null;
-            if (hit != null) {
-                count(target, hit.byteSize());
-                return hit;
+            if (cache != null && PackedMatrix.supports(target)) {
+                PackedMatrix hit = cache.lookup(key, target, r, c);
+                if (hit != null) {
+                    count(target, hit.byteSize());
+                    return hit;
+                }
+            }
+            boolean quantizing = target.isQuantized() && target != t.dtype();
+            if (cache != null && quantizing) { // quantized at an earlier load: map it
+                MemorySegment hit = cache.lookupBytes(key, target, r, c, target.byteSize((long) r * c));
+                if (hit != null) {
+                    count(target, hit.byteSize());
+                    return WeightMatrices.rowMajor(hit, target, r, c, checkpoint.arena());
+                }
             }
             WeightConversion.Stored s = target == t.dtype() ? new WeightConversion.Stored(data, target)
                     : WeightConversion.convert(data, t.dtype(), r, c, target, checkpoint.arena());
             count(s.dtype(), s.data().byteSize());
+            if (cache != null && quantizing) cache.recordBytes(key, target, r, c, s.data());
             return remember(key, WeightMatrices.rowMajor(s.data(), s.dtype(), r, c, checkpoint.arena()));
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(checkpoint.path(), "tensor '" + t.name() + "': " + e.getMessage(), e);
@@ -176,8 +187,7 @@ public final class Weights {
         if (cache != null) {
             if (cache.hit()) {
                 LOG.fine(() -> "packed weights mapped from " + cache.file());
-            } else {
-                cache.commit();
+            } else if (cache.commit()) {
                 LOG.info(() -> "packed weights cached in " + cache.file());
             }
         }

@@ -20,7 +20,7 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * The packed float weights of one model load, kept in a file so the next load of the same
+ * The packed float weights (and weights quantized at load) of one model load, kept in a file so the next load of the same
  * checkpoint with the same options maps them instead of repacking (a 1B-parameter model repacks in
  * seconds; mapping takes milliseconds and shares the page cache between processes).
  *
@@ -123,22 +123,36 @@ public final class PackedWeightCache {
 
     /** The next matrix of a cached load if it is this one (name, dtype, shape), else null: pack it and {@link #record} it. */
     public PackedMatrix lookup(String name, DType dtype, int rows, int cols) {
+        MemorySegment data = lookupBytes(name, dtype, rows, cols, PackedMatrix.packedBytes(dtype, rows, cols));
+        return data == null ? null : PackedMatrix.ofPacked(data, dtype, rows, cols);
+    }
+
+    /**
+     * The next matrix's stored bytes if it is this one (e.g. a Q8_0 matrix quantized at an earlier
+     * load: quantizing a 1B model takes seconds, mapping it none), else null: build it and
+     * {@link #recordBytes} it.
+     */
+    public MemorySegment lookupBytes(String name, DType dtype, int rows, int cols, long bytes) {
         if (!miss && next < index.size()) {
             Entry e = index.get(next);
-            if (e.name().equals(name) && e.dtype() == dtype && e.rows() == rows && e.cols() == cols
-                    && e.bytes() == PackedMatrix.packedBytes(dtype, rows, cols)) {
+            if (e.name().equals(name) && e.dtype() == dtype && e.rows() == rows && e.cols() == cols && e.bytes() == bytes) {
                 next++;
-                return PackedMatrix.ofPacked(mapped.asSlice(e.offset(), e.bytes()), dtype, rows, cols);
+                return mapped.asSlice(e.offset(), e.bytes());
             }
         }
-        miss = true; // from here on (or from the start) this load repacks everything and rewrites the file
+        miss = true; // from here on (or from the start) this load rebuilds everything and rewrites the file
         return null;
+    }
+
+    /** Adds a matrix's stored bytes built by this load (converted or quantized), to be written by {@link #commit()}. */
+    public void recordBytes(String name, DType dtype, int rows, int cols, MemorySegment data) {
+        recorded.add(new Entry(name, dtype, rows, cols, 0, data.byteSize()));
+        recordedData.add(data);
     }
 
     /** Adds a matrix packed by this load, to be written by {@link #commit()}. */
     public PackedMatrix record(String name, PackedMatrix m) {
-        recorded.add(new Entry(name, m.dtype(), m.rows(), m.cols(), 0, m.byteSize()));
-        recordedData.add(m.packedData());
+        recordBytes(name, m.dtype(), m.rows(), m.cols(), m.packedData());
         return m;
     }
 
@@ -150,14 +164,16 @@ public final class PackedWeightCache {
     /**
      * After a load that repacked: writes every packed matrix of this load to the cache file. A failure
      * to write (read-only or full disk) is reported and otherwise ignored: the model is already loaded.
+     *
+     * @return whether a file was written
      */
-    public void commit() {
-        if (hit() || recorded.isEmpty() && next == 0) return; // nothing packed (all block-quantized): nothing to keep
+    public boolean commit() {
+        if (hit() || recorded.isEmpty() && next == 0) return false; // nothing packed (all block-quantized): nothing to keep
         if (next > 0) {
             // A partial hit (the loader asked for something else than the file holds): the matrices served
             // from the file were not recorded, so drop the stale file and let the next load rewrite it whole.
             try { Files.deleteIfExists(file); } catch (IOException ignored) { }
-            return;
+            return false;
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp" + ProcessHandle.current().pid());
         try {
@@ -184,9 +200,11 @@ public final class PackedWeightCache {
                 }
             }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return true;
         } catch (IOException | UncheckedIOException e) {
             System.err.println("basalt: could not write the weight cache " + file + ": " + e.getMessage());
             try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
+            return false;
         }
     }
 

@@ -1,6 +1,7 @@
 package io.basalt.backend.cpu.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -86,6 +87,26 @@ class PackedWeightCacheTest {
         healed.rowMajor("a", a, DType.F32, 16, 8);
         healed.rowMajor("b", b, DType.F32, 16, 8);
         assertTrue(healed.hit());
+    }
+
+    @Test
+    void quantizedBytesAreCachedBesidePackedMatrices() throws Exception {
+        Path ckpt = Files.writeString(dir.resolve("model.bin"), "weights");
+        MemorySegment f32 = random(8 * 64, 7);
+        WeightConversion.Stored q8 = WeightConversion.convert(f32, DType.F32, 8, 64, DType.Q8_0, Arena.ofAuto());
+        PackedWeightCache first = PackedWeightCache.open(dir, List.of(ckpt), "q8");
+        assertNull(first.lookupBytes("w", DType.Q8_0, 8, 64, q8.data().byteSize()));
+        first.recordBytes("w", DType.Q8_0, 8, 64, q8.data());
+        first.rowMajor("p", f32, DType.F32, 8, 64);
+        assertTrue(first.commit());
+
+        PackedWeightCache second = PackedWeightCache.open(dir, List.of(ckpt), "q8");
+        MemorySegment mapped = second.lookupBytes("w", DType.Q8_0, 8, 64, q8.data().byteSize());
+        assertNotNull(mapped);
+        assertNotNull(second.lookup("p", DType.F32, 8, 64));
+        assertTrue(second.hit());
+        assertFalse(second.commit()); // nothing to write on a hit
+        assertEquals(-1L, mapped.mismatch(q8.data()));
     }
 
     @Test
