@@ -177,6 +177,7 @@ public final class PackedMatrix implements WeightMatrix {
     public long byteSize() { return packed.byteSize(); }
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[KC * PANEL]);
+    private static final ThreadLocal<float[]> SCRATCH2 = ThreadLocal.withInitial(() -> new float[KC * PANEL]);
 
     @Override
     public void matmul(float[][] x, float[][] y) {
@@ -194,7 +195,30 @@ public final class PackedMatrix implements WeightMatrix {
         long panelBytes = (long) stride * PANEL * elemBytes;
         Parallel.forRange(panels, panelBytes + (long) cols * PANEL * 2 * batch, (p0, p1) -> {
             float[] w = SCRATCH.get();
-            for (int p = p0; p < p1; p++) {
+            int p = p0;
+            if (wide && full > 0) { // two panels at a time: each broadcast feeds two FMAs (see tile6x2)
+                float[] w2 = SCRATCH2.get();
+                for (; p + 1 < p1; p += 2) {
+                    int col = p * PANEL;
+                    int valid = Math.min(PANEL, rows - col), valid2 = Math.min(PANEL, rows - col - PANEL);
+                    for (int k0 = 0; k0 < cols; k0 += KC) {
+                        int kc = Math.min(KC, cols - k0);
+                        boolean first = k0 == 0;
+                        load(p, k0, kc, w);
+                        load(p + 1, k0, kc, w2);
+                        for (int g = 0; g < full; g++) {
+                            PackedKernels512.tile6x2(w, w2, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, valid2, first);
+                        }
+                        for (float[] wp : new float[][] {w, w2}) {
+                            int c = wp == w ? col : col + PANEL, v = wp == w ? valid : valid2;
+                            if (four > 0) PackedKernels512.tile4(wp, kc, x4, k0 * 4, y, full * 6, c, v, first);
+                            if (two > 0) PackedKernels512.tile2(wp, kc, x2, k0 * 2, y, full * 6 + 4 * four, c, v, first);
+                            if (single > 0) PackedKernels512.tile1(wp, kc, x[t1], k0, y[t1], c, v, first);
+                        }
+                    }
+                }
+            }
+            for (; p < p1; p++) {
                 int col = p * PANEL;
                 int valid = Math.min(PANEL, rows - col);
                 for (int k0 = 0; k0 < cols; k0 += KC) {
