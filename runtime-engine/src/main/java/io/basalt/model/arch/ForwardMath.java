@@ -3,6 +3,9 @@ package io.basalt.model.arch;
 import io.basalt.backend.cpu.kernels.Attention;
 import io.basalt.backend.cpu.kernels.Parallel;
 import io.basalt.backend.cpu.kernels.WeightMatrix;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /** The element-wise and attention math the architectures share, in float32. */
 public final class ForwardMath {
@@ -96,12 +99,31 @@ public final class ForwardMath {
      */
     public static void geluTanh(float[] x, int n) {
         final float s = (float) Math.sqrt(2.0 / Math.PI);
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        // The vector exp is a JIT intrinsic (SVML, about 1 ulp): ~10× the scalar Math.exp loop.
+        for (; i + ACT.length() <= n; i += ACT.length()) {
+            FloatVector v = FloatVector.fromArray(ACT, x, i);
+            FloatVector u = v.mul(v).mul(v).mul(0.044715f).add(v).mul(-2f * s);
+            v.div(u.lanewise(VectorOperators.EXP).add(1f)).intoArray(x, i);
+        }
+        for (; i < n; i++) {
             float v = x[i];
             float u = s * (v + 0.044715f * v * v * v);
             x[i] = v / (1f + (float) Math.exp(-2f * u));
         }
     }
+
+    /** gate[i] = silu(gate[i]) · up[i] for i < n (SwiGLU), vectorised like {@link #geluTanh}. */
+    public static void siluMul(float[] gate, float[] up, int n) {
+        int i = 0;
+        for (; i + ACT.length() <= n; i += ACT.length()) {
+            FloatVector g = FloatVector.fromArray(ACT, gate, i);
+            g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(ACT, up, i)).intoArray(gate, i);
+        }
+        for (; i < n; i++) gate[i] = silu(gate[i]) * up[i];
+    }
+
+    private static final VectorSpecies<Float> ACT = FloatVector.SPECIES_256;
 
     public static float silu(float v) { return v / (1f + (float) Math.exp(-v)); }
 

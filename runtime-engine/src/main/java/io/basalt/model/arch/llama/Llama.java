@@ -1,5 +1,6 @@
 package io.basalt.model.arch.llama;
 
+import io.basalt.backend.cpu.kernels.Parallel;
 import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.model.Checkpoint;
 import io.basalt.model.Format;
@@ -207,9 +208,9 @@ public final class Llama implements Model {
             }
             layer.gate().matmul(h, gate);
             layer.up().matmul(h, up);
-            for (int r = 0; r < n; r++) {
-                for (int i = 0; i < ff; i++) gate[r][i] = ForwardMath.silu(gate[r][i]) * up[r][i];
-            }
+            Parallel.forRange(n, 16L * ff, (start, end) -> { // exp-bound: worth both cores in batches
+                for (int r = start; r < end; r++) ForwardMath.siluMul(gate[r], up[r], ff);
+            });
             layer.down().matmul(gate, h);
             for (int r = 0; r < n; r++) {
                 ForwardMath.add(x[r], h[r], dim);
