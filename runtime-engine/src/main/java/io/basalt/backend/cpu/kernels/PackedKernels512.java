@@ -87,7 +87,7 @@ final class PackedKernels512 {
     }
 
     /** Six interleaved rows (6 per k in xp from xo), k unrolled by two: 12 accumulators. */
-    static void tile6(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first) {
+    static void tile6(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first, float[] acc) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F), a4 = FloatVector.zero(F), a5 = FloatVector.zero(F);
         FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F);
@@ -120,7 +120,6 @@ final class PackedKernels512 {
             a4 = v.fma(FloatVector.broadcast(F, xp[xk + 4]), a4);
             a5 = v.fma(FloatVector.broadcast(F, xp[xk + 5]), a5);
         }
-        float[] acc = PackedMatrix.acc();
         a0.add(c0).intoArray(acc, 0); a1.add(c1).intoArray(acc, 16); a2.add(c2).intoArray(acc, 32);
         a3.add(c3).intoArray(acc, 48); a4.add(c4).intoArray(acc, 64); a5.add(c5).intoArray(acc, 80);
         for (int i = 0; i < 6; i++) PackedMatrix.merge(acc, i * P, y[t + i], col, valid, first);
@@ -132,7 +131,7 @@ final class PackedKernels512 {
      * them per FMA is what lets a batch approach the FMA peak.
      */
     static void tile6x2(float[] w, float[] w2, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid,
-                        int valid2, boolean first) {
+                        int valid2, boolean first, float[] acc) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F), a4 = FloatVector.zero(F), a5 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F);
@@ -154,7 +153,6 @@ final class PackedKernels512 {
             s = FloatVector.broadcast(F, xp[xk + 5]);
             a5 = v.fma(s, a5); b5 = u.fma(s, b5);
         }
-        float[] acc = PackedMatrix.acc();
         a0.intoArray(acc, 0); a1.intoArray(acc, 16); a2.intoArray(acc, 32);
         a3.intoArray(acc, 48); a4.intoArray(acc, 64); a5.intoArray(acc, 80);
         for (int i = 0; i < 6; i++) PackedMatrix.merge(acc, i * P, y[t + i], col, valid, first);
@@ -165,7 +163,7 @@ final class PackedKernels512 {
     }
 
     /** Four interleaved rows, k unrolled by two: 8 accumulators. */
-    static void tile4(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first) {
+    static void tile4(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first, float[] acc) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
         int k = 0;
@@ -190,13 +188,12 @@ final class PackedKernels512 {
             a2 = v.fma(FloatVector.broadcast(F, xp[xk + 2]), a2);
             a3 = v.fma(FloatVector.broadcast(F, xp[xk + 3]), a3);
         }
-        float[] acc = PackedMatrix.acc();
         a0.add(c0).intoArray(acc, 0); a1.add(c1).intoArray(acc, 16); a2.add(c2).intoArray(acc, 32); a3.add(c3).intoArray(acc, 48);
         for (int i = 0; i < 4; i++) PackedMatrix.merge(acc, i * P, y[t + i], col, valid, first);
     }
 
     /** Two interleaved rows, k unrolled by two: 4 accumulators. */
-    static void tile2(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first) {
+    static void tile2(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first, float[] acc) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
         int k = 0;
         for (; k + 2 <= kc; k += 2) {
@@ -214,7 +211,6 @@ final class PackedKernels512 {
             a0 = v.fma(FloatVector.broadcast(F, xp[xk]), a0);
             a1 = v.fma(FloatVector.broadcast(F, xp[xk + 1]), a1);
         }
-        float[] acc = PackedMatrix.acc();
         a0.add(c0).intoArray(acc, 0); a1.add(c1).intoArray(acc, 16);
         for (int i = 0; i < 2; i++) PackedMatrix.merge(acc, i * P, y[t + i], col, valid, first);
     }

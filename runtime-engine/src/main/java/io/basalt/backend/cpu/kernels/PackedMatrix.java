@@ -195,6 +195,7 @@ public final class PackedMatrix implements WeightMatrix {
         long panelBytes = (long) stride * PANEL * elemBytes;
         Parallel.forRange(panels, panelBytes + (long) cols * PANEL * 2 * batch, (p0, p1) -> {
             float[] w = SCRATCH.get();
+            float[] acc = ACC.get(); // a tile's accumulators spill here before merging into y
             int p = p0;
             if (wide && full > 0) { // two panels at a time: each broadcast feeds two FMAs (see tile6x2)
                 float[] w2 = SCRATCH2.get();
@@ -207,12 +208,14 @@ public final class PackedMatrix implements WeightMatrix {
                         load(p, k0, kc, w);
                         load(p + 1, k0, kc, w2);
                         for (int g = 0; g < full; g++) {
-                            PackedKernels512.tile6x2(w, w2, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, valid2, first);
+                            PackedKernels512.tile6x2(w, w2, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, valid2, first, acc);
                         }
-                        for (float[] wp : new float[][] {w, w2}) {
-                            int c = wp == w ? col : col + PANEL, v = wp == w ? valid : valid2;
-                            if (four > 0) PackedKernels512.tile4(wp, kc, x4, k0 * 4, y, full * 6, c, v, first);
-                            if (two > 0) PackedKernels512.tile2(wp, kc, x2, k0 * 2, y, full * 6 + 4 * four, c, v, first);
+                        for (int half = 0; half < 2; half++) { // the rows left over, one panel at a time
+                            float[] wp = half == 0 ? w : w2;
+                            int c = half == 0 ? col : col + PANEL, v = half == 0 ? valid : valid2;
+                            if (v <= 0) continue;
+                            if (four > 0) PackedKernels512.tile4(wp, kc, x4, k0 * 4, y, full * 6, c, v, first, acc);
+                            if (two > 0) PackedKernels512.tile2(wp, kc, x2, k0 * 2, y, full * 6 + 4 * four, c, v, first, acc);
                             if (single > 0) PackedKernels512.tile1(wp, kc, x[t1], k0, y[t1], c, v, first);
                         }
                     }
@@ -237,15 +240,15 @@ public final class PackedMatrix implements WeightMatrix {
                     }
                     load(p, k0, kc, w);
                     if (wide) {
-                        for (int g = 0; g < full; g++) PackedKernels512.tile6(w, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, first);
-                        if (four > 0) PackedKernels512.tile4(w, kc, x4, k0 * 4, y, full * 6, col, valid, first);
-                        if (two > 0) PackedKernels512.tile2(w, kc, x2, k0 * 2, y, full * 6 + 4 * four, col, valid, first);
+                        for (int g = 0; g < full; g++) PackedKernels512.tile6(w, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, first, acc);
+                        if (four > 0) PackedKernels512.tile4(w, kc, x4, k0 * 4, y, full * 6, col, valid, first, acc);
+                        if (two > 0) PackedKernels512.tile2(w, kc, x2, k0 * 2, y, full * 6 + 4 * four, col, valid, first, acc);
                         if (single > 0) PackedKernels512.tile1(w, kc, x[t1], k0, y[t1], col, valid, first);
                         continue;
                     }
-                    for (int g = 0; g < full; g++) tile6(w, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, first);
-                    if (four > 0) tile4(w, kc, x4, k0 * 4, y, full * 6, col, valid, first);
-                    if (two > 0) tile2(w, kc, x2, k0 * 2, y, full * 6 + 4 * four, col, valid, first);
+                    for (int g = 0; g < full; g++) tile6(w, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, first, acc);
+                    if (four > 0) tile4(w, kc, x4, k0 * 4, y, full * 6, col, valid, first, acc);
+                    if (two > 0) tile2(w, kc, x2, k0 * 2, y, full * 6 + 4 * four, col, valid, first, acc);
                     if (single > 0) tile1(w, kc, x[t1], k0, y[t1], col, valid, first);
                 }
             }
@@ -294,7 +297,7 @@ public final class PackedMatrix implements WeightMatrix {
     }
 
     /** y[t..t+6)[col..col+16) (+)= six interleaved activation rows (xp from xo, 6 per k) · panel block w. */
-    private static void tile6(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first) {
+    private static void tile6(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first, float[] acc) {
         var s = FS;
         FloatVector a00 = FloatVector.zero(s), a01 = FloatVector.zero(s), a10 = FloatVector.zero(s), a11 = FloatVector.zero(s);
         FloatVector a20 = FloatVector.zero(s), a21 = FloatVector.zero(s), a30 = FloatVector.zero(s), a31 = FloatVector.zero(s);
@@ -317,7 +320,6 @@ public final class PackedMatrix implements WeightMatrix {
             a50 = w0.fma(b, a50); a51 = w1.fma(b, a51);
         }
         // Spill the tile, then merge: six inlined merges would exceed C2's inlining budget and box vectors.
-        float[] acc = ACC.get();
         a00.intoArray(acc, 0); a01.intoArray(acc, 8); a10.intoArray(acc, 16); a11.intoArray(acc, 24);
         a20.intoArray(acc, 32); a21.intoArray(acc, 40); a30.intoArray(acc, 48); a31.intoArray(acc, 56);
         a40.intoArray(acc, 64); a41.intoArray(acc, 72); a50.intoArray(acc, 80); a51.intoArray(acc, 88);
@@ -326,15 +328,12 @@ public final class PackedMatrix implements WeightMatrix {
 
     private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[6 * PANEL]);
 
-    /** A per-thread spill area for one tile's accumulators (6 rows × 16). */
-    static float[] acc() { return ACC.get(); }
-
     static void merge(float[] acc, int from, float[] y, int col, int valid, boolean first) {
         if (first) System.arraycopy(acc, from, y, col, valid);
         else for (int j = 0; j < valid; j++) y[col + j] += acc[from + j];
     }
 
-    private static void tile4(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first) {
+    private static void tile4(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first, float[] acc) {
         var s = FS;
         FloatVector a00 = FloatVector.zero(s), a01 = FloatVector.zero(s), a10 = FloatVector.zero(s), a11 = FloatVector.zero(s);
         FloatVector a20 = FloatVector.zero(s), a21 = FloatVector.zero(s), a30 = FloatVector.zero(s), a31 = FloatVector.zero(s);
@@ -351,14 +350,13 @@ public final class PackedMatrix implements WeightMatrix {
             b = FloatVector.broadcast(s, xp[xk + 3]);
             a30 = w0.fma(b, a30); a31 = w1.fma(b, a31);
         }
-        float[] acc = ACC.get();
         a00.intoArray(acc, 0); a01.intoArray(acc, 8); a10.intoArray(acc, 16); a11.intoArray(acc, 24);
         a20.intoArray(acc, 32); a21.intoArray(acc, 40); a30.intoArray(acc, 48); a31.intoArray(acc, 56);
         for (int i = 0; i < 4; i++) merge(acc, i * PANEL, y[t + i], col, valid, first);
     }
 
     /** Two rows; k unrolled by two so 8 independent accumulators hide the FMA latency. */
-    private static void tile2(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first) {
+    private static void tile2(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first, float[] acc) {
         var s = FS;
         FloatVector a00 = FloatVector.zero(s), a01 = FloatVector.zero(s), a10 = FloatVector.zero(s), a11 = FloatVector.zero(s);
         FloatVector c00 = FloatVector.zero(s), c01 = FloatVector.zero(s), c10 = FloatVector.zero(s), c11 = FloatVector.zero(s);
@@ -387,7 +385,6 @@ public final class PackedMatrix implements WeightMatrix {
             b = FloatVector.broadcast(s, xp[xk + 1]);
             a10 = w0.fma(b, a10); a11 = w1.fma(b, a11);
         }
-        float[] acc = ACC.get();
         a00.add(c00).intoArray(acc, 0); a01.add(c01).intoArray(acc, 8);
         a10.add(c10).intoArray(acc, 16); a11.add(c11).intoArray(acc, 24);
         for (int i = 0; i < 2; i++) merge(acc, i * PANEL, y[t + i], col, valid, first);
