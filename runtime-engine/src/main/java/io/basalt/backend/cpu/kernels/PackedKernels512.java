@@ -2,6 +2,7 @@ package io.basalt.backend.cpu.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -9,7 +10,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link PackedMatrix}'s micro-kernels for machines whose preferred vectors are 512 bits (AVX-512):
+ * The micro-kernels for machines whose preferred vectors are 512 bits (AVX-512), for {@link PackedMatrix}
+ * and the Q8_0 rows of {@link RowMajorMatrix}:
  * one vector is a whole 16-row panel column, so a k step is one weight load, and k is unrolled by
  * two so that enough independent accumulators hide the FMA latency. Only ever run where 512-bit
  * vectors are intrinsified (on AVX2 they would fall back to Java code, JAVA.md §1.4).
@@ -19,6 +21,8 @@ final class PackedKernels512 {
 
     static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final java.lang.foreign.ValueLayout.OfShort I16 = VectorKernels.I16_LE;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final int P = PackedMatrix.PANEL;
 
@@ -213,6 +217,32 @@ final class PackedKernels512 {
         }
         a0.add(c0).intoArray(acc, 0); a1.add(c1).intoArray(acc, 16);
         for (int i = 0; i < 2; i++) PackedMatrix.merge(acc, i * P, y[t + i], col, valid, first);
+    }
+
+    /**
+     * One Q8_0 row (34-byte blocks: fp16 scale, 32 int8) dotted with x: each 16-byte half of a block
+     * widens to 16 floats in one conversion; two blocks in flight so the accumulators' FMA chains overlap.
+     */
+    static float dotQ8_0(MemorySegment w, long byteOff, float[] x, int n) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        int blocks = n / 32;
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2) {
+            long o = byteOff + 34L * b;
+            acc0 = q8Block(w, o, x, b * 32).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o))), acc0);
+            acc1 = q8Block(w, o + 34, x, b * 32 + 32).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o + 34))), acc1);
+        }
+        if (b < blocks) {
+            long o = byteOff + 34L * b;
+            acc0 = q8Block(w, o, x, b * 32).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o))), acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static FloatVector q8Block(MemorySegment w, long o, float[] x, int xi) {
+        FloatVector lo = (FloatVector) ByteVector.fromMemorySegment(B, w, o + 2, LE).convertShape(VectorOperators.B2F, F, 0);
+        FloatVector hi = (FloatVector) ByteVector.fromMemorySegment(B, w, o + 18, LE).convertShape(VectorOperators.B2F, F, 0);
+        return lo.mul(FloatVector.fromArray(F, x, xi)).add(hi.mul(FloatVector.fromArray(F, x, xi + 16)));
     }
 
     private static void store(FloatVector v, float[] y, int col, int valid, boolean first) {

@@ -109,6 +109,23 @@ class KernelsTest {
         }
     }
 
+    /** The 256-bit Q8_0 row dot, whatever this machine prefers, against the reference rows. */
+    @Test
+    void narrowQ8RowDotOnAnyMachine() {
+        for (int cols : COLS_BLOCK) {
+            Packed p = packQ8(new Random(cols), 5, cols);
+            MemorySegment seg = ARENA.allocate(p.bytes().length, 64);
+            MemorySegment.copy(MemorySegment.ofArray(p.bytes()), 0, seg, 0, p.bytes().length);
+            float[] x = new float[cols];
+            Random rnd = new Random(cols + 1);
+            for (int c = 0; c < cols; c++) x[c] = (float) rnd.nextGaussian();
+            for (int r = 0; r < 5; r++) {
+                float got = VectorKernels.dotQ8_0Narrow(seg, DType.Q8_0.byteSize((long) r * cols), x, cols);
+                checkDot(p.ref()[r], x, got, "narrow Q8_0 cols=" + cols + " r=" + r);
+            }
+        }
+    }
+
     @Test
     void columnMajorBf16() { // bf16 panels interleave their rows: a separate packing path
         for (int out : ROWS) {
