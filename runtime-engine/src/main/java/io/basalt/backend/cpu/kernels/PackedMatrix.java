@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorOperators;
  * panel's 16 weights of column k (an outer product), so no horizontal reduction is ever needed, each
  * weight is read from memory once per call, and in a batch each weight vector feeds up to 6 token
  * rows from registers (6×16 tile, 12 accumulators: the register-tiled micro-kernel of JAVA.md §2.4).
- * bf16/f16 panels are widened to fp32 one k-block at a time into a per-thread scratch that stays in L1.
+ * Where 512-bit vectors are preferred, {@link PackedKernels512} runs instead (one vector per column;
+ * 6 rows × 2 panels per call). bf16/f16 panels are widened to fp32 one k-block at a time into a per-thread scratch that stays in L1.
  * bf16 is laid out so that widening never needs a cross-lane shuffle (see {@link #index}): one
  * integer load gives, through a shift (the low halves) and a mask (the high halves), two fp32 vectors.
  */
