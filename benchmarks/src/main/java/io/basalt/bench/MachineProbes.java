@@ -247,7 +247,7 @@ public final class MachineProbes {
                 .reduceLanes(VectorOperators.ADD);
     }
 
-    /** {@link #fma} with 512-bit vectors. */
+    /** {@link #fma} with 512-bit vectors: a copy, because a species must be a constant to be intrinsified (JAVA.md §1.4). */
     static float fmaWide(long iters, int seed) {
         FloatVector m = FloatVector.broadcast(W, 0.999999f);
         FloatVector c = FloatVector.broadcast(W, 1e-6f);

@@ -15,20 +15,11 @@ public final class KernelWarmUp {
 
     private static final AtomicBoolean STARTED = new AtomicBoolean();
     private static final int ROUNDS = 400;
-    private static volatile Thread thread;
 
     /** Starts the warm-up once per JVM (later calls do nothing). */
     public static void start() {
         if (!STARTED.compareAndSet(false, true)) return;
-        Thread t = Thread.ofPlatform().name("basalt-kernel-warmup").daemon(true).unstarted(KernelWarmUp::run);
-        thread = t;
-        t.start();
-    }
-
-    /** Waits for a started warm-up to end (tests and benchmarks that want a quiet machine). */
-    public static void await() throws InterruptedException {
-        Thread t = thread;
-        if (t != null) t.join();
+        Thread.ofPlatform().name("basalt-kernel-warmup").daemon(true).start(KernelWarmUp::run);
     }
 
     private static void run() {

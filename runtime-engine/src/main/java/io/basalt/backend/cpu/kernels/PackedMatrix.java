@@ -39,8 +39,8 @@ public final class PackedMatrix implements WeightMatrix {
     /** Columns per panel as stored: cols, or cols + 1 for 512-bit bf16, which stores columns in pairs. */
     private final int stride;
 
-    /** Whether new matrices use the 512-bit kernels: where intrinsified, unless -Dbasalt.vector.bits=256. */
-    static final boolean WIDE = PackedKernels512.available() && !"256".equals(System.getProperty("basalt.vector.bits"));
+    /** Whether new matrices use the 512-bit kernels (and their layout). */
+    private static final boolean WIDE = PackedKernels512.ENABLED;
 
     /** Names the packed layout (it differs by vector width), for caches of packed weights. */
     public static String layout() { return "panel16-" + (WIDE ? "v512" : "v256"); }

@@ -109,18 +109,6 @@ public final class PackedWeightCache {
         }
     }
 
-    /** A packed [rows, cols] matrix stored row by row: from the cache when present, else packed now. */
-    public PackedMatrix rowMajor(String name, MemorySegment data, DType dtype, int rows, int cols) {
-        PackedMatrix hit = lookup(name, dtype, rows, cols);
-        return hit != null ? hit : record(name, PackedMatrix.fromRowMajor(data, dtype, rows, cols));
-    }
-
-    /** A packed matrix stored input-major ([in, out]): from the cache when present, else packed now. */
-    public PackedMatrix columnMajor(String name, MemorySegment data, DType dtype, int in, int out) {
-        PackedMatrix hit = lookup(name, dtype, out, in);
-        return hit != null ? hit : record(name, PackedMatrix.fromColumnMajor(data, dtype, in, out));
-    }
-
     /** The next matrix of a cached load if it is this one (name, dtype, shape), else null: pack it and {@link #record} it. */
     public PackedMatrix lookup(String name, DType dtype, int rows, int cols) {
         MemorySegment data = lookupBytes(name, dtype, rows, cols, PackedMatrix.packedBytes(dtype, rows, cols));

@@ -97,7 +97,7 @@ public final class VectorKernels {
 
     /** Dot of one Q8_0 row (n/32 blocks of fp16 scale + 32 int8) with x. */
     public static float dotQ8_0(MemorySegment w, long byteOff, float[] x, int n) {
-        return PackedMatrix.WIDE ? PackedKernels512.dotQ8_0(w, byteOff, x, n) : dotQ8_0Narrow(w, byteOff, x, n);
+        return PackedKernels512.ENABLED ? PackedKernels512.dotQ8_0(w, byteOff, x, n) : dotQ8_0Narrow(w, byteOff, x, n);
     }
 
     /** The 256-bit Q8_0 row dot (any machine). */

@@ -38,6 +38,17 @@ class PackedWeightCacheTest {
         return y;
     }
 
+    /** What a model load does per row-major matrix: the cached one if present, else pack it and record it. */
+    private static PackedMatrix rowMajor(PackedWeightCache cache, String name, MemorySegment data, DType dtype, int rows, int cols) {
+        PackedMatrix hit = cache.lookup(name, dtype, rows, cols);
+        return hit != null ? hit : cache.record(name, PackedMatrix.fromRowMajor(data, dtype, rows, cols));
+    }
+
+    private static PackedMatrix columnMajor(PackedWeightCache cache, String name, MemorySegment data, DType dtype, int in, int out) {
+        PackedMatrix hit = cache.lookup(name, dtype, out, in);
+        return hit != null ? hit : cache.record(name, PackedMatrix.fromColumnMajor(data, dtype, in, out));
+    }
+
     @Test
     void secondLoadIsServedFromTheFileWithIdenticalResults() throws Exception {
         Path ckpt = Files.writeString(dir.resolve("model.bin"), "weights");
@@ -45,15 +56,15 @@ class PackedWeightCacheTest {
 
         PackedWeightCache first = PackedWeightCache.open(dir.resolve("cache"), List.of(ckpt), "fp32");
         assertNotNull(first);
-        PackedMatrix a1 = first.rowMajor("a", a, DType.F32, 37, 40);
-        PackedMatrix b1 = first.columnMajor("b", b, DType.F32, 24, 19);
+        PackedMatrix a1 = rowMajor(first, "a", a, DType.F32, 37, 40);
+        PackedMatrix b1 = columnMajor(first, "b", b, DType.F32, 24, 19);
         assertFalse(first.hit());
         first.commit();
         assertTrue(Files.isRegularFile(first.file()));
 
         PackedWeightCache second = PackedWeightCache.open(dir.resolve("cache"), List.of(ckpt), "fp32");
-        PackedMatrix a2 = second.rowMajor("a", MemorySegment.NULL, DType.F32, 37, 40); // no source needed on a hit
-        PackedMatrix b2 = second.columnMajor("b", MemorySegment.NULL, DType.F32, 24, 19);
+        PackedMatrix a2 = rowMajor(second, "a", MemorySegment.NULL, DType.F32, 37, 40); // no source needed on a hit
+        PackedMatrix b2 = columnMajor(second, "b", MemorySegment.NULL, DType.F32, 24, 19);
         assertTrue(second.hit());
         assertArrayEquals(apply(a1, 3), apply(a2, 3));
         assertArrayEquals(apply(b1, 4), apply(b2, 4));
@@ -67,12 +78,12 @@ class PackedWeightCacheTest {
         Path ckpt = Files.writeString(dir.resolve("model.bin"), "weights");
         MemorySegment a = random(16 * 8, 1), b = random(16 * 8, 2);
         PackedWeightCache first = PackedWeightCache.open(dir, List.of(ckpt), "x");
-        first.rowMajor("a", a, DType.F32, 16, 8);
-        first.rowMajor("b", b, DType.F32, 16, 8);
+        rowMajor(first, "a", a, DType.F32, 16, 8);
+        rowMajor(first, "b", b, DType.F32, 16, 8);
         first.commit();
 
         PackedWeightCache swapped = PackedWeightCache.open(dir, List.of(ckpt), "x");
-        PackedMatrix gotB = swapped.rowMajor("b", b, DType.F32, 16, 8); // the file starts with "a": a miss
+        PackedMatrix gotB = rowMajor(swapped, "b", b, DType.F32, 16, 8); // the file starts with "a": a miss
         assertFalse(swapped.hit());
         assertArrayEquals(apply(PackedMatrix.fromRowMajor(b, DType.F32, 16, 8), 5), apply(gotB, 5));
 
@@ -80,12 +91,12 @@ class PackedWeightCacheTest {
         PackedWeightCache damaged = PackedWeightCache.open(dir, List.of(ckpt), "x");
         assertFalse(damaged.hit());
         assertArrayEquals(apply(PackedMatrix.fromRowMajor(a, DType.F32, 16, 8), 6),
-                apply(damaged.rowMajor("a", a, DType.F32, 16, 8), 6));
-        damaged.rowMajor("b", b, DType.F32, 16, 8);
+                apply(rowMajor(damaged, "a", a, DType.F32, 16, 8), 6));
+        rowMajor(damaged, "b", b, DType.F32, 16, 8);
         damaged.commit(); // rewritten whole
         PackedWeightCache healed = PackedWeightCache.open(dir, List.of(ckpt), "x");
-        healed.rowMajor("a", a, DType.F32, 16, 8);
-        healed.rowMajor("b", b, DType.F32, 16, 8);
+        rowMajor(healed, "a", a, DType.F32, 16, 8);
+        rowMajor(healed, "b", b, DType.F32, 16, 8);
         assertTrue(healed.hit());
     }
 
@@ -97,7 +108,7 @@ class PackedWeightCacheTest {
         PackedWeightCache first = PackedWeightCache.open(dir, List.of(ckpt), "q8");
         assertNull(first.lookupBytes("w", DType.Q8_0, 8, 64, q8.data().byteSize()));
         first.recordBytes("w", DType.Q8_0, 8, 64, q8.data());
-        first.rowMajor("p", f32, DType.F32, 8, 64);
+        rowMajor(first, "p", f32, DType.F32, 8, 64);
         assertTrue(first.commit());
 
         PackedWeightCache second = PackedWeightCache.open(dir, List.of(ckpt), "q8");
