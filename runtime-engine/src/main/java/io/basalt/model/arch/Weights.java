@@ -53,8 +53,23 @@ public final class Weights {
     /** A [rows, cols] matrix in PyTorch Linear layout (outputs × inputs). */
     public WeightMatrix matrix(String name, long rows, long cols) {
         TensorInfo t = checkpoint.tensor(name, rows, cols);
-        return rowMajor(t, t.data(), rows, cols, true);
+        return rowMajor(t, t.data(), rows, cols, Role.MATRIX);
     }
+
+    /**
+     * The output classifier [vocab, dim] (or the embedding tied to it). {@code --dtype bf16|f16} leave
+     * it as stored: its rounding moves the logits directly and flips near-tied greedy choices (bf16
+     * stories260K left llama2c's greedy text at token 185 of 200; with the classifier kept it matches
+     * all 200), the reason llama.cpp's quantizer keeps output.weight at higher precision too.
+     * Widening ({@code --dtype fp32}) and {@code --quantize} still apply.
+     */
+    public WeightMatrix classifier(String name, long rows, long cols) {
+        TensorInfo t = checkpoint.tensor(name, rows, cols);
+        return rowMajor(t, t.data(), rows, cols, Role.CLASSIFIER);
+    }
+
+    /** How a matrix's storage follows the options. */
+    private enum Role { MATRIX, UNQUANTIZED, CLASSIFIER }
 
     /**
      * Like {@link #matrix} but never block-quantized: for MoE routers, whose few weights pick the
@@ -62,14 +77,14 @@ public final class Weights {
      */
     public WeightMatrix matrixUnquantized(String name, long rows, long cols) {
         TensorInfo t = checkpoint.tensor(name, rows, cols);
-        return rowMajor(t, t.data(), rows, cols, false);
+        return rowMajor(t, t.data(), rows, cols, Role.UNQUANTIZED);
     }
 
     /** Rows [rowStart, rowStart + rows) of a [totalRows, cols] matrix (e.g. q, k, v out of a fused qkv). */
     public WeightMatrix matrixRows(String name, long totalRows, long cols, long rowStart, long rows) {
         TensorInfo t = checkpoint.tensor(name, totalRows, cols);
         long rowBytes = t.dtype().byteSize(cols);
-        return rowMajor(t, t.data().asSlice(rowStart * rowBytes, rows * rowBytes), rows, cols, true);
+        return rowMajor(t, t.data().asSlice(rowStart * rowBytes, rows * rowBytes), rows, cols, Role.MATRIX);
     }
 
     /**
@@ -82,7 +97,7 @@ public final class Weights {
             throw new ModelFormatException(checkpoint.path(), "tensor '" + name + "' is " + t.dtype()
                     + "; Conv1D ([in, out]) weights must be F32, F16 or BF16");
         }
-        DType target = target(t, in, true);
+        DType target = target(t, in, Role.MATRIX);
         String key = name + "@conv1d";
         PackedMatrix hit = cache != null && PackedMatrix.supports(target)
                 ? cache.lookup(key, target, Math.toIntExact(out), Math.toIntExact(in)) : null;
@@ -104,11 +119,11 @@ public final class Weights {
         }
     }
 
-    private WeightMatrix rowMajor(TensorInfo t, MemorySegment data, long rows, long cols, boolean quantize) {
+    private WeightMatrix rowMajor(TensorInfo t, MemorySegment data, long rows, long cols, Role role) {
         try {
             int r = Math.toIntExact(rows);
             int c = Math.toIntExact(cols);
-            DType target = target(t, cols, quantize);
+            DType target = target(t, cols, role);
             // A slice of a fused tensor (q, k, v out of qkv) is its own entry.
             String key = t.name() + "[" + (data.address() - t.data().address()) + "+" + data.byteSize() + "]";
             if (cache != null && PackedMatrix.supports(target)) {
@@ -140,18 +155,18 @@ public final class Weights {
      * The storage for a matrix with rows of {@code cols} elements: block-quantized tensors stay as
      * they are; Q8_0 where the rows hold whole blocks, else the float storage (noted for the summary).
      */
-    private DType target(TensorInfo t, long cols, boolean quantize) {
+    private DType target(TensorInfo t, long cols, Role role) {
         DType source = t.dtype();
         if (!WeightConversion.isFloat(source)) return source; // quantized as stored, or a type the kernels reject
-        if (quantize && options.quantize() == LoadOptions.Quantization.Q8_0) {
+        if (role != Role.UNQUANTIZED && options.quantize() == LoadOptions.Quantization.Q8_0) {
             if (WeightConversion.fits(DType.Q8_0, cols)) return DType.Q8_0;
             notQuantized.add(t.name() + Arrays.toString(t.shape()));
         }
         return switch (options.storage()) {
             case AUTO -> source;
             case FP32 -> DType.F32;
-            case BF16 -> DType.BF16;
-            case F16 -> DType.F16;
+            case BF16 -> role == Role.CLASSIFIER ? source : DType.BF16;
+            case F16 -> role == Role.CLASSIFIER ? source : DType.F16;
         };
     }
 

@@ -84,7 +84,7 @@ public final class Gpt2 implements Model {
                     projection(w, linearLayout, b + "mlp.c_fc.weight", c, 4 * c), w.vector(b + "mlp.c_fc.bias", 4 * c),
                     projection(w, linearLayout, b + "mlp.c_proj.weight", 4 * c, c), w.vector(b + "mlp.c_proj.bias", c));
         }
-        WeightMatrix wte = w.matrix(p + "wte.weight", config.vocabSize(), c);
+        WeightMatrix wte = w.classifier(p + "wte.weight", config.vocabSize(), c); // tied lm_head
         WeightMatrix wpe = w.matrix(p + "wpe.weight", config.maxPositions(), c);
         if (w.has("lm_head.weight") && !checkpoint.tensor("lm_head.weight").hasShape(config.vocabSize(), c)) {
             throw new ModelFormatException(checkpoint.path(), "lm_head.weight must equal wte.weight in shape");

@@ -76,9 +76,9 @@ record GptOssWeights(WeightMatrix embedding, Layer[] layers, float[] finalNorm, 
         long vocab = c.vocabSize();
         GptOssWeights weights = original
                 ? new GptOssWeights(w.matrix("embedding.weight", vocab, d), layers, w.vector("norm.scale", d),
-                        w.matrix("unembedding.weight", vocab, d))
+                        w.classifier("unembedding.weight", vocab, d))
                 : new GptOssWeights(w.matrix("model.embed_tokens.weight", vocab, d), layers, w.vector("model.norm.weight", d),
-                        w.matrix("lm_head.weight", vocab, d));
+                        w.classifier("lm_head.weight", vocab, d));
         w.finish();
         return weights;
     }

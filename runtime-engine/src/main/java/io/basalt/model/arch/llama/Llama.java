@@ -99,8 +99,9 @@ public final class Llama implements Model {
                     w.matrix(b + "ffn_up.weight", config.intermediateSize(), d),
                     w.matrix(b + "ffn_down.weight", d, config.intermediateSize()));
         }
-        WeightMatrix embedding = w.matrix("token_embd.weight", vocab, d);
-        WeightMatrix classifier = w.has("output.weight") ? w.matrix("output.weight", vocab, d) : embedding;
+        boolean tied = !w.has("output.weight");
+        WeightMatrix embedding = tied ? w.classifier("token_embd.weight", vocab, d) : w.matrix("token_embd.weight", vocab, d);
+        WeightMatrix classifier = tied ? embedding : w.classifier("output.weight", vocab, d);
         Rope rope = Rope.standard(Rope.Style.INTERLEAVED, config.rotaryDims(), config.ropeTheta());
         if (w.has("rope_freqs.weight")) { // Llama 3.1+ GGUF: the frequency scaling is stored as per-pair factors
             rope = rope.withFrequencyFactors(w.vector("rope_freqs.weight", config.rotaryDims() / 2));
@@ -130,8 +131,10 @@ public final class Llama implements Model {
                     w.matrix(b + "mlp.gate_proj.weight", ff, d), w.matrix(b + "mlp.up_proj.weight", ff, d),
                     w.matrix(b + "mlp.down_proj.weight", d, ff));
         }
-        WeightMatrix embedding = w.matrix("model.embed_tokens.weight", config.vocabSize(), d);
-        WeightMatrix classifier = w.has("lm_head.weight") ? w.matrix("lm_head.weight", config.vocabSize(), d) : embedding;
+        boolean tied = !w.has("lm_head.weight");
+        WeightMatrix embedding = tied ? w.classifier("model.embed_tokens.weight", config.vocabSize(), d)
+                : w.matrix("model.embed_tokens.weight", config.vocabSize(), d);
+        WeightMatrix classifier = tied ? embedding : w.classifier("lm_head.weight", config.vocabSize(), d);
         return new Llama(config, checkpoint, embedding, layers, w.vector("model.norm.weight", d), classifier, hfRope(cfg, config));
     }
 
