@@ -40,10 +40,11 @@ public final class RandomText {
     public String text(SplittableRandom random, int tokens) {
         if (tokens <= 0) return "";
         int[] ids = randomIds(random, tokens);
-        String best = tokenizer.decode(ids);
+        String best = "";
         int bestMiss = Integer.MAX_VALUE;
         for (int round = 0; round < ROUNDS; round++) {
-            String text = tokenizer.decode(ids);
+            // No leading space: SentencePiece encoders add their own, which would grow by one every round.
+            String text = tokenizer.decode(ids).stripLeading();
             int[] again = tokenizer.encode(text);
             int miss = Math.abs(again.length - tokens);
             if (miss < bestMiss) { best = text; bestMiss = miss; }
