@@ -118,9 +118,9 @@ public final class Compare {
             }
         }
         if (!prices.isEmpty()) {
-            row(rows, cols, "Price ($/h)", c -> prices.containsKey(c.deployment()) ? f(prices.get(c.deployment())) : "-");
-            row(rows, cols, "$ per 1M output tokens", c -> f(costPerMillion(prices.get(c.deployment()), c.summary().outputThroughput())));
-            row(rows, cols, "$ per 1M total tokens", c -> f(costPerMillion(prices.get(c.deployment()), c.summary().totalTokenThroughput())));
+            row(rows, cols, "Price ($/h)", c -> usd(prices.get(c.deployment())));
+            row(rows, cols, "$ per 1M output tokens", c -> usd(costPerMillion(prices.get(c.deployment()), c.summary().outputThroughput())));
+            row(rows, cols, "$ per 1M total tokens", c -> usd(costPerMillion(prices.get(c.deployment()), c.summary().totalTokenThroughput())));
         }
         int first = 30;
         int[] width = new int[cols.size()];
@@ -176,15 +176,21 @@ public final class Compare {
             List<Column> onAxis = cols.stream().filter(c -> c.axis().equals(axis)).toList();
             if (onAxis.isEmpty()) continue;
             double[] xs = onAxis.stream().mapToDouble(Column::x).filter(Double::isFinite).distinct().sorted().toArray();
-            double infAt = xs.length == 0 ? 1 : xs[xs.length - 1] * 1.5 + (xs.length > 1 ? 0 : 1);
+            // Sweeps usually double the load: a log axis keeps 1, 2, 4 apart; "inf" sits one step past the largest.
+            boolean log = xs.length > 1 && xs[0] > 0 && xs[xs.length - 1] / xs[0] >= 8;
+            java.util.function.DoubleUnaryOperator pos = v -> log ? Math.log(v) / Math.log(2) : v;
+            double last = xs.length == 0 ? 0 : pos.applyAsDouble(xs[xs.length - 1]);
+            double infAt = log ? last + 1 : xs.length == 0 ? 1 : last * 1.5 + (xs.length > 1 ? 0 : 1);
             boolean anyInf = onAxis.stream().anyMatch(c -> Double.isInfinite(c.x()));
-            double[] tickX = anyInf ? Arrays.copyOf(xs, xs.length + 1) : xs;
-            if (anyInf) tickX[xs.length] = infAt;
-            String[] tickLabels = Arrays.stream(tickX).mapToObj(v -> v == infAt && anyInf ? "inf" : trim(v)).toArray(String[]::new);
-            String xLabel = axis.equals("rate") ? "request rate (req/s, Poisson)" : "max concurrency (requests)";
+            double[] tickX = new double[xs.length + (anyInf ? 1 : 0)];
+            String[] tickLabels = new String[tickX.length];
+            for (int i = 0; i < xs.length; i++) { tickX[i] = pos.applyAsDouble(xs[i]); tickLabels[i] = trim(xs[i]); }
+            if (anyInf) { tickX[xs.length] = infAt; tickLabels[xs.length] = "inf"; }
+            String xLabel = (axis.equals("rate") ? "request rate (req/s, Poisson)" : "max concurrency (requests)") + (log ? ", log scale" : "");
             written.add(write(dir.resolve("throughput-vs-" + axis + ".svg"), new SvgChart("Output throughput vs " + (axis.equals("rate")
                     ? "request rate" : "concurrency"), xLabel, "output throughput (tok/s)").xTicks(tickX, tickLabels)
-                    .render(byDeployment(onAxis, c -> Double.isInfinite(c.x()) ? infAt : c.x(), c -> c.summary().outputThroughput()))));
+                    .render(byDeployment(onAxis, c -> Double.isInfinite(c.x()) ? infAt : pos.applyAsDouble(c.x()),
+                            c -> c.summary().outputThroughput()))));
         }
         written.add(write(dir.resolve("tpot-vs-throughput.svg"), new SvgChart("Mean time per output token vs throughput",
                 "output throughput (tok/s)", "mean TPOT (ms)").render(byDeployment(cols, c -> c.summary().outputThroughput(),
@@ -257,4 +263,10 @@ public final class Compare {
     private static String trim(double v) { return v == Math.rint(v) ? Long.toString((long) v) : String.format(Locale.ROOT, "%.3g", v); }
 
     private static String f(Double v) { return ResultTable.f(v); }
+
+    /** Dollars: cents above $1, four decimals below (cheap small models would all print 0.00). */
+    static String usd(Double v) {
+        if (v == null || v.isNaN()) return "-";
+        return String.format(Locale.ROOT, v >= 1 ? "%.2f" : "%.4f", v);
+    }
 }

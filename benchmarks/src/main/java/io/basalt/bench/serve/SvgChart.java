@@ -47,7 +47,7 @@ public final class SvgChart {
         double xStep = niceStep(x1 - x0), yStep = niceStep(y1);
         if (xTicks == null) x1 = Math.ceil(x1 / xStep) * xStep;
         else x1 = x1 + (x1 - x0) * 0.04;
-        y1 = Math.ceil(y1 * 1.02 / yStep) * yStep;
+        y1 = Math.ceil(y1 / yStep - 1e-9) * yStep; // a CDF ends at 1, not on an extra tick
         if (x1 <= x0) x1 = x0 + 1;
         double fx0 = x0, fx1 = x1, fy1 = y1;
         int pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM;

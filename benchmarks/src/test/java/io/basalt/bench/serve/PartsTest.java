@@ -207,8 +207,9 @@ class PartsTest {
         String table = out.toString(StandardCharsets.UTF_8);
         assertTrue(table.contains("inf2-sweep @ rate=inf") && table.contains("$ per 1M output tokens"), table);
         String costRow = table.lines().filter(l -> l.startsWith("$ per 1M output tokens")).findFirst().orElseThrow();
-        assertTrue(costRow.contains(String.format(java.util.Locale.ROOT, "%.2f", 1.97 / 3600 / 100 * 1e6))
-                && costRow.contains(String.format(java.util.Locale.ROOT, "%.2f", 5.61 / 3600 / 400 * 1e6)), costRow);
+        assertTrue(costRow.contains(Compare.usd(1.97 / 3600 / 100 * 1e6)) && costRow.contains(Compare.usd(5.61 / 3600 / 400 * 1e6)), costRow);
+        assertEquals("5.47", Compare.usd(1.97 / 3600 / 100 * 1e6));
+        assertEquals("0.0123", Compare.usd(0.0123));
         Set<String> names = new HashSet<>();
         for (Path p : plots) {
             names.add(p.getFileName().toString());
