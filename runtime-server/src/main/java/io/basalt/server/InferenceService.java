@@ -59,13 +59,23 @@ public final class InferenceService implements AutoCloseable {
      */
     public RequestHandle submit(String requestId, int[] promptTokens, SamplingParams params, int priority,
                                 Consumer<StreamEvent> listener) {
+        return submit(requestId, promptTokens, params, priority, System.nanoTime(), listener);
+    }
+
+    /**
+     * As above, with the latency clock (TTFT, end-to-end) started at {@code arrivalNanos}
+     * ({@link System#nanoTime()} when the request arrived), so parsing and tokenizing count as the
+     * client sees them.
+     */
+    public RequestHandle submit(String requestId, int[] promptTokens, SamplingParams params, int priority,
+                                long arrivalNanos, Consumer<StreamEvent> listener) {
         if (draining) throw new OverloadedException("the server is shutting down");
         if (inFlight.incrementAndGet() > maxInFlight) {
             inFlight.decrementAndGet();
             metrics.recordRejected();
             throw new OverloadedException("too many requests in flight (" + maxInFlight + "); retry later");
         }
-        long start = System.nanoTime();
+        long start = arrivalNanos;
         Tracker tracker = new Tracker(requestId, start, params.n());
         try {
             RequestHandle handle = model.engine().submit(new EngineRequest(requestId, promptTokens, params, priority), e -> {

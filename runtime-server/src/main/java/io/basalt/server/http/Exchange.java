@@ -42,6 +42,7 @@ final class Exchange {
     private final boolean keepAlive;
     private final byte[] body;
     private final BiConsumer<Exchange, ChannelFuture> onDone;
+    private final long receivedNanos = System.nanoTime(); // the whole request is in: latency metrics start here
     private boolean done;
     private Runnable closeHook;
     private Runnable writableHook;
@@ -64,6 +65,9 @@ final class Exchange {
     HttpHeaders headers() { return headers; }
 
     byte[] body() { return body; }
+
+    /** {@link System#nanoTime()} when the request had fully arrived (before parsing and tokenizing). */
+    long receivedNanos() { return receivedNanos; }
 
     boolean keepAlive() { return keepAlive; }
 

@@ -101,7 +101,8 @@ final class Generation {
 
     /** Preparation pool: admission and submission (throws OverloadedException / IllegalArgumentException). */
     void submit(int[] prompt, SamplingParams params, int priority) {
-        RequestHandle handle = service.submit(format.id(), prompt, params, priority, stream ? this::onEngineEvent : e -> { });
+        RequestHandle handle = service.submit(format.id(), prompt, params, priority, ex.receivedNanos(),
+                stream ? this::onEngineEvent : e -> { });
         if (!ex.execute(this::onSubmitted)) {
             service.abort(format.id());       // the server is shutting down its event loops
             return;
