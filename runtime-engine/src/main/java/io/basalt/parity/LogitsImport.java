@@ -28,8 +28,8 @@ public final class LogitsImport {
         if (r.tokens().length != r.positions()) {
             throw new ParityInputException("--tokens has " + r.tokens().length + " ids but --shape says " + r.positions() + " positions");
         }
-        for (int t : r.tokens()) if (t < 0 || t >= r.vocab()) throw new ParityInputException("--tokens: id " + t + " is outside the vocabulary (" + r.vocab() + ")");
         checkSize(r.logits(), "--logits", (long) r.positions() * r.vocab());
+        for (int t : r.tokens()) if (t < 0 || t >= r.vocab()) throw new ParityInputException("--tokens: id " + t + " is outside the vocabulary (" + r.vocab() + ")");
         boolean hidden = r.hidden() != null;
         if (hidden) {
             if (r.layers() <= 0 || r.hiddenSize() <= 0) throw new ParityInputException("--hidden-shape must be three positive numbers L,P,H");
