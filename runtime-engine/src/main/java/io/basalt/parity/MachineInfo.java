@@ -26,7 +26,7 @@ final class MachineInfo {
      */
     static Map<String, String> versions(Backend backend) {
         Map<String, String> v = new LinkedHashMap<>();
-        v.put("basalt", orUnknown(MachineInfo.class.getPackage().getImplementationVersion()));
+        v.put("basalt", orUnknown(basaltVersion()));
         v.put("java", Runtime.version().toString() + " (" + System.getProperty("java.vm.name", "?") + ")");
         if (backend != null) {
             Class<?> c = backend.getClass();
@@ -38,6 +38,18 @@ final class MachineInfo {
             if (djl != null) v.put("djl", djl);
         }
         return v;
+    }
+
+    /** From the Maven descriptor the jar plugin puts in every built jar (absent when running from class folders). */
+    private static String basaltVersion() {
+        try (var in = MachineInfo.class.getResourceAsStream("/META-INF/maven/io.basalt/runtime-engine/pom.properties")) {
+            if (in == null) return null;
+            var props = new java.util.Properties();
+            props.load(in);
+            return props.getProperty("version");
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private static String orUnknown(String s) { return s == null || s.isBlank() ? "unknown (not from a versioned jar)" : s; }

@@ -127,6 +127,18 @@ class ParityComparatorTest {
     }
 
     @Test
+    void differentModelHashesWarnButDoNotFail() {
+        float[][] rows = SyntheticDumps.rows(new float[] {1, 0});
+        Path a = SyntheticDumps.write(dir.resolve("a"), "sha256:aaaa", "fp32", "full", new int[] {0}, 1, rows, null);
+        Path b = SyntheticDumps.write(dir.resolve("b"), "sha256:bbbb", "fp32", "full", new int[] {0}, 1, rows, null);
+        Path imported = SyntheticDumps.write(dir.resolve("c"), "", "fp32", "full", new int[] {0}, 1, rows, null);
+        Comparison c = compare(a, b);
+        assertEquals(List.of("the model hashes differ (A sha256:aaaa, B sha256:bbbb): different checkpoints or formats"), c.warnings());
+        assertEquals(List.of(), Thresholds.defaults(Precision.FP32).check(c));
+        assertEquals(List.of(), compare(a, imported).warnings(), "an import has no hash to compare");
+    }
+
+    @Test
     void aTopKDumpIsComparedOverItsStoredIds() {
         float[] full = {5, 4, 3, 2, 1, -50, -60};
         float[] close = {5.5f, 4, 3, 2, 1, 0, 0};

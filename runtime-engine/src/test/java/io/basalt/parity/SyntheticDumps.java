@@ -10,7 +10,12 @@ final class SyntheticDumps {
 
     /** One prompt: tokens [T] (the first promptLength are the prompt), logits [T][V], hidden [L][T][H] or null. */
     static Path write(Path file, String precision, String logitsMode, int[] tokens, int promptLength, float[][] logits, float[][][] hidden) {
-        DumpMetadata meta = metadata(precision, logitsMode, logits[0].length, hidden,
+        return write(file, "sha256:test", precision, logitsMode, tokens, promptLength, logits, hidden);
+    }
+
+    static Path write(Path file, String modelHash, String precision, String logitsMode, int[] tokens, int promptLength, float[][] logits,
+                      float[][][] hidden) {
+        DumpMetadata meta = metadata(modelHash, precision, logitsMode, logits[0].length, hidden,
                 List.of(new DumpMetadata.Prompt(null, promptLength, tokens.length)));
         try (DumpWriter w = DumpWriter.create(file, meta)) {
             w.tokens(0, tokens);
@@ -24,7 +29,12 @@ final class SyntheticDumps {
     }
 
     static DumpMetadata metadata(String precision, String logitsMode, int vocab, float[][][] hidden, List<DumpMetadata.Prompt> prompts) {
-        return new DumpMetadata(DumpMetadata.VERSION, "run", "model", "sha256:test", ModelFingerprint.METHOD, "test", precision, "none", precision,
+        return metadata("sha256:test", precision, logitsMode, vocab, hidden, prompts);
+    }
+
+    static DumpMetadata metadata(String modelHash, String precision, String logitsMode, int vocab, float[][][] hidden,
+                                 List<DumpMetadata.Prompt> prompts) {
+        return new DumpMetadata(DumpMetadata.VERSION, "run", "model", modelHash, ModelFingerprint.METHOD, "test", precision, "none", precision,
                 logitsMode, vocab, hidden == null ? 0 : hidden.length, hidden == null ? 0 : hidden[0][0].length,
                 Map.of("cpu", "test cpu", "os", "test", "arch", "x"), Map.of("basalt", "test"), "2026-01-01T00:00:00Z", "synthetic", prompts);
     }
