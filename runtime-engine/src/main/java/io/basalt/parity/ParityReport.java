@@ -116,7 +116,7 @@ public final class ParityReport {
             rows.add(List.of(Integer.toString(pos), pos < p.promptLength() ? "prompt" : "generated", Numbers.format(p.maxAbsByPosition()[pos]),
                     Numbers.format(p.klByPosition()[pos]), p.relRmsByPosition().length > 0 ? Numbers.format(p.relRmsByPosition()[pos]) : "-"));
         }
-        return new Table("Per position, prompt " + p.index() + (step > 1 ? " (every " + step + "th position)" : ""), 2,
+        return new Table("Per position, prompt " + p.index() + (step > 1 ? " (one position in " + step + ")" : ""), 2,
                 List.of("position", "input", "max |Δlogit|", "KL(A‖B)", "last layer rel. RMS"), rows);
     }
 
