@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code basalt} command line. */
 @Command(name = "basalt", mixinStandardHelpOptions = true, version = "basalt 0.1.0",
         description = "Basalt: an inference runtime for GPT-2, gpt-oss and Llama models.",
-        subcommands = {GenerateCommand.class, LogitsCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, LogitsCommand.class, ServeCommand.class, ParityCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
