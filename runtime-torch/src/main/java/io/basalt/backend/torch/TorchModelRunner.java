@@ -60,6 +60,9 @@ public final class TorchModelRunner implements ModelRunner {
     /** The device the arrays live on, e.g. "cpu()" or "gpu(0)". */
     public String device() { return manager.getDevice().toString(); }
 
+    /** NDArrays the runner's manager holds (weights and KV pool): constant across steps, or steps leak. */
+    int liveArrays() { return manager.getManagedArrays().size(); }
+
     @Override public ModelSpec spec() { return spec; }
 
     @Override public Capabilities capabilities() { return capabilities; }
