@@ -23,7 +23,12 @@ public final class TorchBackend implements Backend {
     /** Starts libtorch (extracting it into ~/.djl.ai the first time) and resolves the device. */
     public TorchBackend() {
         TorchBackendProvider.preferOffline();
-        Engine engine = Engine.getEngine("PyTorch");
+        Engine engine;
+        try {
+            engine = Engine.getEngine("PyTorch");
+        } catch (RuntimeException | LinkageError e) { // a libtorch that does not load on this machine, or offline without one
+            throw new IllegalArgumentException("backend 'torch' is not available: libtorch could not start (" + e.getMessage() + ")", e);
+        }
         this.device = TorchDevice.resolve(engine);
     }
 

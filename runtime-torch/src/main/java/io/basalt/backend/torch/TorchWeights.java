@@ -123,7 +123,11 @@ final class TorchWeights implements AutoCloseable {
     private NDArray create(MemorySegment f32, Shape shape) {
         long n = shape.size();
         elements += n;
-        ByteBuffer buf = ByteBuffer.allocateDirect(Math.toIntExact(n * dtype.bytes)).order(ByteOrder.nativeOrder());
+        if (n * dtype.bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a " + shape + " tensor takes " + (n * dtype.bytes >> 20) + " MiB in "
+                    + dtype.name().toLowerCase(java.util.Locale.ROOT) + "; the torch backend loads at most 2 GiB per tensor");
+        }
+        ByteBuffer buf = ByteBuffer.allocateDirect((int) (n * dtype.bytes)).order(ByteOrder.nativeOrder());
         MemorySegment dst = MemorySegment.ofBuffer(buf);
         if (dtype == TorchDtype.FP32) {
             MemorySegment.copy(f32, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, n);

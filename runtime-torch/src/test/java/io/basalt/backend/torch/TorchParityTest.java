@@ -49,8 +49,8 @@ class TorchParityTest {
             System.out.printf("TorchParityTest: %s max |Δlogit| = %.3g, max |Δhidden| = %.3g (max |hidden| %.3g)%n", model,
                     logitDiff, hiddenDiff, hiddenMax);
             assertTrue(logitDiff <= tolerance, model + ": max |Δlogit| " + logitDiff + " > " + tolerance);
-            // Hidden states: 1e-4 relative to the residual's scale (gpt-oss's grows to the hundreds).
-            assertTrue(hiddenDiff <= 1e-4f * Math.max(1f, hiddenMax), model + ": max |Δhidden| " + hiddenDiff);
+            // Hidden states within 1e-4, scaled for residuals beyond 10 (gpt-oss's grows past 100).
+            assertTrue(hiddenDiff <= 1e-4f * Math.max(1f, hiddenMax / 10), model + ": max |Δhidden| " + hiddenDiff);
         }
     }
 
