@@ -81,6 +81,11 @@ public final class Rope {
 
     public float[] invFreq() { return invFreq.clone(); }
 
+    public Style style() { return style; }
+
+    /** Dimensions of each head that rotate (the first ones; the rest pass through). */
+    public int rotaryDims() { return rotaryDims; }
+
     public float concentration() { return concentration; }
 
     /** Rotates numHeads consecutive heads of size headDim in v, starting at offset 0, for position pos. */

@@ -50,6 +50,13 @@ public final class Weights {
 
     public boolean has(String name) { return checkpoint.has(name); }
 
+    /** The matrix a {@link MatrixRef} names, bound as the options ask. */
+    public WeightMatrix matrix(MatrixRef ref) {
+        if (ref.conv1d()) return conv1d(ref.name(), ref.cols(), ref.rows());
+        if (ref.totalRows() != ref.rows()) return matrixRows(ref.name(), ref.totalRows(), ref.cols(), ref.rowStart(), ref.rows());
+        return ref.quantizable() ? matrix(ref.name(), ref.rows(), ref.cols()) : matrixUnquantized(ref.name(), ref.rows(), ref.cols());
+    }
+
     /** A [rows, cols] matrix in PyTorch Linear layout (outputs × inputs). */
     public WeightMatrix matrix(String name, long rows, long cols) {
         TensorInfo t = checkpoint.tensor(name, rows, cols);
@@ -63,9 +70,10 @@ public final class Weights {
      * all 200), the reason llama.cpp's quantizer keeps output.weight at higher precision too.
      * Widening ({@code --dtype fp32}) and {@code --quantize} still apply.
      */
-    public WeightMatrix classifier(String name, long rows, long cols) {
-        TensorInfo t = checkpoint.tensor(name, rows, cols);
-        return rowMajor(t, t.data(), rows, cols, Role.CLASSIFIER);
+    public WeightMatrix classifier(MatrixRef ref) {
+        if (ref.conv1d() || ref.totalRows() != ref.rows()) throw new IllegalArgumentException("a classifier is a whole [vocab, dim] matrix: " + ref.name());
+        TensorInfo t = checkpoint.tensor(ref.name(), ref.rows(), ref.cols());
+        return rowMajor(t, t.data(), ref.rows(), ref.cols(), Role.CLASSIFIER);
     }
 
     /** How a matrix's storage follows the options. */
@@ -210,21 +218,29 @@ public final class Weights {
     }
 
     /** A small tensor (norm scales, biases, sinks) converted to fp32 on the heap; shape must match. */
-    public float[] vector(String name, long... shape) {
-        TensorInfo t = checkpoint.tensor(name, shape);
-        return toFloats(t, t.data(), Math.toIntExact(t.numElements()));
-    }
+    public float[] vector(String name, long... shape) { return vector(VectorRef.of(name, shape)); }
 
     /** Elements [start, start + n) of a tensor, flattened, as fp32. */
     public float[] vectorSlice(String name, long[] shape, long start, int n) {
-        TensorInfo t = checkpoint.tensor(name, shape);
-        long size = t.dtype().byteSize(1);
-        return toFloats(t, t.data().asSlice(start * size, n * size), n);
+        return vector(VectorRef.slice(name, shape, start, n));
     }
 
-    private float[] toFloats(TensorInfo t, MemorySegment data, int n) {
-        float[] out = new float[n];
+    public float[] vector(VectorRef ref) { return floats(checkpoint, ref); }
+
+    /**
+     * A vector's elements as fp32 on the heap, from any float storage; shape must match. Backend-neutral
+     * (no packing, no cache), so every backend reads norms, biases and sinks the same way.
+     */
+    public static float[] floats(Checkpoint checkpoint, VectorRef ref) {
+        TensorInfo t = checkpoint.tensor(ref.name(), ref.shape());
+        MemorySegment data = t.data();
+        if (ref.start() != 0 || ref.length() != t.numElements()) {
+            long size = t.dtype().byteSize(1);
+            data = data.asSlice(ref.start() * size, ref.length() * size);
+        }
+        float[] out = new float[ref.length()];
         ValueLayout.OfShort i16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        int n = out.length;
         switch (t.dtype()) {
             case F32 -> MemorySegment.copy(data, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, out, 0, n);
             case BF16 -> { for (int i = 0; i < n; i++) out[i] = VectorKernels.bf16ToFloat(data.getAtIndex(i16, i)); }

@@ -3,10 +3,7 @@ package io.basalt.model.arch.gpt2;
 import io.basalt.backend.cpu.kernels.Parallel;
 import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.model.Checkpoint;
-import io.basalt.model.Format;
-import io.basalt.model.ModelFormatException;
 import io.basalt.model.arch.BatchRows;
-import io.basalt.model.arch.Config;
 import io.basalt.model.arch.ForwardMath;
 import io.basalt.model.arch.LoadOptions;
 import io.basalt.model.arch.Model;
@@ -23,7 +20,7 @@ import java.util.List;
 public final class Gpt2 implements Model {
     /** Hyper-parameters from config.json (n_layer, n_head, n_embd, vocab_size, n_positions, layer_norm_epsilon). */
     public record Gpt2Config(int numLayers, int numHeads, int hiddenSize, int vocabSize, int maxPositions, float eps) {
-        int headDim() { return hiddenSize / numHeads; }
+        public int headDim() { return hiddenSize / numHeads; }
     }
 
     private record Block(
@@ -62,39 +59,20 @@ public final class Gpt2 implements Model {
     public static Gpt2 load(Checkpoint checkpoint) { return load(checkpoint, LoadOptions.DEFAULT); }
 
     public static Gpt2 load(Checkpoint checkpoint, LoadOptions options) {
-        Config cfg = new Config(checkpoint);
-        Gpt2Config config = new Gpt2Config(cfg.positiveInt("n_layer"), cfg.positiveInt("n_head"), cfg.positiveInt("n_embd"),
-                cfg.positiveInt("vocab_size"), cfg.positiveInt("n_positions", cfg.positiveInt("n_ctx", 1024)),
-                (float) cfg.real("layer_norm_epsilon", 1e-5));
-        if (config.hiddenSize() % config.numHeads() != 0) {
-            throw cfg.bad("n_embd", "(" + config.hiddenSize() + ") must be a multiple of n_head (" + config.numHeads() + ")");
-        }
+        Gpt2Layout layout = Gpt2Layout.of(checkpoint);
         Weights w = new Weights(checkpoint, options);
-        String p = w.has("transformer.wte.weight") ? "transformer." : "";
-        boolean linearLayout = checkpoint.format() == Format.LLMC; // llm.c stores [out, in]; HF Conv1D stores [in, out]
-        long c = config.hiddenSize();
-        Block[] blocks = new Block[config.numLayers()];
+        Block[] blocks = new Block[layout.config().numLayers()];
         for (int i = 0; i < blocks.length; i++) {
-            String b = p + "h." + i + ".";
-            blocks[i] = new Block(
-                    w.vector(b + "ln_1.weight", c), w.vector(b + "ln_1.bias", c),
-                    projection(w, linearLayout, b + "attn.c_attn.weight", c, 3 * c), w.vector(b + "attn.c_attn.bias", 3 * c),
-                    projection(w, linearLayout, b + "attn.c_proj.weight", c, c), w.vector(b + "attn.c_proj.bias", c),
-                    w.vector(b + "ln_2.weight", c), w.vector(b + "ln_2.bias", c),
-                    projection(w, linearLayout, b + "mlp.c_fc.weight", c, 4 * c), w.vector(b + "mlp.c_fc.bias", 4 * c),
-                    projection(w, linearLayout, b + "mlp.c_proj.weight", 4 * c, c), w.vector(b + "mlp.c_proj.bias", c));
+            Gpt2Layout.Block b = layout.block(i);
+            blocks[i] = new Block(w.vector(b.ln1Weight()), w.vector(b.ln1Bias()), w.matrix(b.qkv()), w.vector(b.qkvBias()),
+                    w.matrix(b.proj()), w.vector(b.projBias()), w.vector(b.ln2Weight()), w.vector(b.ln2Bias()),
+                    w.matrix(b.fc()), w.vector(b.fcBias()), w.matrix(b.fcProj()), w.vector(b.fcProjBias()));
         }
-        WeightMatrix wte = w.classifier(p + "wte.weight", config.vocabSize(), c); // tied lm_head
-        WeightMatrix wpe = w.matrix(p + "wpe.weight", config.maxPositions(), c);
-        if (w.has("lm_head.weight") && !checkpoint.tensor("lm_head.weight").hasShape(config.vocabSize(), c)) {
-            throw new ModelFormatException(checkpoint.path(), "lm_head.weight must equal wte.weight in shape");
-        }
+        WeightMatrix wte = w.classifier(layout.wte()); // tied lm_head
+        WeightMatrix wpe = w.matrix(layout.wpe());
+        layout.checkHead(checkpoint);
         w.finish();
-        return new Gpt2(config, checkpoint, wte, wpe, blocks, w.vector(p + "ln_f.weight", c), w.vector(p + "ln_f.bias", c));
-    }
-
-    private static WeightMatrix projection(Weights w, boolean linearLayout, String name, long in, long out) {
-        return linearLayout ? w.matrix(name, out, in) : w.conv1d(name, in, out);
+        return new Gpt2(layout.config(), checkpoint, wte, wpe, blocks, w.vector(layout.lnfWeight()), w.vector(layout.lnfBias()));
     }
 
     public Gpt2Config config() { return config; }

@@ -1,0 +1,134 @@
+package io.basalt.backend.torch;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import io.basalt.model.arch.ModelInfo;
+import io.basalt.spi.Batch;
+import io.basalt.spi.Capabilities;
+import io.basalt.spi.KvLayout;
+import io.basalt.spi.ModelRunner;
+import io.basalt.spi.ModelSpec;
+import io.basalt.spi.SequenceInput;
+import io.basalt.spi.ShapePolicy;
+import io.basalt.spi.StepOutput;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Runs engine steps on libtorch: every scheduled token of every sequence in one set of matrix
+ * products, attention per sequence through its block table into the paged KV pool. Each step's
+ * arrays live in a sub-manager and an {@link NDScope}, both closed when the step returns, so
+ * native memory does not grow with the number of steps.
+ */
+public final class TorchModelRunner implements ModelRunner {
+    public static final int BLOCK_SIZE = 16;
+
+    private final NDManager manager;
+    private final TorchModel model;
+    private final TorchDtype dtype;
+    private final TorchKvCache kv;
+    private final ModelSpec spec;
+    private final Capabilities capabilities;
+    private boolean closed;
+
+    TorchModelRunner(NDManager manager, TorchModel model, TorchDtype dtype, int numBlocks) {
+        this.manager = manager;
+        this.model = model;
+        this.dtype = dtype;
+        ModelInfo info = model.info();
+        this.spec = new ModelSpec(info.architecture().name().toLowerCase(Locale.ROOT), info.vocabSize(), info.maxPositions(),
+                info.numLayers(), info.hiddenSize(), kvBytesPerToken(model, dtype));
+        this.kv = new TorchKvCache(manager, info.numLayers(), numBlocks, BLOCK_SIZE, model.kvDim(), dtype);
+        this.capabilities = new Capabilities(new ShapePolicy.Dynamic(), true, new KvLayout.Paged(BLOCK_SIZE), numBlocks,
+                Set.of(dtype == TorchDtype.FP32 ? "f32" : "f16"), 0, false);
+    }
+
+    /** K and V, every layer, in the compute dtype. */
+    static long kvBytesPerToken(TorchModel model, TorchDtype dtype) {
+        return 2L * dtype.bytes * model.kvDim() * model.info().numLayers();
+    }
+
+    /** What was loaded (architecture, sizes, the checkpoint's metadata: what a tokenizer needs). */
+    public ModelInfo info() { return model.info(); }
+
+    /** The device the arrays live on, e.g. "cpu()" or "gpu(0)". */
+    public String device() { return manager.getDevice().toString(); }
+
+    /** NDArrays the runner's manager holds (weights and KV pool): constant across steps, or steps leak. */
+    int liveArrays() { return manager.getManagedArrays().size(); }
+
+    @Override public ModelSpec spec() { return spec; }
+
+    @Override public Capabilities capabilities() { return capabilities; }
+
+    @Override
+    public synchronized StepOutput execute(Batch batch) {
+        if (closed) throw new IllegalStateException("the torch runner is closed");
+        List<SequenceInput> inputs = batch.sequences();
+        int[] sampled = new int[inputs.size()];
+        Arrays.fill(sampled, -1);
+        try (NDManager stepManager = manager.newSubManager(); NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            kv.copyBlocks(batch.blockCopies());
+            if (inputs.isEmpty()) return new StepOutput(List.of(), sampled, List.of());
+            Step step = new Step(stepManager, dtype, inputs, BLOCK_SIZE, spec.vocabSize(), spec.maxPositions());
+            boolean hidden = batch.hiddenStates() == Batch.HiddenStates.PER_LAYER;
+            float[][][][] states = hidden ? new float[inputs.size()][spec.numLayers()][][] : null;
+            NDArray x = model.forward(step, kv, hidden ? (layer, residual) -> split(step, residual, layer, states)
+                    : TorchModel.BlockObserver.NONE);
+            return new StepOutput(logits(step, inputs, x), sampled, hidden ? Arrays.asList(states) : List.of());
+        }
+    }
+
+    /** The last row's logits of each sequence that asked (one head product over all of them), null for the rest. */
+    private List<float[]> logits(Step step, List<SequenceInput> inputs, NDArray x) {
+        List<float[]> out = new ArrayList<>(inputs.size());
+        long[] rows = new long[inputs.size()];
+        int m = 0;
+        for (int s = 0; s < inputs.size(); s++) {
+            if (inputs.get(s).needLogits()) {
+                Step.Seq seq = step.seqs.get(s);
+                rows[m++] = seq.firstRow() + seq.numTokens() - 1;
+            }
+        }
+        float[] all = m == 0 ? new float[0] : toFloats(model.logits(x.get(new NDIndex("{}", step.manager.create(Arrays.copyOf(rows, m))))));
+        int vocab = spec.vocabSize();
+        int k = 0;
+        for (SequenceInput in : inputs) out.add(in.needLogits() ? Arrays.copyOfRange(all, vocab * k, vocab * ++k) : null);
+        return out;
+    }
+
+    /** One layer's residual rows into [sequence][layer][token][hidden]. */
+    private void split(Step step, NDArray residual, int layer, float[][][][] states) {
+        float[] all = toFloats(residual);
+        int hidden = spec.hiddenSize();
+        for (int s = 0; s < step.seqs.size(); s++) {
+            Step.Seq seq = step.seqs.get(s);
+            float[][] rows = new float[seq.numTokens()][];
+            for (int i = 0; i < rows.length; i++) {
+                int r = seq.firstRow() + i;
+                rows[i] = Arrays.copyOfRange(all, r * hidden, (r + 1) * hidden);
+            }
+            states[s][layer] = rows;
+        }
+    }
+
+    private static float[] toFloats(NDArray a) {
+        return (a.getDataType() == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, false)).toFloatArray();
+    }
+
+    /** Frees the weights and the KV pool; a second call does nothing. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        kv.close();
+        manager.close();
+    }
+}
