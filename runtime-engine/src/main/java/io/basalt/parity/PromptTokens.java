@@ -1,8 +1,6 @@
 package io.basalt.parity;
 
 import io.basalt.frontend.ModelTokenizer;
-import io.basalt.model.Checkpoint;
-import io.basalt.model.ModelFormats;
 import io.basalt.model.arch.ModelInfo;
 import io.basalt.model.arch.ModelLoader;
 import io.basalt.spi.ModelSpec;
@@ -26,12 +24,9 @@ final class PromptTokens {
             for (PromptSet.Entry e : prompts) out.add(e.tokens());
             return out;
         }
-        try (Checkpoint ckpt = ModelFormats.open(model)) {
-            ModelInfo info = new ModelInfo(ModelLoader.architectureOf(ckpt), model, ckpt.format(), spec.vocabSize(), spec.maxPositions(),
-                    spec.numLayers(), spec.hiddenSize(), 0, ckpt.metadata());
-            Tokenizer tok = ModelTokenizer.forModel(info, explicitTokenizer);
-            for (PromptSet.Entry e : prompts) out.add(e.text() != null ? ModelTokenizer.promptIds(info, tok, e.text()) : e.tokens());
-        }
+        ModelInfo info = ModelLoader.describe(model, spec);
+        Tokenizer tok = ModelTokenizer.forModel(info, explicitTokenizer);
+        for (PromptSet.Entry e : prompts) out.add(e.text() != null ? ModelTokenizer.promptIds(info, tok, e.text()) : e.tokens());
         return out;
     }
 }

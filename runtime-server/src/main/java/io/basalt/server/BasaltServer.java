@@ -6,7 +6,6 @@ import io.basalt.engine.Engine;
 import io.basalt.engine.EngineConfig;
 import io.basalt.frontend.ModelTokenizer;
 import io.basalt.model.arch.LoadOptions;
-import io.basalt.model.arch.Model;
 import io.basalt.model.arch.ModelInfo;
 import io.basalt.model.arch.ModelLoader;
 import io.basalt.server.grpc.GrpcServer;
@@ -76,6 +75,8 @@ public final class BasaltServer implements AutoCloseable {
         public Settings withMaxQueue(int v) { return new Settings(model, tokenizer, names, backend, engine, weights, v, requestTimeout, server); }
 
         public Settings withServer(ServerConfig v) { return new Settings(model, tokenizer, names, backend, engine, weights, maxQueue, requestTimeout, v); }
+
+        public Settings withBackend(String v) { return new Settings(model, tokenizer, names, v, engine, weights, maxQueue, requestTimeout, server); }
 
         public Settings withNames(List<String> v) { return new Settings(model, tokenizer, v, backend, engine, weights, maxQueue, requestTimeout, server); }
 
@@ -150,9 +151,7 @@ public final class BasaltServer implements AutoCloseable {
     /** The CPU runner has the model at hand; other backends get its description from the files. */
     private static ModelInfo infoOf(ModelRunner runner, Path path) {
         if (runner instanceof CpuModelRunner cpu) return cpu.model().info();
-        try (Model m = ModelLoader.load(path)) {
-            return m.info();
-        }
+        return ModelLoader.describe(path, runner.spec()); // never a second copy of the weights
     }
 
     private static void closeQuietly(AutoCloseable c, Throwable into) {

@@ -31,6 +31,18 @@ public final class ModelLoader {
         }
     }
 
+    /**
+     * What a model loaded on another backend is, without binding its weights here: the checkpoint is
+     * opened for its metadata (the tokenizer lives there) and closed; sizes come from the runner's
+     * spec; the parameter count is not known (0).
+     */
+    public static ModelInfo describe(Path path, io.basalt.spi.ModelSpec spec) {
+        try (Checkpoint checkpoint = ModelFormats.open(path)) {
+            return new ModelInfo(architectureOf(checkpoint), path, checkpoint.format(), spec.vocabSize(), spec.maxPositions(),
+                    spec.numLayers(), spec.hiddenSize(), 0, checkpoint.metadata());
+        }
+    }
+
     public static ModelInfo.Architecture architectureOf(Checkpoint checkpoint) {
         return switch (checkpoint.format()) {
             case LLMC -> ModelInfo.Architecture.GPT2;
