@@ -69,17 +69,31 @@ public final class InferenceService implements AutoCloseable {
      */
     public RequestHandle submit(String requestId, int[] promptTokens, SamplingParams params, int priority,
                                 long arrivalNanos, Consumer<StreamEvent> listener) {
+        return submit(requestId, promptTokens, params, priority, new TokenTiming(arrivalNanos, false), listener);
+    }
+
+    /**
+     * A clock for one request's latency metrics, started at {@code arrivalNanos}. With
+     * {@code sentByCaller} the transport calls {@link TokenTiming#sent} when it hands tokens to the
+     * socket (an SSE stream: TTFT and ITL then include its event-loop hop, as a client sees them);
+     * otherwise the engine's token events are the stamps.
+     */
+    public TokenTiming timing(long arrivalNanos, boolean sentByCaller) { return new TokenTiming(arrivalNanos, sentByCaller); }
+
+    /** Submits with the given {@link #timing}. */
+    public RequestHandle submit(String requestId, int[] promptTokens, SamplingParams params, int priority,
+                                TokenTiming timing, Consumer<StreamEvent> listener) {
         if (draining) throw new OverloadedException("the server is shutting down");
         if (inFlight.incrementAndGet() > maxInFlight) {
             inFlight.decrementAndGet();
             metrics.recordRejected();
             throw new OverloadedException("too many requests in flight (" + maxInFlight + "); retry later");
         }
-        long start = arrivalNanos;
-        Tracker tracker = new Tracker(requestId, start, params.n());
+        long start = timing.start;
+        TokenTiming tracker = timing;
         try {
             RequestHandle handle = model.engine().submit(new EngineRequest(requestId, promptTokens, params, priority), e -> {
-                tracker.onEvent(e);
+                if (!tracker.sentByCaller && e instanceof StreamEvent.Delta) tracker.sent();
                 listener.accept(e);
             });
             if (!requestTimeout.isZero()) {
@@ -108,16 +122,20 @@ public final class InferenceService implements AutoCloseable {
     /** Client gone (connection closed, gRPC cancel): the engine frees the blocks in its next step. */
     public void abort(String requestId) { model.engine().abort(requestId); }
 
-    /** Times the first token and the gaps between tokens (across all choices). */
-    private final class Tracker {
+    /** Times the first token and the gaps between tokens (across all choices) of one request. */
+    public final class TokenTiming {
         private final long start;
+        private final boolean sentByCaller;
         private long last;
         private volatile long firstTokenNanos = -1;
 
-        Tracker(String requestId, long start, int n) { this.start = start; }
+        private TokenTiming(long start, boolean sentByCaller) {
+            this.start = start;
+            this.sentByCaller = sentByCaller;
+        }
 
-        void onEvent(StreamEvent e) {
-            if (!(e instanceof StreamEvent.Delta)) return;
+        /** Tokens left the server now (one thread at a time: the engine's, or the connection's event loop). */
+        public void sent() {
             long now = System.nanoTime();
             if (firstTokenNanos < 0) {
                 firstTokenNanos = now - start;

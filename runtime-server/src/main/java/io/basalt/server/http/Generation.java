@@ -41,6 +41,7 @@ final class Generation {
     private final Choice[] choices;
     private final ConcurrentLinkedQueue<StreamEvent> events = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private InferenceService.TokenTiming timing;
     private boolean submitted;
     private boolean completed;
     private boolean aborted;
@@ -101,8 +102,8 @@ final class Generation {
 
     /** Preparation pool: admission and submission (throws OverloadedException / IllegalArgumentException). */
     void submit(int[] prompt, SamplingParams params, int priority) {
-        RequestHandle handle = service.submit(format.id(), prompt, params, priority, ex.receivedNanos(),
-                stream ? this::onEngineEvent : e -> { });
+        timing = service.timing(ex.receivedNanos(), stream);
+        RequestHandle handle = service.submit(format.id(), prompt, params, priority, timing, stream ? this::onEngineEvent : e -> { });
         if (!ex.execute(this::onSubmitted)) {
             service.abort(format.id());       // the server is shutting down its event loops
             return;
@@ -164,7 +165,7 @@ final class Generation {
     /** Writes what is pending while the channel is writable; ends the stream when every choice has ended. */
     private void drain() {
         if (!submitted || completed || ex.isDone()) return;
-        boolean wrote = false, allEnded = true;
+        boolean wrote = false, allEnded = true, sentTokens = false;
         for (int i = 0; i < choices.length; i++) {
             Choice c = choices[i];
             if (c.ended) continue;
@@ -174,10 +175,12 @@ final class Generation {
             }
             boolean last = c.finish != null;
             if (c.hasOutput() || last) {
-                ObjectNode chunk = format.delta(i, c.takeTokens(), c.takeText(), c.takeLogprobs(), last);
+                int[] tokens = c.takeTokens();
+                ObjectNode chunk = format.delta(i, tokens, c.takeText(), c.takeLogprobs(), last);
                 if (chunk != null) {
                     ex.event(chunk);
                     wrote = true;
+                    sentTokens |= tokens.length > 0;
                 }
             }
             if (last) {
@@ -199,6 +202,7 @@ final class Generation {
         } else if (wrote) {
             ex.flush();
         }
+        if (sentTokens) timing.sent(); // flushed above: the latency metrics stamp tokens as they leave
     }
 
     private void onResult(RequestHandle.Result result, Throwable error) {
