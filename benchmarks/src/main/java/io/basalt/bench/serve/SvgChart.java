@@ -51,14 +51,17 @@ public final class SvgChart {
         if (x1 <= x0) x1 = x0 + 1;
         double fx0 = x0, fx1 = x1, fy1 = y1;
         int pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM;
+        // The canvas widens for long legend names (about 7 px a character at 12 px) so none is cut off.
+        int longest = series.stream().mapToInt(s -> s.name().length()).max().orElse(0);
+        int width = Math.max(W, LEFT + pw + 56 + (int) Math.ceil(7.0 * longest));
         java.util.function.DoubleUnaryOperator px = v -> LEFT + (v - fx0) / (fx1 - fx0) * pw;
         java.util.function.DoubleUnaryOperator py = v -> TOP + ph - v / fy1 * ph;
 
         StringBuilder b = new StringBuilder();
         b.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         b.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                + "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n", W, H, W, H));
-        b.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", W, H));
+                + "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n", width, H, width, H));
+        b.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", width, H));
         text(b, W / 2.0 - RIGHT / 2.0, 28, "middle", 16, title, "");
         // grid, ticks and tick labels
         for (double v = 0; v <= fy1 + yStep / 2; v += yStep) {
@@ -100,8 +103,8 @@ public final class SvgChart {
                     dash.isEmpty() ? "" : " stroke-dasharray=\"" + dash + "\"", pts.toString().trim()));
             double ly = TOP + 10 + i * 20;
             b.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
-                    W - RIGHT + 16, ly, W - RIGHT + 40, ly, color, dash.isEmpty() ? "" : " stroke-dasharray=\"" + dash + "\""));
-            text(b, W - RIGHT + 46, ly + 4, "start", 12, s.name(), "");
+                    LEFT + pw + 16, ly, LEFT + pw + 40, ly, color, dash.isEmpty() ? "" : " stroke-dasharray=\"" + dash + "\""));
+            text(b, LEFT + pw + 46, ly + 4, "start", 12, s.name(), "");
         }
         b.append("</svg>\n");
         return b.toString();
