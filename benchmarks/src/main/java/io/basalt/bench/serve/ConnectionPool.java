@@ -46,7 +46,7 @@ final class ConnectionPool implements AutoCloseable {
             try {
                 return c.exchange(request, deadline);
             } catch (IOException e) {
-                c.close();
+                closeQuietly(c);
                 // a timeout is not a stale connection, and a server that answered may have run the request
                 if (e instanceof SocketTimeoutException || c.received() > 0) throw e;
             }
@@ -56,7 +56,7 @@ final class ConnectionPool implements AutoCloseable {
         try {
             return c.exchange(request, deadline);
         } catch (IOException | RuntimeException e) {
-            c.close();
+            closeQuietly(c);
             throw e;
         }
     }

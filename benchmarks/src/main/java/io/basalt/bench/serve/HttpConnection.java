@@ -73,21 +73,19 @@ final class HttpConnection implements Closeable {
             int connectMs = deadline == 0 ? CONNECT_TIMEOUT_MS : (int) Math.max(1, Math.min(CONNECT_TIMEOUT_MS, msLeft(deadline)));
             try {
                 raw.connect(new InetSocketAddress(origin.host(), origin.port()), connectMs);
+                if (!origin.tls()) return new HttpConnection(raw);
+                SSLSocket s = (SSLSocket) tlsFactory.createSocket(raw, origin.host(), origin.port(), true);
+                SSLParameters p = s.getSSLParameters();
+                p.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the host
+                if (!isIpLiteral(origin.host())) p.setServerNames(List.of(new SNIHostName(origin.host())));
+                s.setSSLParameters(p);
+                s.setSoTimeout(connectMs);
+                s.startHandshake();
+                return new HttpConnection(s);
             } catch (SocketTimeoutException e) {
-                if (deadline != 0 && System.nanoTime() - deadline >= 0) throw e;
+                if (deadline != 0 && System.nanoTime() - deadline >= 0) throw e; // the request's own limit: a timeout
                 throw new ConnectException("connect timed out after " + connectMs + " ms");
             }
-            if (!origin.tls()) return new HttpConnection(raw);
-            SSLSocket s = (SSLSocket) tlsFactory.createSocket(raw, origin.host(), origin.port(), true);
-            SSLParameters p = s.getSSLParameters();
-            p.setEndpointIdentificationAlgorithm("HTTPS");
-            if (!isIpLiteral(origin.host())) p.setServerNames(List.of(new SNIHostName(origin.host())));
-            s.setSSLParameters(p);
-            HttpConnection c = new HttpConnection(s);
-            c.deadline = deadline;
-            c.setReadTimeout();
-            s.startHandshake();
-            return c;
         } catch (IOException | RuntimeException e) {
             raw.close();
             throw e;
