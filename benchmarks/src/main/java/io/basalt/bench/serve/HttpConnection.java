@@ -57,7 +57,6 @@ final class HttpConnection implements Closeable {
     private long deadline; // System.nanoTime; 0 for none
     private long received; // response bytes read since the request was written
     private boolean keepAlive; // the server did not ask to close and the last body ended cleanly
-    private int requests;
 
     private HttpConnection(Socket socket) throws IOException {
         this.socket = socket;
@@ -96,9 +95,6 @@ final class HttpConnection implements Closeable {
         return host.indexOf(':') >= 0 || host.matches("[0-9.]+");
     }
 
-    /** Requests sent on this connection so far. */
-    int requests() { return requests; }
-
     /** Response bytes read since the last request went out (0: the server has not answered at all). */
     long received() { return received; }
 
@@ -113,7 +109,6 @@ final class HttpConnection implements Closeable {
         this.deadline = deadline;
         keepAlive = false;
         received = 0;
-        requests++;
         out.write(request);
         out.flush();
         while (true) {
