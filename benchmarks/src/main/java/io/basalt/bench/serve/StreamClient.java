@@ -7,32 +7,31 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
- * Sends one streaming request and times it: the SSE body is read as raw bytes and split into events
- * here, so each event is stamped ({@link System#nanoTime}) by the read that completed it, not after
- * some buffered reader decided to hand over a line.
+ * Sends one streaming request and times it, on the calling (virtual) thread from start to end: the
+ * request is written and the response read on a pooled keep-alive connection ({@link ConnectionPool},
+ * {@link HttpConnection}) with no other thread in between, the SSE body is split into events from the
+ * raw bytes here, and each event is stamped ({@link System#nanoTime}) as soon as the socket read that
+ * completed it returned, not after some buffered reader decided to hand over a line.
  */
 public final class StreamClient implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** After [DONE], how long the end of the body (the last chunk) may take before the connection is dropped instead of reused. */
+    private static final long DRAIN_NANOS = 2_000_000_000L;
 
     /** What came back: absolute nanoTime stamps; error null on success. */
     public record Exchange(long startNanos, long[] chunkNanos, long endNanos, String text, int usagePromptTokens,
                            int usageCompletionTokens, String error, String errorDetail) { }
 
-    private final HttpClient http;
+    private final ConnectionPool pool;
     private final URI uri;
     private final String model;
     private final Endpoint endpoint;
@@ -41,24 +40,31 @@ public final class StreamClient implements AutoCloseable {
     private final boolean ignoreEos;
     private final double temperature;
     private final ObjectNode extraBody;
-    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "bench-timeouts");
-        t.setDaemon(true);
-        return t;
-    });
 
     /**
-     * @param timeout   whole-request limit (headers and stream), Duration.ZERO for none
+     * @param timeout   whole-request limit (connect, headers and stream), Duration.ZERO for none
      * @param extraBody fields merged into every request body (server-specific parameters), or null
      */
     public StreamClient(String baseUrl, String model, Endpoint endpoint, String apiKey, Duration timeout, boolean ignoreEos,
                         double temperature, ObjectNode extraBody) {
+        this(baseUrl, model, endpoint, apiKey, timeout, ignoreEos, temperature, extraBody, (SSLSocketFactory) SSLSocketFactory.getDefault());
+    }
+
+    /** As above, with the TLS socket factory for https (tests bring their own trust). */
+    StreamClient(String baseUrl, String model, Endpoint endpoint, String apiKey, Duration timeout, boolean ignoreEos,
+                 double temperature, ObjectNode extraBody, SSLSocketFactory tls) {
         String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
         if (base.endsWith("/v1")) base = base.substring(0, base.length() - 3); // accept the SDKs' .../v1 form too
-        this.uri = URI.create(base + endpoint.path());
-        if (uri.getScheme() == null || !uri.getScheme().matches("https?") || uri.getHost() == null) {
+        URI u;
+        try {
+            u = URI.create(base + endpoint.path());
+        } catch (IllegalArgumentException e) {
+            u = null;
+        }
+        if (u == null || u.getScheme() == null || !u.getScheme().matches("https?") || u.getHost() == null) {
             throw new IllegalArgumentException("--base-url must be an http(s) URL such as http://127.0.0.1:8000, got '" + baseUrl + "'");
         }
+        this.uri = u;
         this.model = model;
         this.endpoint = endpoint;
         this.apiKey = apiKey == null ? "" : apiKey;
@@ -66,62 +72,78 @@ public final class StreamClient implements AutoCloseable {
         this.ignoreEos = ignoreEos;
         this.temperature = temperature;
         this.extraBody = extraBody;
-        // HTTP/1.1 as vLLM's client uses; an h2c upgrade attempt would only add a round trip.
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+        this.pool = new ConnectionPool(uri, tls);
     }
+
+    /** Connections opened so far (the rest of the requests reused one). */
+    int connectionsOpened() { return pool.opened(); }
 
     /** Sends the prompt and reads the whole stream (blocking; call from a virtual thread). */
     public Exchange send(String prompt, int maxTokens) {
         ObjectNode body = endpoint.body(model, prompt, maxTokens, ignoreEos, temperature);
         if (extraBody != null) body.setAll(extraBody.deepCopy());
-        HttpRequest.Builder rb = HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
-                .header("Accept", "text/event-stream").POST(HttpRequest.BodyPublishers.ofString(body.toString()));
-        if (!apiKey.isEmpty()) rb.header("Authorization", "Bearer " + apiKey);
-        if (!timeout.isZero()) rb.timeout(timeout); // covers the wait for the response headers
+        byte[] request = request(body.toString().getBytes(StandardCharsets.UTF_8));
         Reader reader = new Reader();
         reader.start = System.nanoTime();
-        HttpResponse<InputStream> response;
+        long deadline = timeout.isZero() ? 0 : reader.start + timeout.toNanos();
+        HttpConnection.Response response;
         try {
-            response = http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
-        } catch (HttpTimeoutException e) {
+            response = pool.send(request, deadline);
+        } catch (SocketTimeoutException e) {
             return reader.fail("timeout", "no response headers within " + timeout.toMillis() + " ms");
-        } catch (ConnectException e) {
+        } catch (ConnectException | UnknownHostException e) {
             return reader.fail("connection", "cannot connect to " + uri + ": " + message(e));
         } catch (IOException e) {
             return reader.fail("connection", message(e));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return reader.fail("connection", "interrupted");
         }
         try (InputStream in = response.body()) {
-            if (response.statusCode() != 200) {
+            if (response.status() != 200) {
                 byte[] head = in.readNBytes(4096);
-                return reader.fail("http_" + response.statusCode(), errorMessage(new String(head, StandardCharsets.UTF_8)));
-            }
-            ScheduledFuture<?> deadline = null;
-            if (!timeout.isZero()) {
-                long left = timeout.toNanos() - (System.nanoTime() - reader.start);
-                // Closing the body wakes the blocked read (it then sees the end of the stream).
-                deadline = timers.schedule(() -> { reader.timedOut = true; closeQuietly(in); }, Math.max(0, left), TimeUnit.NANOSECONDS);
+                return reader.fail("http_" + response.status(), errorMessage(new String(head, StandardCharsets.UTF_8)));
             }
             try {
                 reader.read(in);
+            } catch (SocketTimeoutException e) {
+                if (!reader.done) return reader.fail("timeout", "stream not finished within " + timeout.toMillis() + " ms");
             } catch (IOException e) {
-                if (!reader.timedOut && !reader.done) return reader.fail("connection", "stream broken: " + message(e));
-            } finally {
-                if (deadline != null) deadline.cancel(false);
+                if (!reader.done) return reader.fail("connection", "stream broken: " + message(e));
             }
-            if (reader.timedOut && !reader.done) return reader.fail("timeout", "stream not finished within " + timeout.toMillis() + " ms");
+            if (reader.done) drain(response);
             return reader.finish();
         } catch (IOException e) {
             return reader.fail("connection", message(e));
+        } finally {
+            pool.release(response.connection()); // kept only if the body was read to its end
+        }
+    }
+
+    /** The request head and body, written in one go. */
+    private byte[] request(byte[] body) {
+        StringBuilder h = new StringBuilder(256).append("POST ").append(uri.getRawPath());
+        if (uri.getRawQuery() != null) h.append('?').append(uri.getRawQuery());
+        h.append(" HTTP/1.1\r\nHost: ").append(pool.origin().hostHeader())
+                .append("\r\nUser-Agent: basalt-bench\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\n");
+        if (!apiKey.isEmpty()) h.append("Authorization: Bearer ").append(apiKey).append("\r\n");
+        h.append("Content-Length: ").append(body.length).append("\r\nConnection: keep-alive\r\n\r\n");
+        byte[] head = h.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] all = Arrays.copyOf(head, head.length + body.length);
+        System.arraycopy(body, 0, all, head.length, body.length);
+        return all;
+    }
+
+    /** Reads what follows [DONE] (the last chunk) so the connection can be reused; gives up quietly, leaving it to be closed. */
+    private static void drain(HttpConnection.Response response) {
+        response.connection().deadline(System.nanoTime() + DRAIN_NANOS);
+        try {
+            response.body().transferTo(java.io.OutputStream.nullOutputStream());
+        } catch (IOException ignored) {
+            // the body did not end cleanly: the pool closes the connection instead of reusing it
         }
     }
 
     /** Splits the byte stream into SSE events and keeps what the measurement needs. */
     private final class Reader {
         long start;
-        volatile boolean timedOut;
         long[] stamps = new long[64];
         int chunks;
         final StringBuilder text = new StringBuilder();
@@ -156,7 +178,6 @@ public final class StreamClient implements AutoCloseable {
             }
             if (error == null && !done && !data.isEmpty()) event(data.toString(), System.nanoTime());
             if (end == 0) end = System.nanoTime();
-            if (done) in.transferTo(java.io.OutputStream.nullOutputStream()); // to the end, so the connection is reused
         }
 
         void event(String data, long now) {
@@ -220,17 +241,8 @@ public final class StreamClient implements AutoCloseable {
 
     private static String message(Exception e) { return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName(); }
 
-    private static void closeQuietly(InputStream in) {
-        try {
-            in.close();
-        } catch (IOException ignored) {
-            // the reader notices the closed stream either way
-        }
-    }
-
     @Override
     public void close() {
-        timers.shutdownNow();
-        http.close();
+        pool.close();
     }
 }
