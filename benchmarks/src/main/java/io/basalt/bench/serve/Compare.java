@@ -217,8 +217,10 @@ public final class Compare {
         for (Column c : cols) groups.computeIfAbsent(c.deployment(), k -> new ArrayList<>()).add(c);
         List<SvgChart.Series> out = new ArrayList<>();
         groups.forEach((name, cs) -> {
+            // Points join in the order the load rose (rate or concurrency; inf last), so a latency-vs-
+            // throughput curve bends back where more load stopped buying throughput instead of zigzagging.
             List<Column> ordered = new ArrayList<>(cs);
-            ordered.sort((a, b) -> Double.compare(x.applyAsDouble(a), x.applyAsDouble(b)));
+            ordered.sort((a, b) -> Double.compare(a.x(), b.x()));
             out.add(new SvgChart.Series(name, ordered.stream().mapToDouble(x).toArray(), ordered.stream().mapToDouble(y).toArray(), true));
         });
         return out;
