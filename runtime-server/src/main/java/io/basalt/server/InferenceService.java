@@ -75,8 +75,9 @@ public final class InferenceService implements AutoCloseable {
     /**
      * A clock for one request's latency metrics, started at {@code arrivalNanos}. With
      * {@code sentByCaller} the transport calls {@link TokenTiming#sent} when it hands tokens to the
-     * socket (an SSE stream: TTFT and ITL then include its event-loop hop, as a client sees them);
-     * otherwise the engine's token events are the stamps.
+     * socket and {@link TokenTiming#ended} after the last chunk (an SSE stream: TTFT, ITL and the
+     * end-to-end latency then include its event-loop hop, as a client sees them); otherwise the
+     * engine's token events and its completion are the stamps.
      */
     public TokenTiming timing(long arrivalNanos, boolean sentByCaller) { return new TokenTiming(arrivalNanos, sentByCaller); }
 
@@ -105,7 +106,8 @@ public final class InferenceService implements AutoCloseable {
                 inFlight.decrementAndGet();
                 if (r != null) {
                     double seconds = (System.nanoTime() - start) / 1e9;
-                    metrics.recordFinished(r.numPromptTokens(), r.numGeneratedTokens(), seconds);
+                    metrics.recordFinished(r.numPromptTokens(), r.numGeneratedTokens());
+                    if (!tracker.sentByCaller) metrics.recordEndToEnd(seconds); // a stream's ends at its last flush
                     LOG.info(() -> String.format("request %s model=%s prompt_tokens=%d generated_tokens=%d ttft_ms=%.1f "
                                     + "total_ms=%.1f finish=%s", requestId, model.id(), r.numPromptTokens(),
                             r.numGeneratedTokens(), tracker.ttftMillis(), seconds * 1e3,
@@ -144,6 +146,11 @@ public final class InferenceService implements AutoCloseable {
                 metrics.recordInterToken((now - last) / 1e9);
             }
             last = now;
+        }
+
+        /** The stream's last chunk was flushed (only for {@code sentByCaller}): the end-to-end latency. */
+        public void ended() {
+            if (sentByCaller) metrics.recordEndToEnd((System.nanoTime() - start) / 1e9);
         }
 
         double ttftMillis() { return firstTokenNanos < 0 ? Double.NaN : firstTokenNanos / 1e6; }

@@ -58,11 +58,12 @@ public final class ServerMetrics {
 
     void recordInterToken(double seconds) { interToken.record(seconds); }
 
-    void recordFinished(int prompt, int generated, double seconds) {
+    void recordFinished(int prompt, int generated) {
         promptTokens.increment(prompt);
         generationTokens.increment(generated);
-        e2e.record(seconds);
     }
+
+    void recordEndToEnd(double seconds) { e2e.record(seconds); }
 
     void recordRejected() { rejected.increment(); }
 

@@ -203,6 +203,7 @@ final class Generation {
             ex.flush();
         }
         if (sentTokens) timing.sent(); // flushed above: the latency metrics stamp tokens as they leave
+        if (completed) timing.ended();
     }
 
     private void onResult(RequestHandle.Result result, Throwable error) {
