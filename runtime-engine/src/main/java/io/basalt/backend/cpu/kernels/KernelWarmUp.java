@@ -24,7 +24,7 @@ public final class KernelWarmUp {
 
     private static void run() {
         try (Arena arena = Arena.ofConfined()) {
-            int rows = 16, cols = 2 * PackedMatrix.KC; // two k-blocks, so both the first and the accumulating path run
+            int rows = 32, cols = 2 * PackedMatrix.KC; // two panels (the 6-row × 2-panel tile) and two k-blocks (first and accumulating path)
             WeightMatrix[] matrices = {
                     WeightMatrices.rowMajor(arena.allocate(4L * rows * cols, 64), DType.F32, rows, cols, arena),
                     WeightMatrices.rowMajor(arena.allocate(2L * rows * cols, 64), DType.BF16, rows, cols, arena),
