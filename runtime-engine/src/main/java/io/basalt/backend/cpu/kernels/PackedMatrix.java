@@ -225,20 +225,22 @@ public final class PackedMatrix implements WeightMatrix {
             for (; p < p1; p++) {
                 int col = p * PANEL;
                 int valid = Math.min(PANEL, rows - col);
+                if (batch == 1 && (dtype == DType.F32 || dtype == DType.BF16)) {
+                    // Decode: stream the whole panel in one pass, no copy and no k-blocks (x fits in L1):
+                    // one long loop per panel instead of one short call per 256 columns.
+                    long off = (long) p * stride * PANEL * elemBytes;
+                    if (dtype == DType.F32) {
+                        if (wide) PackedKernels512.tile1(packed, off, cols, x[0], 0, y[0], col, valid, true);
+                        else tile1(packed, off, cols, x[0], 0, y[0], col, valid, true);
+                    } else {
+                        if (wide) PackedKernels512.tile1Bf16(packed, off, cols, x[0], 0, y[0], col, valid, true);
+                        else tile1Bf16(packed, off, cols, x[0], 0, y[0], col, valid, true);
+                    }
+                    continue;
+                }
                 for (int k0 = 0; k0 < cols; k0 += KC) {
                     int kc = Math.min(KC, cols - k0);
                     boolean first = k0 == 0;
-                    long off = ((long) p * stride + k0) * PANEL * elemBytes;
-                    if (batch == 1 && dtype == DType.F32) { // decode: stream the panel, no copy
-                        if (wide) PackedKernels512.tile1(packed, off, kc, x[0], k0, y[0], col, valid, first);
-                        else tile1(packed, off, kc, x[0], k0, y[0], col, valid, first);
-                        continue;
-                    }
-                    if (batch == 1 && dtype == DType.BF16) {
-                        if (wide) PackedKernels512.tile1Bf16(packed, off, kc, x[0], k0, y[0], col, valid, first);
-                        else tile1Bf16(packed, off, kc, x[0], k0, y[0], col, valid, first);
-                        continue;
-                    }
                     load(p, k0, kc, w);
                     if (wide) {
                         for (int g = 0; g < full; g++) PackedKernels512.tile6(w, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, first, acc);
