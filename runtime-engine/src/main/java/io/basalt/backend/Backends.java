@@ -13,6 +13,12 @@ public final class Backends {
         return ServiceLoader.load(BackendProvider.class).stream().map(p -> p.get().name()).sorted().toList();
     }
 
+    /** Whether a backend of this name is installed and can run here (e.g. its native library loads). */
+    public static boolean isAvailable(String name) {
+        return ServiceLoader.load(BackendProvider.class).stream().map(ServiceLoader.Provider::get)
+                .anyMatch(p -> p.name().equals(name) && p.isAvailable());
+    }
+
     public static Backend open(String name) {
         for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
             if (p.name().equals(name)) {

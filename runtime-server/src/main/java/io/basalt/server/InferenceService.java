@@ -59,17 +59,7 @@ public final class InferenceService implements AutoCloseable {
      */
     public RequestHandle submit(String requestId, int[] promptTokens, SamplingParams params, int priority,
                                 Consumer<StreamEvent> listener) {
-        return submit(requestId, promptTokens, params, priority, System.nanoTime(), listener);
-    }
-
-    /**
-     * As above, with the latency clock (TTFT, end-to-end) started at {@code arrivalNanos}
-     * ({@link System#nanoTime()} when the request arrived), so parsing and tokenizing count as the
-     * client sees them.
-     */
-    public RequestHandle submit(String requestId, int[] promptTokens, SamplingParams params, int priority,
-                                long arrivalNanos, Consumer<StreamEvent> listener) {
-        return submit(requestId, promptTokens, params, priority, new TokenTiming(arrivalNanos, false), listener);
+        return submit(requestId, promptTokens, params, priority, new TokenTiming(System.nanoTime(), false), listener);
     }
 
     /**
@@ -81,7 +71,7 @@ public final class InferenceService implements AutoCloseable {
      */
     public TokenTiming timing(long arrivalNanos, boolean sentByCaller) { return new TokenTiming(arrivalNanos, sentByCaller); }
 
-    /** Submits with the given {@link #timing}. */
+    /** Submits with the given {@link #timing} (its clock started when the request arrived, so parsing and tokenizing count). */
     public RequestHandle submit(String requestId, int[] promptTokens, SamplingParams params, int priority,
                                 TokenTiming timing, Consumer<StreamEvent> listener) {
         if (draining) throw new OverloadedException("the server is shutting down");

@@ -4,14 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.basalt.backend.Backends;
 import io.basalt.parity.ParityDump;
-import io.basalt.spi.BackendProvider;
 import io.basalt.testing.Shared;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.ServiceLoader;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,8 +27,7 @@ class TorchParityCliTest {
 
     @BeforeAll
     static void torchAvailable() {
-        boolean available = ServiceLoader.load(BackendProvider.class).stream().map(ServiceLoader.Provider::get)
-                .anyMatch(p -> p.name().equals("torch") && p.isAvailable());
+        boolean available = Backends.isAvailable("torch");
         Assumptions.assumeTrue(available, "the torch backend (libtorch) is not available here");
     }
 

@@ -3,15 +3,14 @@ package io.basalt.server.e2e;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.basalt.api.SamplingParams;
+import io.basalt.backend.Backends;
 import io.basalt.engine.EngineRequest;
 import io.basalt.server.BasaltServer;
-import io.basalt.spi.BackendProvider;
 import io.basalt.testing.Shared;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.ServiceLoader;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -22,8 +21,7 @@ import org.junit.jupiter.api.Test;
 class TorchSdkE2ETest {
     @Test
     void officialSdkChatAndCompletionsOnTheTorchBackend() throws IOException {
-        Assumptions.assumeTrue(ServiceLoader.load(BackendProvider.class).stream().map(ServiceLoader.Provider::get)
-                .anyMatch(p -> p.name().equals("torch") && p.isAvailable()), "the torch backend (libtorch) is not available here");
+        Assumptions.assumeTrue(Backends.isAvailable("torch"), "the torch backend (libtorch) is not available here");
         Path e2e = NodeScripts.prepare();
         BasaltServer.Settings s = BasaltServer.Settings.forTests(Shared.model("stories260K/stories260K.bin"))
                 .withBackend("torch").withNames(List.of("stories260K"));
