@@ -2,6 +2,7 @@ package io.basalt.model.arch;
 
 import io.basalt.backend.cpu.kernels.Attention;
 import io.basalt.backend.cpu.kernels.Parallel;
+import io.basalt.backend.cpu.kernels.PrefillAttention;
 import io.basalt.backend.cpu.kernels.WeightMatrix;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -177,27 +178,62 @@ public final class ForwardMath {
             offsets[c] = table;
             base[c] = b;
         }
+        // Prefill chunks of plain causal attention go eight rows at a time through PrefillAttention
+        // (rows in vector lanes, no reductions); the rest of their rows, decode rows, and every row of a
+        // model with sinks or sliding windows go one at a time through Attention.
+        boolean blocks = sinks == null && window == 0;
+        int[] blockRow = new int[n / PrefillAttention.ROWS];
+        int[] single = new int[n];
+        int numBlocks = 0, numSingle = 0;
+        for (int c = 0, r = 0; c < chunks.size(); c++) {
+            int len = chunks.get(c).tokens().length, inBlocks = blocks ? len - len % PrefillAttention.ROWS : 0;
+            for (int i = 0; i < inBlocks; i += PrefillAttention.ROWS) blockRow[numBlocks++] = r + i;
+            for (int i = inBlocks; i < len; i++) single[numSingle++] = r + i;
+            r += len;
+        }
+        if (numBlocks > 0) attentionBlocks(rows, layer, q, blockRow, numBlocks, offsets, base, numHeads, group, headDim, scale, out);
+        if (numSingle == 0) return;
+        int m = numSingle;
         long positions = 0;
-        for (int r = 0; r < n; r++) {
-            int pos = rows.positionOf()[r];
+        for (int i = 0; i < m; i++) {
+            int pos = rows.positionOf()[single[i]];
             positions += pos - firstAttended(pos, window) + 1;
         }
-        int items = n * numKvHeads;
+        int items = m * numKvHeads;
         // Per (row, group): a q·k and a value FMA per position, head and dimension; on the matmuls' scale
         // (bytes streamed), so Parallel's cutoff falls at a few microseconds of work here too.
-        long costPerItem = Math.max(1, 2 * positions * group * headDim / n);
+        long costPerItem = Math.max(1, 2 * positions * group * headDim / m);
         Parallel.forRange(items, costPerItem, (start, stop) -> {
             Attention.Scratch scratch = Attention.scratch();
             for (int it = start; it < stop; it++) {
-                int g = it / n;
-                int k = it - g * n;
-                int r = (k & 1) == 0 ? k >> 1 : n - 1 - (k >> 1);
+                int g = it / m;
+                int k = it - g * m;
+                int r = single[(k & 1) == 0 ? k >> 1 : m - 1 - (k >> 1)];
                 int c = rows.chunkOf()[r];
                 KvView kv = chunks.get(c).kv();
                 int pos = rows.positionOf()[r];
                 int qOff = g * group * headDim;
                 Attention.attend(q[r], qOff, kv.keys(layer), kv.values(layer), offsets[c], base[c], g * headDim,
                         firstAttended(pos, window), pos, group, headDim, scale, sinks, g * group, out[r], qOff, scratch);
+            }
+        });
+    }
+
+    /** Attention of whole eight-row blocks of prefill rows (no sinks, no window), one (block, query head) per item. */
+    private static void attentionBlocks(BatchRows rows, int layer, float[][] q, int[] blockRow, int numBlocks, int[][] offsets,
+                                        int[] base, int numHeads, int group, int headDim, float scale, float[][] out) {
+        long positions = 0;
+        for (int b = 0; b < numBlocks; b++) positions += rows.positionOf()[blockRow[b]] + PrefillAttention.ROWS;
+        long costPerItem = Math.max(1, 2 * positions * PrefillAttention.ROWS * headDim / numBlocks);
+        Parallel.forRange(numBlocks * numHeads, costPerItem, (start, stop) -> {
+            PrefillAttention.Scratch scratch = PrefillAttention.scratch();
+            for (int it = start; it < stop; it++) {
+                int h = it / numBlocks, k = it - h * numBlocks;
+                int r0 = blockRow[(k & 1) == 0 ? k >> 1 : numBlocks - 1 - (k >> 1)]; // folded: shares cost about the same
+                int c = rows.chunkOf()[r0];
+                KvView kv = rows.chunks().get(c).kv();
+                PrefillAttention.attend(q, r0, h * headDim, kv.keys(layer), kv.values(layer), offsets[c], base[c],
+                        (h / group) * headDim, rows.positionOf()[r0], headDim, scale, out, scratch);
             }
         });
     }

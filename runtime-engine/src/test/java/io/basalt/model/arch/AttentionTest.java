@@ -66,6 +66,32 @@ class AttentionTest {
         check(new Case(4, 4, 36, 24, true, 200f, 5e-5), 302);
     }
 
+    /**
+     * Prefill chunks that start at position 0 (the first tile holds every block's diagonal), one of
+     * exactly eight rows at position 5, and one of 37 rows (four eight-row blocks of the lane-wise
+     * kernel, five rows left to the per-row one), for MHA and GQA and a head size off the 8-multiple.
+     */
+    @Test
+    void prefillBlocksFromTheFirstPosition() {
+        long seed = 500;
+        for (int[] shape : new int[][] {{4, 4, 64}, {8, 2, 64}, {2, 1, 20}}) {
+            Random rnd = new Random(seed++);
+            Case c = new Case(shape[0], shape[1], shape[2], 0, false, 2f);
+            int kvDim = c.kvHeads() * c.headDim();
+            PagedView a = new PagedView(37, kvDim, rnd), b = new PagedView(13, kvDim, rnd);
+            fill(a.keys, rnd, c.logitScale());
+            fill(b.keys, rnd, c.logitScale());
+            List<SequenceChunk> chunks = List.of(new SequenceChunk(a, new int[37], 0, Model.Logits.NONE),
+                    new SequenceChunk(b, new int[8], 5, Model.Logits.NONE));
+            int[] positions = new int[45];
+            for (int i = 0; i < 37; i++) positions[i] = i;
+            for (int i = 0; i < 8; i++) positions[37 + i] = 5 + i;
+            float[][] q = new float[45][c.heads() * c.headDim()];
+            for (float[] row : q) fill(row, rnd, 1f);
+            compare(c, chunks, q, positions, null, (float) (1.0 / Math.sqrt(c.headDim())));
+        }
+    }
+
     @Test
     void increasingScoresRaiseTheMaximumEveryTile() {
         Random rnd = new Random(400);

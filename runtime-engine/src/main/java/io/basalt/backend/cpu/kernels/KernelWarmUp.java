@@ -24,14 +24,14 @@ public final class KernelWarmUp {
 
     private static void run() {
         try (Arena arena = Arena.ofConfined()) {
-            int rows = 32, cols = 2 * PackedMatrix.KC; // two panels (the 6-row × 2-panel tile) and two k-blocks (first and accumulating path)
+            int rows = 32, cols = 2 * PackedMatrix.KC; // two panels (the 2-panel tiles) and two k-blocks (first and accumulating path)
             WeightMatrix[] matrices = {
                     WeightMatrices.rowMajor(arena.allocate(4L * rows * cols, 64), DType.F32, rows, cols, arena),
                     WeightMatrices.rowMajor(arena.allocate(2L * rows * cols, 64), DType.BF16, rows, cols, arena),
                     WeightMatrices.rowMajor(arena.allocate(2L * rows * cols, 64), DType.F16, rows, cols, arena),
                     WeightMatrices.rowMajor(arena.allocate(DType.Q8_0.byteSize((long) rows * cols), 64), DType.Q8_0, rows, cols, arena),
             };
-            float[][][] xs = {new float[1][cols], new float[8][cols], new float[13][cols]}; // tiles of 1; 6+2; 6+6+1 rows
+            float[][][] xs = {new float[1][cols], new float[8][cols], new float[13][cols]}; // tiles of 1; 8; 8+4+1 rows (6+2; 6+6+1 on 256-bit machines)
             for (int round = 0; round < ROUNDS; round++) {
                 for (WeightMatrix m : matrices) {
                     for (float[][] x : xs) m.matmul(x, new float[x.length][rows]);

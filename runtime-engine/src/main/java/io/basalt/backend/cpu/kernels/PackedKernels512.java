@@ -93,60 +93,22 @@ final class PackedKernels512 {
         store(a.add(b).add(c.add(d)), y, col, valid, first);
     }
 
-    /** Six interleaved rows (6 per k in xp from xo), k unrolled by two: 12 accumulators. */
-    static void tile6(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first, float[] acc) {
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F), a4 = FloatVector.zero(F), a5 = FloatVector.zero(F);
-        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F);
-        FloatVector c3 = FloatVector.zero(F), c4 = FloatVector.zero(F), c5 = FloatVector.zero(F);
-        int k = 0;
-        for (; k + 2 <= kc; k += 2) {
-            FloatVector v = FloatVector.fromArray(F, w, k * P);
-            int xk = xo + 6 * k;
-            a0 = v.fma(FloatVector.broadcast(F, xp[xk]), a0);
-            a1 = v.fma(FloatVector.broadcast(F, xp[xk + 1]), a1);
-            a2 = v.fma(FloatVector.broadcast(F, xp[xk + 2]), a2);
-            a3 = v.fma(FloatVector.broadcast(F, xp[xk + 3]), a3);
-            a4 = v.fma(FloatVector.broadcast(F, xp[xk + 4]), a4);
-            a5 = v.fma(FloatVector.broadcast(F, xp[xk + 5]), a5);
-            FloatVector u = FloatVector.fromArray(F, w, k * P + P);
-            c0 = u.fma(FloatVector.broadcast(F, xp[xk + 6]), c0);
-            c1 = u.fma(FloatVector.broadcast(F, xp[xk + 7]), c1);
-            c2 = u.fma(FloatVector.broadcast(F, xp[xk + 8]), c2);
-            c3 = u.fma(FloatVector.broadcast(F, xp[xk + 9]), c3);
-            c4 = u.fma(FloatVector.broadcast(F, xp[xk + 10]), c4);
-            c5 = u.fma(FloatVector.broadcast(F, xp[xk + 11]), c5);
-        }
-        for (; k < kc; k++) {
-            FloatVector v = FloatVector.fromArray(F, w, k * P);
-            int xk = xo + 6 * k;
-            a0 = v.fma(FloatVector.broadcast(F, xp[xk]), a0);
-            a1 = v.fma(FloatVector.broadcast(F, xp[xk + 1]), a1);
-            a2 = v.fma(FloatVector.broadcast(F, xp[xk + 2]), a2);
-            a3 = v.fma(FloatVector.broadcast(F, xp[xk + 3]), a3);
-            a4 = v.fma(FloatVector.broadcast(F, xp[xk + 4]), a4);
-            a5 = v.fma(FloatVector.broadcast(F, xp[xk + 5]), a5);
-        }
-        a0.add(c0).intoArray(acc, 0); a1.add(c1).intoArray(acc, 16); a2.add(c2).intoArray(acc, 32);
-        a3.add(c3).intoArray(acc, 48); a4.add(c4).intoArray(acc, 64); a5.add(c5).intoArray(acc, 80);
-        for (int i = 0; i < 6; i++) PackedMatrix.merge(acc, i * P, y[t + i], col, valid, first);
-    }
-
     /**
-     * Six interleaved rows × two panels (32 output columns): 12 accumulators, and each broadcast of an
-     * activation feeds two FMAs. Broadcasts compete with the FMAs for an execution port, so halving
-     * them per FMA is what lets a batch approach the FMA peak.
+     * Eight interleaved token rows (8 per k in xp from xo) × two panel blocks (w, w2: 16 floats per k):
+     * 16 accumulators, each weight vector used by 8 FMAs; the {@code rows} real rows of the 8 are
+     * stored or added into y. The weights come from arrays, not from the packed segment: in some runs
+     * C2 compiled a segment-reading version of this loop into code over ten times slower.
      */
-    static void tile6x2(float[] w, float[] w2, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid,
-                        int valid2, boolean first, float[] acc) {
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F), a4 = FloatVector.zero(F), a5 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F);
-        FloatVector b3 = FloatVector.zero(F), b4 = FloatVector.zero(F), b5 = FloatVector.zero(F);
+    static void rows8x2(float[] w, float[] w2, int kc, float[] xp, int xo, float[][] y, int t, int rows,
+                        int col, int valid, int valid2, boolean first, float[] acc) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        FloatVector b4 = FloatVector.zero(F), b5 = FloatVector.zero(F), b6 = FloatVector.zero(F), b7 = FloatVector.zero(F);
         for (int k = 0; k < kc; k++) {
             FloatVector v = FloatVector.fromArray(F, w, k * P);
             FloatVector u = FloatVector.fromArray(F, w2, k * P);
-            int xk = xo + 6 * k;
+            int xk = xo + 8 * k;
             FloatVector s = FloatVector.broadcast(F, xp[xk]);
             a0 = v.fma(s, a0); b0 = u.fma(s, b0);
             s = FloatVector.broadcast(F, xp[xk + 1]);
@@ -159,67 +121,48 @@ final class PackedKernels512 {
             a4 = v.fma(s, a4); b4 = u.fma(s, b4);
             s = FloatVector.broadcast(F, xp[xk + 5]);
             a5 = v.fma(s, a5); b5 = u.fma(s, b5);
+            s = FloatVector.broadcast(F, xp[xk + 6]);
+            a6 = v.fma(s, a6); b6 = u.fma(s, b6);
+            s = FloatVector.broadcast(F, xp[xk + 7]);
+            a7 = v.fma(s, a7); b7 = u.fma(s, b7);
         }
-        a0.intoArray(acc, 0); a1.intoArray(acc, 16); a2.intoArray(acc, 32);
-        a3.intoArray(acc, 48); a4.intoArray(acc, 64); a5.intoArray(acc, 80);
-        for (int i = 0; i < 6; i++) PackedMatrix.merge(acc, i * P, y[t + i], col, valid, first);
-        if (valid2 <= 0) return;
-        b0.intoArray(acc, 0); b1.intoArray(acc, 16); b2.intoArray(acc, 32);
-        b3.intoArray(acc, 48); b4.intoArray(acc, 64); b5.intoArray(acc, 80);
-        for (int i = 0; i < 6; i++) PackedMatrix.merge(acc, i * P, y[t + i], col + P, valid2, first);
+        // Spill, then merge from the array: vectors passed to a helper C2 might not inline would be boxed.
+        a0.intoArray(acc, 0); a1.intoArray(acc, 16); a2.intoArray(acc, 32); a3.intoArray(acc, 48);
+        a4.intoArray(acc, 64); a5.intoArray(acc, 80); a6.intoArray(acc, 96); a7.intoArray(acc, 112);
+        b0.intoArray(acc, 128); b1.intoArray(acc, 144); b2.intoArray(acc, 160); b3.intoArray(acc, 176);
+        b4.intoArray(acc, 192); b5.intoArray(acc, 208); b6.intoArray(acc, 224); b7.intoArray(acc, 240);
+        put(acc, 8, y, t, rows, col, valid, valid2, first);
     }
 
-    /** Four interleaved rows, k unrolled by two: 8 accumulators. */
-    static void tile4(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first, float[] acc) {
+    /** Four token rows × two panel blocks ({@link #rows8x2} for the rows a batch has left over). */
+    static void rows4x2(float[] w, float[] w2, int kc, float[] xp, int xo, float[][] y, int t, int rows,
+                        int col, int valid, int valid2, boolean first, float[] acc) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
-        int k = 0;
-        for (; k + 2 <= kc; k += 2) {
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        for (int k = 0; k < kc; k++) {
             FloatVector v = FloatVector.fromArray(F, w, k * P);
+            FloatVector u = FloatVector.fromArray(F, w2, k * P);
             int xk = xo + 4 * k;
-            a0 = v.fma(FloatVector.broadcast(F, xp[xk]), a0);
-            a1 = v.fma(FloatVector.broadcast(F, xp[xk + 1]), a1);
-            a2 = v.fma(FloatVector.broadcast(F, xp[xk + 2]), a2);
-            a3 = v.fma(FloatVector.broadcast(F, xp[xk + 3]), a3);
-            FloatVector u = FloatVector.fromArray(F, w, k * P + P);
-            c0 = u.fma(FloatVector.broadcast(F, xp[xk + 4]), c0);
-            c1 = u.fma(FloatVector.broadcast(F, xp[xk + 5]), c1);
-            c2 = u.fma(FloatVector.broadcast(F, xp[xk + 6]), c2);
-            c3 = u.fma(FloatVector.broadcast(F, xp[xk + 7]), c3);
+            FloatVector s = FloatVector.broadcast(F, xp[xk]);
+            a0 = v.fma(s, a0); b0 = u.fma(s, b0);
+            s = FloatVector.broadcast(F, xp[xk + 1]);
+            a1 = v.fma(s, a1); b1 = u.fma(s, b1);
+            s = FloatVector.broadcast(F, xp[xk + 2]);
+            a2 = v.fma(s, a2); b2 = u.fma(s, b2);
+            s = FloatVector.broadcast(F, xp[xk + 3]);
+            a3 = v.fma(s, a3); b3 = u.fma(s, b3);
         }
-        for (; k < kc; k++) {
-            FloatVector v = FloatVector.fromArray(F, w, k * P);
-            int xk = xo + 4 * k;
-            a0 = v.fma(FloatVector.broadcast(F, xp[xk]), a0);
-            a1 = v.fma(FloatVector.broadcast(F, xp[xk + 1]), a1);
-            a2 = v.fma(FloatVector.broadcast(F, xp[xk + 2]), a2);
-            a3 = v.fma(FloatVector.broadcast(F, xp[xk + 3]), a3);
-        }
-        a0.add(c0).intoArray(acc, 0); a1.add(c1).intoArray(acc, 16); a2.add(c2).intoArray(acc, 32); a3.add(c3).intoArray(acc, 48);
-        for (int i = 0; i < 4; i++) PackedMatrix.merge(acc, i * P, y[t + i], col, valid, first);
+        a0.intoArray(acc, 0); a1.intoArray(acc, 16); a2.intoArray(acc, 32); a3.intoArray(acc, 48);
+        b0.intoArray(acc, 64); b1.intoArray(acc, 80); b2.intoArray(acc, 96); b3.intoArray(acc, 112);
+        put(acc, 4, y, t, rows, col, valid, valid2, first);
     }
 
-    /** Two interleaved rows, k unrolled by two: 4 accumulators. */
-    static void tile2(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first, float[] acc) {
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
-        int k = 0;
-        for (; k + 2 <= kc; k += 2) {
-            FloatVector v = FloatVector.fromArray(F, w, k * P);
-            int xk = xo + 2 * k;
-            a0 = v.fma(FloatVector.broadcast(F, xp[xk]), a0);
-            a1 = v.fma(FloatVector.broadcast(F, xp[xk + 1]), a1);
-            FloatVector u = FloatVector.fromArray(F, w, k * P + P);
-            c0 = u.fma(FloatVector.broadcast(F, xp[xk + 2]), c0);
-            c1 = u.fma(FloatVector.broadcast(F, xp[xk + 3]), c1);
+    /** Stores (first k-block) or adds a spilled tile (group rows of panel one, then of panel two) into y's real rows. */
+    private static void put(float[] acc, int group, float[][] y, int t, int rows, int col, int valid, int valid2, boolean first) {
+        for (int i = 0; i < rows; i++) {
+            PackedMatrix.merge(acc, i * P, y[t + i], col, valid, first);
+            if (valid2 > 0) PackedMatrix.merge(acc, (group + i) * P, y[t + i], col + P, valid2, first);
         }
-        for (; k < kc; k++) {
-            FloatVector v = FloatVector.fromArray(F, w, k * P);
-            int xk = xo + 2 * k;
-            a0 = v.fma(FloatVector.broadcast(F, xp[xk]), a0);
-            a1 = v.fma(FloatVector.broadcast(F, xp[xk + 1]), a1);
-        }
-        a0.add(c0).intoArray(acc, 0); a1.add(c1).intoArray(acc, 16);
-        for (int i = 0; i < 2; i++) PackedMatrix.merge(acc, i * P, y[t + i], col, valid, first);
     }
 
     /**

@@ -183,6 +183,10 @@ public final class PackedMatrix implements WeightMatrix {
     @Override
     public void matmul(float[][] x, float[][] y) {
         int batch = x.length;
+        if (wide && batch > 1) {
+            matmulWide(x, y);
+            return;
+        }
         // Token rows go in groups of 6 (the full micro-kernel), then one of 4 and/or 2 for the rest;
         // each group's rows are interleaved as [k][group] so its kernel broadcasts from one array
         // walked in order and every bounds check hoists out of the loop. A single row stays as is.
@@ -197,32 +201,7 @@ public final class PackedMatrix implements WeightMatrix {
         Parallel.forRange(panels, panelBytes + (long) cols * PANEL * 2 * batch, (p0, p1) -> {
             float[] w = SCRATCH.get();
             float[] acc = ACC.get(); // a tile's accumulators spill here before merging into y
-            int p = p0;
-            if (wide && full > 0) { // two panels at a time: each broadcast feeds two FMAs (see tile6x2)
-                float[] w2 = SCRATCH2.get();
-                for (; p + 1 < p1; p += 2) {
-                    int col = p * PANEL;
-                    int valid = Math.min(PANEL, rows - col), valid2 = Math.min(PANEL, rows - col - PANEL);
-                    for (int k0 = 0; k0 < cols; k0 += KC) {
-                        int kc = Math.min(KC, cols - k0);
-                        boolean first = k0 == 0;
-                        load(p, k0, kc, w);
-                        load(p + 1, k0, kc, w2);
-                        for (int g = 0; g < full; g++) {
-                            PackedKernels512.tile6x2(w, w2, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, valid2, first, acc);
-                        }
-                        for (int half = 0; half < 2; half++) { // the rows left over, one panel at a time
-                            float[] wp = half == 0 ? w : w2;
-                            int c = half == 0 ? col : col + PANEL, v = half == 0 ? valid : valid2;
-                            if (v <= 0) continue;
-                            if (four > 0) PackedKernels512.tile4(wp, kc, x4, k0 * 4, y, full * 6, c, v, first, acc);
-                            if (two > 0) PackedKernels512.tile2(wp, kc, x2, k0 * 2, y, full * 6 + 4 * four, c, v, first, acc);
-                            if (single > 0) PackedKernels512.tile1(wp, kc, x[t1], k0, y[t1], c, v, first);
-                        }
-                    }
-                }
-            }
-            for (; p < p1; p++) {
+            for (int p = p0; p < p1; p++) {
                 int col = p * PANEL;
                 int valid = Math.min(PANEL, rows - col);
                 if (batch == 1 && (dtype == DType.F32 || dtype == DType.BF16)) {
@@ -242,11 +221,8 @@ public final class PackedMatrix implements WeightMatrix {
                     int kc = Math.min(KC, cols - k0);
                     boolean first = k0 == 0;
                     load(p, k0, kc, w);
-                    if (wide) {
-                        for (int g = 0; g < full; g++) PackedKernels512.tile6(w, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, first, acc);
-                        if (four > 0) PackedKernels512.tile4(w, kc, x4, k0 * 4, y, full * 6, col, valid, first, acc);
-                        if (two > 0) PackedKernels512.tile2(w, kc, x2, k0 * 2, y, full * 6 + 4 * four, col, valid, first, acc);
-                        if (single > 0) PackedKernels512.tile1(w, kc, x[t1], k0, y[t1], col, valid, first);
+                    if (wide) { // one f16 row (batches took matmulWide)
+                        PackedKernels512.tile1(w, kc, x[0], k0, y[0], col, valid, first);
                         continue;
                     }
                     for (int g = 0; g < full; g++) tile6(w, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, first, acc);
@@ -258,17 +234,69 @@ public final class PackedMatrix implements WeightMatrix {
         });
     }
 
-    /** Rows [from, from + count) of x as groups of {@code group} rows, each laid out [k][group]. */
-    private float[] interleave(float[][] x, int from, int count, int group) {
-        float[] xp = new float[count * cols];
-        for (int g = 0; g < count / group; g++) {
-            for (int i = 0; i < group; i++) {
-                float[] row = x[from + g * group + i];
-                int base = g * cols * group + i;
-                for (int k = 0; k < cols; k++) xp[base + group * k] = row[k];
+    /**
+     * Batches on 512-bit machines: per pair of panels and k-block, the two blocks are copied (fp32) or
+     * widened (bf16, f16) into L1-sized scratch once, then every token row uses them, 8 rows at a time
+     * (then 4, then one), each broadcast feeding two FMAs; partial sums of later k-blocks are added
+     * into y with vector adds.
+     */
+    private void matmulWide(float[][] x, float[][] y) {
+        int batch = x.length;
+        int eights = batch / 8, rest = batch % 8;
+        int fours = rest / 4 + (rest % 4 >= 2 ? 1 : 0); // a group of 2 or 3 rows runs as 4 with zero rows
+        int t4 = eights * 8, t1 = rest % 4 == 1 ? batch - 1 : -1;
+        float[] x8 = eights > 0 ? interleave(x, 0, eights * 8, 8) : null;
+        float[] x4 = fours > 0 ? interleave(x, t4, batch - t4 - (t1 >= 0 ? 1 : 0), 4, fours * 4) : null;
+        long panelBytes = (long) stride * PANEL * elemBytes;
+        int pairs = (panels + 1) / 2;
+        Parallel.forRange(pairs, 2 * panelBytes + (long) cols * PANEL * 4 * batch, (q0, q1) -> {
+            float[] w = SCRATCH.get(), w2 = SCRATCH2.get(), acc = ACC16.get();
+            // k-blocks outermost: the activations' k-slice (every row of it) stays in L2 while this
+            // thread's panel pairs pass through L1, instead of all of x streaming by once per pair.
+            for (int k0 = 0; k0 < cols; k0 += KC) {
+                int kc = Math.min(KC, cols - k0);
+                boolean first = k0 == 0;
+                for (int q = q0; q < q1; q++) {
+                    int p = 2 * q, col = p * PANEL;
+                    int valid = Math.min(PANEL, rows - col), valid2 = Math.max(0, Math.min(PANEL, rows - col - PANEL));
+                    load(p, k0, kc, w);
+                    if (valid2 > 0) load(p + 1, k0, kc, w2); // a lone last panel computes its partner's zeros
+                    else java.util.Arrays.fill(w2, 0, kc * PANEL, 0f);
+                    for (int g = 0; g < eights; g++) {
+                        PackedKernels512.rows8x2(w, w2, kc, x8, (g * cols + k0) * 8, y, g * 8, 8, col, valid, valid2, first, acc);
+                    }
+                    for (int g = 0; g < fours; g++) {
+                        int t = t4 + 4 * g, n = Math.min(4, batch - t - (t1 >= 0 ? 1 : 0));
+                        PackedKernels512.rows4x2(w, w2, kc, x4, (g * cols + k0) * 4, y, t, n, col, valid, valid2, first, acc);
+                    }
+                    if (t1 >= 0) {
+                        PackedKernels512.tile1(w, kc, x[t1], k0, y[t1], col, valid, first);
+                        if (valid2 > 0) PackedKernels512.tile1(w2, kc, x[t1], k0, y[t1], col + PANEL, valid2, first);
+                    }
+                }
             }
+        });
+    }
+
+    private static final ThreadLocal<float[]> ACC16 = ThreadLocal.withInitial(() -> new float[16 * PANEL]);
+
+    /**
+     * Rows [from, from + count) of x as groups of {@code group} rows, each laid out [k][group], with room
+     * for {@code slots} rows (a last group short of rows keeps zeros in their place).
+     */
+    private float[] interleave(float[][] x, int from, int count, int group, int slots) {
+        float[] xp = new float[slots * cols];
+        for (int i = 0; i < count; i++) {
+            float[] row = x[from + i];
+            int base = (i / group) * cols * group + i % group;
+            for (int k = 0; k < cols; k++) xp[base + group * k] = row[k];
         }
         return xp;
+    }
+
+    /** Rows [from, from + count) of x as whole groups of {@code group} rows. */
+    private float[] interleave(float[][] x, int from, int count, int group) {
+        return interleave(x, from, count, group, count);
     }
 
     /** Copies (fp32) or widens (bf16, f16) panel p's columns [k0, k0 + kc) into w, 16 floats per column. */
@@ -331,9 +359,13 @@ public final class PackedMatrix implements WeightMatrix {
 
     private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[6 * PANEL]);
 
+    /** Stores (first k-block) or adds 16 spilled sums into y; takes arrays, not vectors, so C2 need not inline it. */
     static void merge(float[] acc, int from, float[] y, int col, int valid, boolean first) {
         if (first) System.arraycopy(acc, from, y, col, valid);
-        else for (int j = 0; j < valid; j++) y[col + j] += acc[from + j];
+        else if (valid == PANEL && WIDE) {
+            FloatVector.fromArray(FloatVector.SPECIES_512, acc, from).add(FloatVector.fromArray(FloatVector.SPECIES_512, y, col))
+                    .intoArray(y, col);
+        } else for (int j = 0; j < valid; j++) y[col + j] += acc[from + j];
     }
 
     private static void tile4(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first, float[] acc) {
