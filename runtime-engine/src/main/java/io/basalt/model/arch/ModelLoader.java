@@ -1,6 +1,5 @@
 package io.basalt.model.arch;
 
-import io.basalt.backend.cpu.kernels.KernelWarmUp;
 import io.basalt.model.Checkpoint;
 import io.basalt.model.ModelFormatException;
 import io.basalt.model.ModelFormats;
@@ -17,7 +16,6 @@ public final class ModelLoader {
 
     /** Loads with the given weight storage options; converted copies are freed when the model closes. */
     public static Model load(Path path, LoadOptions options) {
-        KernelWarmUp.start(); // compiles the kernels while the weights map
         Checkpoint checkpoint = ModelFormats.open(path);
         try {
             return switch (architectureOf(checkpoint)) {
