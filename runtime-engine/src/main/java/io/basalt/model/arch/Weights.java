@@ -1,6 +1,5 @@
 package io.basalt.model.arch;
 
-import io.basalt.backend.cpu.kernels.KernelWarmUp;
 import io.basalt.backend.cpu.kernels.PackedMatrix;
 import io.basalt.backend.cpu.kernels.PackedWeightCache;
 import io.basalt.backend.cpu.kernels.VectorKernels;
@@ -205,8 +204,7 @@ public final class Weights {
 
     /**
      * Called once every matrix is bound: writes the packed weights to the cache after a load that had
-     * to pack them, logs {@link #summary()} when the options asked for anything but the stored types,
-     * and warms the kernels of the types bound.
+     * to pack them, and logs {@link #summary()} when the options asked for anything but the stored types.
      */
     public void finish() {
         if (cache != null) {
@@ -217,7 +215,6 @@ public final class Weights {
             }
         }
         if (!options.equals(LoadOptions.DEFAULT)) LOG.info(() -> "weights " + options.describe() + ": " + summary());
-        KernelWarmUp.ensure(stored.keySet()); // the first forward pass then runs compiled kernels
     }
 
     /** A small tensor (norm scales, biases, sinks) converted to fp32 on the heap; shape must match. */
