@@ -45,7 +45,7 @@ public class MatmulBench {
     @Param({"F32", "BF16", "F16", "Q8_0"})
     public String dtype;
 
-    @Param({"1", "16", "64"})
+    @Param({"1", "16", "64", "512"})
     public int batch;
 
     private Arena arena;
