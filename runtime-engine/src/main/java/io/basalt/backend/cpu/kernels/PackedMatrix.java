@@ -249,6 +249,7 @@ public final class PackedMatrix implements WeightMatrix {
         float[] x4 = fours > 0 ? interleave(x, t4, batch - t4 - (t1 >= 0 ? 1 : 0), 4, fours * 4) : null;
         long panelBytes = (long) stride * PANEL * elemBytes;
         int pairs = (panels + 1) / 2;
+        boolean large = batch >= 32;
         Parallel.forRange(pairs, 2 * panelBytes + (long) cols * PANEL * 4 * batch, (q0, q1) -> {
             float[] w = SCRATCH.get(), w2 = SCRATCH2.get(), acc = ACC16.get();
             // k-blocks outermost: the activations' k-slice (every row of it) stays in L2 while this
@@ -259,8 +260,8 @@ public final class PackedMatrix implements WeightMatrix {
                 for (int q = q0; q < q1; q++) {
                     int p = 2 * q, col = p * PANEL;
                     int valid = Math.min(PANEL, rows - col), valid2 = Math.max(0, Math.min(PANEL, rows - col - PANEL));
-                    load(p, k0, kc, w);
-                    if (valid2 > 0) load(p + 1, k0, kc, w2); // a lone last panel computes its partner's zeros
+                    load(p, k0, kc, w, large);
+                    if (valid2 > 0) load(p + 1, k0, kc, w2, large); // a lone last panel computes its partner's zeros
                     else java.util.Arrays.fill(w2, 0, kc * PANEL, 0f);
                     for (int g = 0; g < eights; g++) {
                         PackedKernels512.rows8x2(w, w2, kc, x8, (g * cols + k0) * 8, y, g * 8, 8, col, valid, valid2, first, acc);
@@ -300,14 +301,18 @@ public final class PackedMatrix implements WeightMatrix {
     }
 
     /** Copies (fp32) or widens (bf16, f16) panel p's columns [k0, k0 + kc) into w, 16 floats per column. */
-    private void load(int p, int k0, int kc, float[] w) {
+    private void load(int p, int k0, int kc, float[] w) { load(p, k0, kc, w, false); }
+
+    /** As above; {@code large}: a batch of 32 rows or more (bf16 on 512-bit machines widens via an array). */
+    private void load(int p, int k0, int kc, float[] w, boolean large) {
         int n = kc * PANEL;
         long off = ((long) p * stride + k0) * PANEL * elemBytes;
         switch (dtype) {
             case F32 -> MemorySegment.copy(packed, F32_LE, off, w, 0, n);
             case BF16 -> {
-                if (wide) PackedKernels512.widenBf16(packed, off, w, n);
-                else widenBf16(packed, off, w, n);
+                if (!wide) widenBf16(packed, off, w, n);
+                else if (large) PackedKernels512.widenBf16ViaArray(packed, off, w, n);
+                else PackedKernels512.widenBf16(packed, off, w, n);
             }
             case F16 -> widenF16(packed, off, w, n);
             default -> throw new IllegalStateException(dtype.name());
