@@ -245,8 +245,9 @@ public final class PackedMatrix implements WeightMatrix {
         int eights = batch / 8, rest = batch % 8;
         int fours = rest / 4 + (rest % 4 >= 2 ? 1 : 0); // a group of 2 or 3 rows runs as 4 with zero rows
         int t4 = eights * 8, t1 = rest % 4 == 1 ? batch - 1 : -1;
+        int end4 = t1 >= 0 ? t1 : batch; // the 4-row tiles cover rows [t4, end4)
         float[] x8 = eights > 0 ? interleave(x, 0, eights * 8, 8) : null;
-        float[] x4 = fours > 0 ? interleave(x, t4, batch - t4 - (t1 >= 0 ? 1 : 0), 4, fours * 4) : null;
+        float[] x4 = fours > 0 ? interleave(x, t4, end4 - t4, 4, fours * 4) : null;
         long panelBytes = (long) stride * PANEL * elemBytes;
         int pairs = (panels + 1) / 2;
         boolean large = batch >= 32;
@@ -267,7 +268,7 @@ public final class PackedMatrix implements WeightMatrix {
                         PackedKernels512.rows8x2(w, w2, kc, x8, (g * cols + k0) * 8, y, g * 8, 8, col, valid, valid2, first, acc);
                     }
                     for (int g = 0; g < fours; g++) {
-                        int t = t4 + 4 * g, n = Math.min(4, batch - t - (t1 >= 0 ? 1 : 0));
+                        int t = t4 + 4 * g, n = Math.min(4, end4 - t);
                         PackedKernels512.rows4x2(w, w2, kc, x4, (g * cols + k0) * 4, y, t, n, col, valid, valid2, first, acc);
                     }
                     if (t1 >= 0) {
