@@ -187,6 +187,10 @@ public final class PackedMatrix implements WeightMatrix {
             matmulWide(x, y);
             return;
         }
+        if (wide && batch == 1 && dtype != DType.F16) {
+            gemvWide(x[0], y[0]);
+            return;
+        }
         // Token rows go in groups of 6 (the full micro-kernel), then one of 4 and/or 2 for the rest;
         // each group's rows are interleaved as [k][group] so its kernel broadcasts from one array
         // walked in order and every bounds check hoists out of the loop. A single row stays as is.
@@ -208,13 +212,8 @@ public final class PackedMatrix implements WeightMatrix {
                     // Decode: stream the whole panel in one pass, no copy and no k-blocks (x fits in L1):
                     // one long loop per panel instead of one short call per 256 columns.
                     long off = (long) p * stride * PANEL * elemBytes;
-                    if (dtype == DType.F32) {
-                        if (wide) PackedKernels512.tile1(packed, off, cols, x[0], 0, y[0], col, valid, true);
-                        else tile1(packed, off, cols, x[0], 0, y[0], col, valid, true);
-                    } else {
-                        if (wide) PackedKernels512.tile1Bf16(packed, off, cols, x[0], 0, y[0], col, valid, true);
-                        else tile1Bf16(packed, off, cols, x[0], 0, y[0], col, valid, true);
-                    }
+                    if (dtype == DType.F32) tile1(packed, off, cols, x[0], 0, y[0], col, valid, true);
+                    else tile1Bf16(packed, off, cols, x[0], 0, y[0], col, valid, true);
                     continue;
                 }
                 for (int k0 = 0; k0 < cols; k0 += KC) {
@@ -229,6 +228,33 @@ public final class PackedMatrix implements WeightMatrix {
                     if (four > 0) tile4(w, kc, x4, k0 * 4, y, full * 6, col, valid, first, acc);
                     if (two > 0) tile2(w, kc, x2, k0 * 2, y, full * 6 + 4 * four, col, valid, first, acc);
                     if (single > 0) tile1(w, kc, x[t1], k0, y[t1], col, valid, first);
+                }
+            }
+        });
+    }
+
+    /**
+     * Decode on 512-bit machines (fp32, bf16): whole panels streamed straight from the packed weights,
+     * four at a time where four full panels remain (one broadcast of x feeds all four), so parallel
+     * chunks are whole groups of four.
+     */
+    private void gemvWide(float[] x, float[] y) {
+        long panelBytes = (long) stride * PANEL * elemBytes;
+        int groups = (panels + 3) / 4, fullPanels = rows / PANEL;
+        boolean bf16 = dtype == DType.BF16;
+        Parallel.forRange(groups, 4 * panelBytes, (g0, g1) -> {
+            for (int g = g0; g < g1; g++) {
+                int p = 4 * g;
+                long off = p * panelBytes;
+                if (p + 4 <= fullPanels) {
+                    if (bf16) PackedKernels512.panels4Bf16(packed, off, panelBytes, cols, x, y, p * PANEL);
+                    else PackedKernels512.panels4(packed, off, panelBytes, cols, x, y, p * PANEL);
+                    continue;
+                }
+                for (int end = Math.min(panels, p + 4); p < end; p++, off += panelBytes) {
+                    int col = p * PANEL, valid = Math.min(PANEL, rows - col);
+                    if (bf16) PackedKernels512.tile1Bf16(packed, off, cols, x, 0, y, col, valid, true);
+                    else PackedKernels512.tile1(packed, off, cols, x, 0, y, col, valid, true);
                 }
             }
         });

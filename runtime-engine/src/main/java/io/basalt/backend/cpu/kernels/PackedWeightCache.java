@@ -1,6 +1,7 @@
 package io.basalt.backend.cpu.kernels;
 
 import io.basalt.model.DType;
+import io.basalt.model.MappedFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -91,7 +92,7 @@ public final class PackedWeightCache {
 
     private static PackedWeightCache readIndex(Path file, Arena arena) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            MemorySegment all = MappedFile.map(ch, arena); // a plain native view: see there
             // The index is small; a ByteBuffer cannot view a file over 2 GiB anyway.
             ByteBuffer b = all.asSlice(0, Math.min(all.byteSize(), 1L << 24)).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
             if (b.getLong() != MAGIC || b.getInt() != VERSION) throw new IOException("not a version " + VERSION + " cache");
