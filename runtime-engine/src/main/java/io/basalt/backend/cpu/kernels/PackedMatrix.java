@@ -202,7 +202,7 @@ public final class PackedMatrix implements WeightMatrix {
         float[] x2 = two > 0 ? interleave(x, full * 6 + 4 * four, 2, 2) : null;
         int t1 = batch - single;
         long panelBytes = (long) stride * PANEL * elemBytes;
-        Parallel.forRange(panels, panelBytes + (long) cols * PANEL * 2 * batch, (p0, p1) -> {
+        Parallel.RangeBody body = (p0, p1) -> {
             float[] w = SCRATCH.get();
             float[] acc = ACC.get(); // a tile's accumulators spill here before merging into y
             for (int p = p0; p < p1; p++) {
@@ -230,7 +230,10 @@ public final class PackedMatrix implements WeightMatrix {
                     if (single > 0) tile1(w, kc, x[t1], k0, y[t1], col, valid, first);
                 }
             }
-        });
+        };
+        long cost = panelBytes + (long) cols * PANEL * 2 * batch;
+        if (batch == 1) Parallel.forRangeFine(panels, cost, body); // decode: panels share nothing
+        else Parallel.forRange(panels, cost, body);
     }
 
     /**
@@ -242,7 +245,7 @@ public final class PackedMatrix implements WeightMatrix {
         long panelBytes = (long) stride * PANEL * elemBytes;
         int groups = (panels + 3) / 4, fullPanels = rows / PANEL;
         boolean bf16 = dtype == DType.BF16;
-        Parallel.forRange(groups, 4 * panelBytes, (g0, g1) -> {
+        Parallel.forRangeFine(groups, 4 * panelBytes, (g0, g1) -> {
             for (int g = g0; g < g1; g++) {
                 int p = 4 * g;
                 long off = p * panelBytes;

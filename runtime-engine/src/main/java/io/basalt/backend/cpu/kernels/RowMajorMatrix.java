@@ -48,7 +48,7 @@ public final class RowMajorMatrix implements WeightMatrix {
     @Override
     public void matmul(float[][] x, float[][] y) {
         int batch = x.length;
-        Parallel.forRange(rows, rowBytes * batch, (start, end) -> {
+        Parallel.RangeBody body = (start, end) -> {
             int r = start;
             if (batch >= 3) {
                 MemorySegment scratch = SCRATCH.get();
@@ -79,7 +79,9 @@ public final class RowMajorMatrix implements WeightMatrix {
                             : VectorKernels.dotQ4_0(data, off, x[t], cols);
                 }
             }
-        });
+        };
+        if (batch == 1) Parallel.forRangeFine(rows, rowBytes, body); // decode: rows share nothing
+        else Parallel.forRange(rows, rowBytes * batch, body);
     }
 
     private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(() -> MemorySegment.NULL);

@@ -12,7 +12,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class WorkerPool {
     private static final long SPIN_NANOS = 200_000;
-    private static final int CHUNKS_PER_THREAD = 4;
 
     private final Thread[] workers;
     private final AtomicBoolean busy = new AtomicBoolean();
@@ -40,15 +39,15 @@ final class WorkerPool {
     int parallelism() { return workers.length + 1; }
 
     /**
-     * Runs body over [0, n) in contiguous chunks, CHUNKS_PER_THREAD per participant, which each
+     * Runs body over [0, n) in contiguous chunks, chunksPerThread per participant, which each
      * participant claims in order until none is left: a thread slowed by another process (two vCPUs on
      * a shared host) then takes fewer chunks instead of keeping the other waiting at the barrier.
      * False if another caller owns the pool.
      */
-    boolean tryRun(int n, Parallel.RangeBody body) {
+    boolean tryRun(int n, int chunksPerThread, Parallel.RangeBody body) {
         if (!busy.compareAndSet(false, true)) return false;
         try {
-            int chunks = Math.min(n, parallelism() * CHUNKS_PER_THREAD);
+            int chunks = Math.min(n, parallelism() * chunksPerThread);
             this.body = body;
             this.n = n;
             this.chunks = chunks;
