@@ -178,7 +178,7 @@ public final class ForwardMath {
             offsets[c] = table;
             base[c] = b;
         }
-        // Prefill chunks of plain causal attention go eight rows at a time through PrefillAttention
+        // Prefill chunks of plain causal attention go PrefillAttention.ROWS rows at a time through PrefillAttention
         // (rows in vector lanes, no reductions); the rest of their rows, decode rows, and every row of a
         // model with sinks or sliding windows go one at a time through Attention.
         boolean blocks = sinks == null && window == 0;

@@ -8,11 +8,11 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Causal attention of {@link #ROWS} consecutive query rows of one sequence (a prefill) for one query
- * head, the rows side by side in the lanes of a vector. {@link Attention} takes one row at a time and
+ * head, the rows side by side in the lanes of a vector (16 rows with AVX-512, else 8). {@link Attention} takes one row at a time and
  * pays a horizontal reduction for every q·k; here a score vector holds one position's score for all
- * eight rows, so q·k, the online softmax (running maximum, rescaling, exp) and the weighted sum of the
- * values are all lane-wise: each key or value element is broadcast once and feeds one FMA per eight
- * rows, and nothing is reduced across lanes. Positions go a tile at a time with the online softmax of
+ * the rows, so q·k, the online softmax (running maximum, rescaling, exp) and the weighted sum of the
+ * values are all lane-wise: each key or value element is broadcast once and feeds one FMA for all
+ * the rows, and nothing is reduced across lanes. Positions go a tile at a time with the online softmax of
  * flash attention, so there is no scores array the length of the context.
  *
  * <p>For plain causal attention only (no sinks, no sliding window): GPT-2 and Llama prefills.
@@ -20,10 +20,11 @@ import jdk.incubator.vector.VectorSpecies;
 public final class PrefillAttention {
     private PrefillAttention() {}
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    // 512-bit where the matmuls are (16 rows per call), else 256-bit (8 rows): one vector's lanes.
+    private static final VectorSpecies<Float> F = PackedKernels512.ENABLED ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = PackedKernels512.ENABLED ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
     /** Query rows per call: one per lane. */
-    public static final int ROWS = 8;
+    public static final int ROWS = F.length();
     /** Positions per online-softmax step: two groups of eight scored side by side. */
     private static final int TILE = 16;
 
@@ -101,7 +102,7 @@ public final class PrefillAttention {
         }
     }
 
-    private static final int[] IOTA = {0, 1, 2, 3, 4, 5, 6, 7};
+    private static final int[] IOTA = java.util.stream.IntStream.range(0, ROWS).toArray();
 
     /** Scores of positions offs[i0 … i0 + 7] for all rows: p[i][r] = Σ_d qt[d][r] · key_i[d]; eight FMA chains. */
     private static void scores(float[] qt, float[] keys, int[] offs, int i0, int headDim, float[] p) {
@@ -121,8 +122,8 @@ public final class PrefillAttention {
             a7 = qd.fma(FloatVector.broadcast(F, keys[k7 + d]), a7);
         }
         int o = i0 * ROWS;
-        a0.intoArray(p, o); a1.intoArray(p, o + 8); a2.intoArray(p, o + 16); a3.intoArray(p, o + 24);
-        a4.intoArray(p, o + 32); a5.intoArray(p, o + 40); a6.intoArray(p, o + 48); a7.intoArray(p, o + 56);
+        a0.intoArray(p, o); a1.intoArray(p, o + ROWS); a2.intoArray(p, o + 2 * ROWS); a3.intoArray(p, o + 3 * ROWS);
+        a4.intoArray(p, o + 4 * ROWS); a5.intoArray(p, o + 5 * ROWS); a6.intoArray(p, o + 6 * ROWS); a7.intoArray(p, o + 7 * ROWS);
     }
 
     /** ot[d] = ot[d] · correction + Σ_i p[i] · value_i[d], eight dimensions at a time (eight FMA chains). */
@@ -130,10 +131,10 @@ public final class PrefillAttention {
         int d = 0;
         for (; d + 8 <= headDim; d += 8) {
             int o = d * ROWS;
-            FloatVector a0 = FloatVector.fromArray(F, ot, o).mul(correction), a1 = FloatVector.fromArray(F, ot, o + 8).mul(correction);
-            FloatVector a2 = FloatVector.fromArray(F, ot, o + 16).mul(correction), a3 = FloatVector.fromArray(F, ot, o + 24).mul(correction);
-            FloatVector a4 = FloatVector.fromArray(F, ot, o + 32).mul(correction), a5 = FloatVector.fromArray(F, ot, o + 40).mul(correction);
-            FloatVector a6 = FloatVector.fromArray(F, ot, o + 48).mul(correction), a7 = FloatVector.fromArray(F, ot, o + 56).mul(correction);
+            FloatVector a0 = FloatVector.fromArray(F, ot, o).mul(correction), a1 = FloatVector.fromArray(F, ot, o + ROWS).mul(correction);
+            FloatVector a2 = FloatVector.fromArray(F, ot, o + 2 * ROWS).mul(correction), a3 = FloatVector.fromArray(F, ot, o + 3 * ROWS).mul(correction);
+            FloatVector a4 = FloatVector.fromArray(F, ot, o + 4 * ROWS).mul(correction), a5 = FloatVector.fromArray(F, ot, o + 5 * ROWS).mul(correction);
+            FloatVector a6 = FloatVector.fromArray(F, ot, o + 6 * ROWS).mul(correction), a7 = FloatVector.fromArray(F, ot, o + 7 * ROWS).mul(correction);
             for (int i = 0; i < n; i++) {
                 FloatVector w = FloatVector.fromArray(F, p, i * ROWS);
                 int v = offs[i] + d;
@@ -146,8 +147,8 @@ public final class PrefillAttention {
                 a6 = w.fma(FloatVector.broadcast(F, values[v + 6]), a6);
                 a7 = w.fma(FloatVector.broadcast(F, values[v + 7]), a7);
             }
-            a0.intoArray(ot, o); a1.intoArray(ot, o + 8); a2.intoArray(ot, o + 16); a3.intoArray(ot, o + 24);
-            a4.intoArray(ot, o + 32); a5.intoArray(ot, o + 40); a6.intoArray(ot, o + 48); a7.intoArray(ot, o + 56);
+            a0.intoArray(ot, o); a1.intoArray(ot, o + ROWS); a2.intoArray(ot, o + 2 * ROWS); a3.intoArray(ot, o + 3 * ROWS);
+            a4.intoArray(ot, o + 4 * ROWS); a5.intoArray(ot, o + 5 * ROWS); a6.intoArray(ot, o + 6 * ROWS); a7.intoArray(ot, o + 7 * ROWS);
         }
         for (; d < headDim; d++) { // head sizes that are not a multiple of 8
             FloatVector a = FloatVector.fromArray(F, ot, d * ROWS).mul(correction);

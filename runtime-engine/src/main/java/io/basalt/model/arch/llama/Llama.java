@@ -108,32 +108,41 @@ public final class Llama implements Model {
         float scale = (float) (1.0 / Math.sqrt(hd));
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
-            for (int r = 0; r < n; r++) ForwardMath.rmsNorm(h[r], x[r], layer.attnNorm(), config.eps());
+            int li = l;
+            // The per-row steps between the matmuls run on both cores too (rows are independent, and
+            // each row's KV slot is its own): serial, they left the second core idle in long prefills.
+            Parallel.forRange(n, 8L * dim, (start, end) -> {
+                for (int r = start; r < end; r++) ForwardMath.rmsNorm(h[r], x[r], layer.attnNorm(), config.eps());
+            });
             layer.wq().matmul(h, q);
             layer.wk().matmul(h, k);
             layer.wv().matmul(h, v);
-            for (int r = 0; r < n; r++) {
-                int pos = rows.positionOf()[r];
-                rope.apply(q[r], heads, hd, pos);
-                rope.apply(k[r], kvHeads, hd, pos);
-                ForwardMath.storeKv(rows.kv(r), l, pos, k[r], 0, v[r], 0, kvDim);
-            }
+            Parallel.forRange(n, 16L * (heads + kvHeads) * hd, (start, end) -> {
+                for (int r = start; r < end; r++) {
+                    int pos = rows.positionOf()[r];
+                    rope.apply(q[r], heads, hd, pos);
+                    rope.apply(k[r], kvHeads, hd, pos);
+                    ForwardMath.storeKv(rows.kv(r), li, pos, k[r], 0, v[r], 0, kvDim);
+                }
+            });
             ForwardMath.attentionRows(rows, l, q, heads, kvHeads, hd, scale, 0, null, att);
             layer.wo().matmul(att, h);
-            for (int r = 0; r < n; r++) {
-                ForwardMath.add(x[r], h[r], dim);
-                ForwardMath.rmsNorm(h[r], x[r], layer.ffnNorm(), config.eps());
-            }
+            Parallel.forRange(n, 8L * dim, (start, end) -> {
+                for (int r = start; r < end; r++) {
+                    ForwardMath.add(x[r], h[r], dim);
+                    ForwardMath.rmsNorm(h[r], x[r], layer.ffnNorm(), config.eps());
+                }
+            });
             layer.gate().matmul(h, gate);
             layer.up().matmul(h, up);
             Parallel.forRange(n, 16L * ff, (start, end) -> { // exp-bound: worth both cores in batches
                 for (int r = start; r < end; r++) ForwardMath.siluMul(gate[r], up[r], ff);
             });
             layer.down().matmul(gate, h);
-            for (int r = 0; r < n; r++) {
-                ForwardMath.add(x[r], h[r], dim);
-                observer.afterBlock(l, r, x[r]);
-            }
+            Parallel.forRange(n, 4L * dim, (start, end) -> {
+                for (int r = start; r < end; r++) ForwardMath.add(x[r], h[r], dim);
+            });
+            for (int r = 0; r < n; r++) observer.afterBlock(l, r, x[r]); // in row order, on this thread
         }
         return ForwardMath.logits(rows, x, (out, row) -> ForwardMath.rmsNorm(out, row, finalNorm, config.eps()), classifier);
     }
