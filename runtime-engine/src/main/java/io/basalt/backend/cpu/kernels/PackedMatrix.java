@@ -187,8 +187,8 @@ public final class PackedMatrix implements WeightMatrix {
             matmulWide(x, y);
             return;
         }
-        if (wide && batch == 1 && dtype != DType.F16) {
-            gemvWide(x[0], y[0]);
+        if (batch == 1 && dtype != DType.F16) {
+            gemv(x[0], y[0]);
             return;
         }
         // Token rows go in groups of 6 (the full micro-kernel), then one of 4 and/or 2 for the rest;
@@ -208,14 +208,6 @@ public final class PackedMatrix implements WeightMatrix {
             for (int p = p0; p < p1; p++) {
                 int col = p * PANEL;
                 int valid = Math.min(PANEL, rows - col);
-                if (batch == 1 && (dtype == DType.F32 || dtype == DType.BF16)) {
-                    // Decode: stream the whole panel in one pass, no copy and no k-blocks (x fits in L1):
-                    // one long loop per panel instead of one short call per 256 columns.
-                    long off = (long) p * stride * PANEL * elemBytes;
-                    if (dtype == DType.F32) tile1(packed, off, cols, x[0], 0, y[0], col, valid, true);
-                    else tile1Bf16(packed, off, cols, x[0], 0, y[0], col, valid, true);
-                    continue;
-                }
                 for (int k0 = 0; k0 < cols; k0 += KC) {
                     int kc = Math.min(KC, cols - k0);
                     boolean first = k0 == 0;
@@ -237,11 +229,11 @@ public final class PackedMatrix implements WeightMatrix {
     }
 
     /**
-     * Decode on 512-bit machines (fp32, bf16): whole panels streamed straight from the packed weights,
-     * four at a time where four full panels remain (one broadcast of x feeds all four), so parallel
-     * chunks are whole groups of four.
+     * Decode (fp32, bf16): whole panels streamed straight from the packed weights, no copy and no
+     * k-blocks (x fits in L1), four panels at a time where four full panels remain (one broadcast of x
+     * feeds all four), so parallel chunks are whole groups of four.
      */
-    private void gemvWide(float[] x, float[] y) {
+    private void gemv(float[] x, float[] y) {
         long panelBytes = (long) stride * PANEL * elemBytes;
         int groups = (panels + 3) / 4, fullPanels = rows / PANEL;
         boolean bf16 = dtype == DType.BF16;
@@ -250,17 +242,77 @@ public final class PackedMatrix implements WeightMatrix {
                 int p = 4 * g;
                 long off = p * panelBytes;
                 if (p + 4 <= fullPanels) {
-                    if (bf16) PackedKernels512.panels4Bf16(packed, off, panelBytes, cols, x, y, p * PANEL);
-                    else PackedKernels512.panels4(packed, off, panelBytes, cols, x, y, p * PANEL);
+                    if (wide) {
+                        if (bf16) PackedKernels512.panels4Bf16(packed, off, panelBytes, cols, x, y, p * PANEL);
+                        else PackedKernels512.panels4(packed, off, panelBytes, cols, x, y, p * PANEL);
+                    } else {
+                        if (bf16) panels4Bf16(packed, off, panelBytes, cols, x, y, p * PANEL);
+                        else panels4(packed, off, panelBytes, cols, x, y, p * PANEL);
+                    }
                     continue;
                 }
                 for (int end = Math.min(panels, p + 4); p < end; p++, off += panelBytes) {
                     int col = p * PANEL, valid = Math.min(PANEL, rows - col);
-                    if (bf16) PackedKernels512.tile1Bf16(packed, off, cols, x, 0, y, col, valid, true);
-                    else PackedKernels512.tile1(packed, off, cols, x, 0, y, col, valid, true);
+                    if (wide) {
+                        if (bf16) PackedKernels512.tile1Bf16(packed, off, cols, x, 0, y, col, valid, true);
+                        else PackedKernels512.tile1(packed, off, cols, x, 0, y, col, valid, true);
+                    } else {
+                        if (bf16) tile1Bf16(packed, off, cols, x, 0, y, col, valid, true);
+                        else tile1(packed, off, cols, x, 0, y, col, valid, true);
+                    }
                 }
             }
         });
+    }
+
+    /** {@link PackedKernels512#panels4} with 256-bit vectors: a panel column is two vectors (rows 0–7, 8–15). */
+    private static void panels4(MemorySegment w, long off, long pb, int kc, float[] x, float[] y, int col) {
+        var s = FS;
+        FloatVector a0 = FloatVector.zero(s), a1 = FloatVector.zero(s), b0 = FloatVector.zero(s), b1 = FloatVector.zero(s);
+        FloatVector c0 = FloatVector.zero(s), c1 = FloatVector.zero(s), d0 = FloatVector.zero(s), d1 = FloatVector.zero(s);
+        for (int k = 0; k < kc; k++) {
+            long o = off + 64L * k;
+            FloatVector e = FloatVector.broadcast(s, x[k]);
+            a0 = FloatVector.fromMemorySegment(s, w, o, LE).fma(e, a0);
+            a1 = FloatVector.fromMemorySegment(s, w, o + 32, LE).fma(e, a1);
+            b0 = FloatVector.fromMemorySegment(s, w, o + pb, LE).fma(e, b0);
+            b1 = FloatVector.fromMemorySegment(s, w, o + pb + 32, LE).fma(e, b1);
+            c0 = FloatVector.fromMemorySegment(s, w, o + 2 * pb, LE).fma(e, c0);
+            c1 = FloatVector.fromMemorySegment(s, w, o + 2 * pb + 32, LE).fma(e, c1);
+            d0 = FloatVector.fromMemorySegment(s, w, o + 3 * pb, LE).fma(e, d0);
+            d1 = FloatVector.fromMemorySegment(s, w, o + 3 * pb + 32, LE).fma(e, d1);
+        }
+        a0.intoArray(y, col); a1.intoArray(y, col + 8);
+        b0.intoArray(y, col + PANEL); b1.intoArray(y, col + PANEL + 8);
+        c0.intoArray(y, col + 2 * PANEL); c1.intoArray(y, col + 2 * PANEL + 8);
+        d0.intoArray(y, col + 3 * PANEL); d1.intoArray(y, col + 3 * PANEL + 8);
+    }
+
+    /** {@link #panels4} for 256-bit bf16 panels: int j of a column holds rows j (low half) and j + 8 (high half). */
+    private static void panels4Bf16(MemorySegment w, long off, long pb, int kc, float[] x, float[] y, int col) {
+        var s = FS;
+        FloatVector a0 = FloatVector.zero(s), a1 = FloatVector.zero(s), b0 = FloatVector.zero(s), b1 = FloatVector.zero(s);
+        FloatVector c0 = FloatVector.zero(s), c1 = FloatVector.zero(s), d0 = FloatVector.zero(s), d1 = FloatVector.zero(s);
+        for (int k = 0; k < kc; k++) {
+            long o = off + 32L * k;
+            FloatVector e = FloatVector.broadcast(s, x[k]);
+            IntVector v = IntVector.fromMemorySegment(I256, w, o, LE);
+            a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(e, a0);
+            a1 = ((FloatVector) v.and(0xFFFF0000).reinterpretAsFloats()).fma(e, a1);
+            v = IntVector.fromMemorySegment(I256, w, o + pb, LE);
+            b0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(e, b0);
+            b1 = ((FloatVector) v.and(0xFFFF0000).reinterpretAsFloats()).fma(e, b1);
+            v = IntVector.fromMemorySegment(I256, w, o + 2 * pb, LE);
+            c0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(e, c0);
+            c1 = ((FloatVector) v.and(0xFFFF0000).reinterpretAsFloats()).fma(e, c1);
+            v = IntVector.fromMemorySegment(I256, w, o + 3 * pb, LE);
+            d0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()).fma(e, d0);
+            d1 = ((FloatVector) v.and(0xFFFF0000).reinterpretAsFloats()).fma(e, d1);
+        }
+        a0.intoArray(y, col); a1.intoArray(y, col + 8);
+        b0.intoArray(y, col + PANEL); b1.intoArray(y, col + PANEL + 8);
+        c0.intoArray(y, col + 2 * PANEL); c1.intoArray(y, col + 2 * PANEL + 8);
+        d0.intoArray(y, col + 3 * PANEL); d1.intoArray(y, col + 3 * PANEL + 8);
     }
 
     /**
