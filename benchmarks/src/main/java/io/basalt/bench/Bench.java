@@ -2,6 +2,8 @@ package io.basalt.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.basalt.model.arch.LoadOptions;
+import io.basalt.model.arch.ModelLoader;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -147,6 +149,7 @@ public final class Bench {
             BenchChild.Spec spec = new BenchChild.Spec(target.name(), target.path().toString(), target.dtype(), target.quantize(),
                     options.steps(), concurrency, options.prompt(), options.minSeconds(), options.windowSeconds(),
                     options.prefillSeconds());
+            pageIn(target);
             System.out.println("measuring " + target.name() + " (" + target.path() + ") in a fresh JVM ...");
             BenchReport.ModelResult r = runChild(spec);
             results.add(r);
@@ -170,6 +173,22 @@ public final class Bench {
             System.out.println("wrote " + options.json());
         }
         System.exit(results.stream().anyMatch(r -> r.error() != null) ? 1 : 0);
+    }
+
+    /**
+     * Brings the files the child will map (checkpoint, packed-weight cache) into the page cache, so
+     * that its first token measures the runtime and not the disk (see {@link PageCache}).
+     */
+    private static void pageIn(Target target) {
+        try {
+            LoadOptions load = new LoadOptions(LoadOptions.parseStorage(target.dtype()), LoadOptions.parseQuantization(target.quantize()));
+            long t0 = System.nanoTime();
+            long bytes = PageCache.warm(ModelLoader.mappedFiles(target.path(), load));
+            System.out.printf(Locale.ROOT, "page cache: read %.2f GB of %s's files in %.1f s before its JVM starts%n",
+                    bytes / 1e9, target.name(), (System.nanoTime() - t0) / 1e9);
+        } catch (IOException | RuntimeException e) {
+            System.out.println("page cache: could not read " + target.name() + "'s files (" + e.getMessage() + "); measuring anyway");
+        }
     }
 
     /** Runs {@link BenchChild} for one model in a new JVM and reads back its result line. */

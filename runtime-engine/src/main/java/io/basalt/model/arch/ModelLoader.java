@@ -6,7 +6,10 @@ import io.basalt.model.ModelFormats;
 import io.basalt.model.arch.gpt2.Gpt2;
 import io.basalt.model.arch.gptoss.GptOss;
 import io.basalt.model.arch.llama.Llama;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Opens a model in any supported format and binds it to its architecture. */
 public final class ModelLoader {
@@ -27,6 +30,16 @@ public final class ModelLoader {
             checkpoint.close();
             throw e;
         }
+    }
+
+    /**
+     * The files a load of the model at path with these options maps: the checkpoint's files and, once
+     * an earlier load has written it, the packed-weight cache file. For warming the page cache.
+     */
+    public static List<Path> mappedFiles(Path path, LoadOptions options) throws IOException {
+        List<Path> files = new ArrayList<>(WeightCacheLocation.checkpointFiles(path));
+        WeightCacheLocation.existingCacheFile(path, options).ifPresent(files::add);
+        return files;
     }
 
     /**

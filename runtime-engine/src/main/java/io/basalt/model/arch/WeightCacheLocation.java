@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -28,12 +29,31 @@ final class WeightCacheLocation {
         for (TensorInfo t : checkpoint.tensors().values()) bytes += t.data().byteSize();
         if (bytes < MIN_BYTES) return null;
         List<Path> files;
-        try (Stream<Path> s = Files.isDirectory(checkpoint.path()) ? Files.list(checkpoint.path()) : Stream.of(checkpoint.path())) {
-            files = s.filter(Files::isRegularFile).sorted().toList();
+        try {
+            files = checkpointFiles(checkpoint.path());
         } catch (IOException e) {
             return null;
         }
-        return PackedWeightCache.open(dir, files, options + "|" + PackedMatrix.layout(), checkpoint.arena());
+        return PackedWeightCache.open(dir, files, key(options), checkpoint.arena());
+    }
+
+    /** The packed-weight file a load of the model at path with these options maps, if there is one. */
+    static Optional<Path> existingCacheFile(Path path, LoadOptions options) throws IOException {
+        Path dir = directory();
+        if (dir == null) return Optional.empty();
+        Path file = PackedWeightCache.fileFor(dir, checkpointFiles(path), key(options));
+        return Files.isRegularFile(file) ? Optional.of(file) : Optional.empty();
+    }
+
+    /** A checkpoint's files: the file itself, or the regular files of its directory, in name order. */
+    static List<Path> checkpointFiles(Path path) throws IOException {
+        try (Stream<Path> s = Files.isDirectory(path) ? Files.list(path) : Stream.of(path)) {
+            return s.filter(Files::isRegularFile).sorted().toList();
+        }
+    }
+
+    private static String key(LoadOptions options) {
+        return options + "|" + PackedMatrix.layout();
     }
 
     static Path directory() {

@@ -68,13 +68,7 @@ public final class PackedWeightCache {
     public static PackedWeightCache open(Path cacheDir, List<Path> checkpointFiles, String options, Arena arena) {
         if (cacheDir == null) return null;
         try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(("v" + VERSION + "|" + options).getBytes(StandardCharsets.UTF_8));
-            for (Path p : checkpointFiles) {
-                sha.update(("|" + p.toAbsolutePath().normalize() + "|" + Files.size(p) + "|"
-                        + Files.getLastModifiedTime(p).toMillis()).getBytes(StandardCharsets.UTF_8));
-            }
-            Path file = cacheDir.resolve(HexFormat.of().formatHex(sha.digest(), 0, 16) + ".packed");
+            Path file = fileFor(cacheDir, checkpointFiles, options);
             if (Files.isRegularFile(file)) {
                 try {
                     return readIndex(file, arena);
@@ -85,9 +79,23 @@ public final class PackedWeightCache {
             return new PackedWeightCache(file, List.of(), null);
         } catch (IOException e) {
             return null; // an unreadable checkpoint fails later with a clear error; just do not cache
+        }
+    }
+
+    /** The cache file (which may not exist yet) for a checkpoint's files loaded with the given options. */
+    public static Path fileFor(Path cacheDir, List<Path> checkpointFiles, String options) throws IOException {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+        sha.update(("v" + VERSION + "|" + options).getBytes(StandardCharsets.UTF_8));
+        for (Path p : checkpointFiles) {
+            sha.update(("|" + p.toAbsolutePath().normalize() + "|" + Files.size(p) + "|"
+                    + Files.getLastModifiedTime(p).toMillis()).getBytes(StandardCharsets.UTF_8));
+        }
+        return cacheDir.resolve(HexFormat.of().formatHex(sha.digest(), 0, 16) + ".packed");
     }
 
     private static PackedWeightCache readIndex(Path file, Arena arena) throws IOException {

@@ -61,6 +61,8 @@ class PackedWeightCacheTest {
         assertFalse(first.hit());
         first.commit();
         assertTrue(Files.isRegularFile(first.file()));
+        // What the benchmark reads into the page cache before a load is the file a load maps.
+        assertEquals(first.file(), PackedWeightCache.fileFor(dir.resolve("cache"), List.of(ckpt), "fp32"));
 
         PackedWeightCache second = PackedWeightCache.open(dir.resolve("cache"), List.of(ckpt), "fp32");
         PackedMatrix a2 = rowMajor(second, "a", MemorySegment.NULL, DType.F32, 37, 40); // no source needed on a hit
