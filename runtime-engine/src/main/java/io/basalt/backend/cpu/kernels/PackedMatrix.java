@@ -315,24 +315,35 @@ public final class PackedMatrix implements WeightMatrix {
         d0.intoArray(y, col + 3 * PANEL); d1.intoArray(y, col + 3 * PANEL + 8);
     }
 
-    /**
-     * Batches on 512-bit machines: per pair of panels and k-block, the two blocks are copied (fp32) or
-     * widened (bf16, f16) into L1-sized scratch once, then every token row uses them, 8 rows at a time
-     * (then 4, then one), each broadcast feeding two FMAs; partial sums of later k-blocks are added
-     * into y with vector adds.
-     */
+    /** Batches on 512-bit machines: {@link #panelMatmul} over this matrix's panels, copied or widened. */
     private void matmulWide(float[][] x, float[][] y) {
+        boolean large = x.length >= 32;
+        panelMatmul(x, y, rows, cols, (p, k0, kc, w) -> load(p, k0, kc, w, large));
+    }
+
+    /** Fills w with columns [k0, k0 + kc) of panel p (rows 16p … 16p + 15), 16 floats per column. */
+    interface PanelLoader {
+        void load(int p, int k0, int kc, float[] w);
+    }
+
+    /**
+     * y = x · Wᵀ for a batch on a 512-bit machine, W given panel by panel: per pair of panels and
+     * k-block the loader fills two L1-sized blocks once, then every token row uses them, 8 rows at a
+     * time (then 4, then one), each broadcast feeding two FMAs; partial sums of later k-blocks are
+     * added into y with vector adds. k-blocks are multiples of 32 columns, so block-quantized rows
+     * dequantize whole blocks.
+     */
+    static void panelMatmul(float[][] x, float[][] y, int rows, int cols, PanelLoader loader) {
         int batch = x.length;
         int eights = batch / 8, rest = batch % 8;
         int fours = rest / 4 + (rest % 4 >= 2 ? 1 : 0); // a group of 2 or 3 rows runs as 4 with zero rows
         int t4 = eights * 8, t1 = rest % 4 == 1 ? batch - 1 : -1;
         int end4 = t1 >= 0 ? t1 : batch; // the 4-row tiles cover rows [t4, end4)
-        float[] x8 = eights > 0 ? interleave(x, 0, eights * 8, 8) : null;
-        float[] x4 = fours > 0 ? interleave(x, t4, end4 - t4, 4, fours * 4) : null;
-        long panelBytes = (long) stride * PANEL * elemBytes;
+        float[] x8 = eights > 0 ? interleave(x, cols, 0, eights * 8, 8, eights * 8) : null;
+        float[] x4 = fours > 0 ? interleave(x, cols, t4, end4 - t4, 4, fours * 4) : null;
+        int panels = (rows + PANEL - 1) / PANEL;
         int pairs = (panels + 1) / 2;
-        boolean large = batch >= 32;
-        Parallel.forRange(pairs, 2 * panelBytes + (long) cols * PANEL * 4 * batch, (q0, q1) -> {
+        Parallel.forRange(pairs, 2L * PANEL * cols * 4 + (long) cols * PANEL * 4 * batch, (q0, q1) -> {
             float[] w = SCRATCH.get(), w2 = SCRATCH2.get(), acc = ACC16.get();
             // k-blocks outermost: the activations' k-slice (every row of it) stays in L2 while this
             // thread's panel pairs pass through L1, instead of all of x streaming by once per pair.
@@ -342,8 +353,8 @@ public final class PackedMatrix implements WeightMatrix {
                 for (int q = q0; q < q1; q++) {
                     int p = 2 * q, col = p * PANEL;
                     int valid = Math.min(PANEL, rows - col), valid2 = Math.max(0, Math.min(PANEL, rows - col - PANEL));
-                    load(p, k0, kc, w, large);
-                    if (valid2 > 0) load(p + 1, k0, kc, w2, large); // a lone last panel computes its partner's zeros
+                    loader.load(p, k0, kc, w);
+                    if (valid2 > 0) loader.load(p + 1, k0, kc, w2); // a lone last panel computes its partner's zeros
                     else java.util.Arrays.fill(w2, 0, kc * PANEL, 0f);
                     for (int g = 0; g < eights; g++) {
                         PackedKernels512.rows8x2(w, w2, kc, x8, (g * cols + k0) * 8, y, g * 8, 8, col, valid, valid2, first, acc);
@@ -367,7 +378,7 @@ public final class PackedMatrix implements WeightMatrix {
      * Rows [from, from + count) of x as groups of {@code group} rows, each laid out [k][group], with room
      * for {@code slots} rows (a last group short of rows keeps zeros in their place).
      */
-    private float[] interleave(float[][] x, int from, int count, int group, int slots) {
+    private static float[] interleave(float[][] x, int cols, int from, int count, int group, int slots) {
         float[] xp = new float[slots * cols];
         for (int i = 0; i < count; i++) {
             float[] row = x[from + i];
@@ -379,7 +390,7 @@ public final class PackedMatrix implements WeightMatrix {
 
     /** Rows [from, from + count) of x as whole groups of {@code group} rows. */
     private float[] interleave(float[][] x, int from, int count, int group) {
-        return interleave(x, from, count, group, count);
+        return interleave(x, cols, from, count, group, count);
     }
 
     /** Copies (fp32) or widens (bf16, f16) panel p's columns [k0, k0 + kc) into w, 16 floats per column. */

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 class KernelsTest {
     static final int[] ROWS = {1, 3, 17, 613};
     static final int[] COLS_ANY = {7, 32, 64, 96, 203, 600}; // plain float formats: any width; 600 spans 3 k-blocks
-    static final int[] COLS_BLOCK = {32, 64, 96, 224};         // block formats: multiples of 32
+    static final int[] COLS_BLOCK = {32, 64, 96, 224, 288};    // block formats: multiples of 32; 288 spans 2 k-blocks
     /** Allowed |got − ref| per unit of Σ|w·x|: float32 accumulation over ≤ 224 terms needs far less. */
     static final double REL_TOL = 1e-5;
     static final Arena ARENA = Arena.ofShared();
