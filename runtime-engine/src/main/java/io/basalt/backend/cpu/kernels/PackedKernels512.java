@@ -140,6 +140,26 @@ final class PackedKernels512 {
         a3.add(b3).intoArray(y, col + 3 * P);
     }
 
+    /** Dequantizes {@code blocks} Q8_0 blocks (34 bytes: fp16 scale, 32 int8) from buf into t[from …]. */
+    static void dequantQ8(byte[] buf, int blocks, float[] t, int from) {
+        for (int b = 0; b < blocks; b++) {
+            int o = 34 * b;
+            FloatVector scale = FloatVector.broadcast(F, Float.float16ToFloat((short) ((buf[o] & 0xFF) | (buf[o + 1] << 8))));
+            ((FloatVector) ByteVector.fromArray(B, buf, o + 2).convertShape(VectorOperators.B2F, F, 0)).mul(scale)
+                    .intoArray(t, from + 32 * b);
+            ((FloatVector) ByteVector.fromArray(B, buf, o + 18).convertShape(VectorOperators.B2F, F, 0)).mul(scale)
+                    .intoArray(t, from + 32 * b + P);
+        }
+    }
+
+    /** Row i of t starts at i · KC. */
+    private static final int[] ROW_STARTS = java.util.stream.IntStream.range(0, P).map(i -> i * PackedMatrix.KC).toArray();
+
+    /** w[k][16] from 16 rows of t (row i at t[i · KC …]), k < kc: one 16-lane gather per column. */
+    static void transposeRows(float[] t, int kc, float[] w) {
+        for (int k = 0; k < kc; k++) FloatVector.fromArray(F, t, k, ROW_STARTS, 0).intoArray(w, k * P);
+    }
+
     /** The first column of a bf16 pair as floats (the low halves shifted up). */
     private static FloatVector low(IntVector pairs) {
         return (FloatVector) pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();

@@ -100,6 +100,7 @@ public final class RowMajorMatrix implements WeightMatrix {
     }
 
     private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(() -> MemorySegment.NULL);
+    private static final ThreadLocal<float[]> ROWS16 = ThreadLocal.withInitial(() -> new float[PackedMatrix.PANEL * PackedMatrix.KC]);
     private static final ThreadLocal<byte[]> BLOCKS = ThreadLocal.withInitial(() -> new byte[(int) DType.Q8_0.byteSize(PackedMatrix.KC)]);
 
     /**
@@ -112,6 +113,21 @@ public final class RowMajorMatrix implements WeightMatrix {
         byte[] buf = BLOCKS.get();
         int blocks = kc / 32;
         int bytes = (int) dtype.byteSize(kc);
+        if (dtype == DType.Q8_0) {
+            // Rows dequantize with vector conversions into [16][KC], then gathers transpose them.
+            float[] t = ROWS16.get();
+            for (int i = 0; i < panel; i++) {
+                int r = p * panel + i;
+                if (r >= rows) {
+                    java.util.Arrays.fill(t, i * PackedMatrix.KC, i * PackedMatrix.KC + kc, 0f);
+                    continue;
+                }
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, rowBytes * r + dtype.byteSize(k0), buf, 0, bytes);
+                PackedKernels512.dequantQ8(buf, blocks, t, i * PackedMatrix.KC);
+            }
+            PackedKernels512.transposeRows(t, kc, w);
+            return;
+        }
         for (int i = 0; i < panel; i++) {
             int r = p * panel + i;
             if (r >= rows) {

@@ -70,6 +70,38 @@ class KernelsTest {
         }
     }
 
+    /**
+     * Batches whose activations pass 512 KiB take the k-block-outer loop order of the panel kernels
+     * (smaller ones go pair by pair); 3584 columns span 14 k-blocks, 35 rows a pair and a lone partial panel.
+     */
+    @Test
+    void largeBatchesOverManyKBlocks() {
+        int rows = 35, cols = 3584;
+        record Case(DType dtype, Packer packer) {}
+        for (Case c : List.of(new Case(DType.F32, (r, k) -> packF32(new Random(r + k), r, k)),
+                new Case(DType.BF16, (r, k) -> packBf16(new Random(r + k + 1), r, k)),
+                new Case(DType.Q8_0, (r, k) -> packQ8(new Random(r + k + 2), r, k)),
+                new Case(DType.Q4_0, (r, k) -> packQ4(new Random(r + k + 3), r, k)))) {
+            Packed p = c.packer().pack(rows, cols);
+            MemorySegment seg = ARENA.allocate(p.bytes().length, 64);
+            MemorySegment.copy(MemorySegment.ofArray(p.bytes()), 0, seg, 0, p.bytes().length);
+            WeightMatrix m = WeightMatrices.rowMajor(seg, c.dtype(), rows, cols);
+            Random rnd = new Random(cols);
+            for (int batch : new int[] {9, 40}) { // 9 × 3584 floats: 126 KiB, 40: 560 KiB
+                float[][] x = new float[batch][cols];
+                for (float[] xr : x) for (int k = 0; k < cols; k++) xr[k] = (float) rnd.nextGaussian();
+                float[][] y = new float[batch][rows];
+                for (float[] yr : y) Arrays.fill(yr, Float.NaN);
+                m.matmul(x, y);
+                for (int t = 0; t < batch; t++) {
+                    for (int r = 0; r < rows; r++) {
+                        checkDot(p.ref()[r], x[t], y[t][r], c.dtype() + " " + rows + "x" + cols + " batch " + batch + " t=" + t + " r=" + r);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void columnMajorF32() {
         for (int out : ROWS) {
