@@ -245,6 +245,46 @@ final class PackedKernels512 {
         put(acc, 8, y, t, rows, col, valid, valid2, first);
     }
 
+    /**
+     * {@link #rows8x2} reading two fp32 panel blocks in place (at off and off2 in w, 64 bytes per
+     * column) instead of from copies. An earlier version of this tile was compiled, in some runs, into
+     * code over ten times slower; that was before every segment reaching the kernels was of one class
+     * (see MappedFile.map), and 11 runs of gpt2 at 16 concurrent sequences since showed no collapse.
+     */
+    static void rows8x2(MemorySegment w, long off, long off2, int kc, float[] xp, int xo, float[][] y, int t, int rows,
+                        int col, int valid, int valid2, boolean first, float[] acc) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        FloatVector b4 = FloatVector.zero(F), b5 = FloatVector.zero(F), b6 = FloatVector.zero(F), b7 = FloatVector.zero(F);
+        for (int k = 0; k < kc; k++) {
+            FloatVector v = FloatVector.fromMemorySegment(F, w, off + 64L * k, LE);
+            FloatVector u = FloatVector.fromMemorySegment(F, w, off2 + 64L * k, LE);
+            int xk = xo + 8 * k;
+            FloatVector s = FloatVector.broadcast(F, xp[xk]);
+            a0 = v.fma(s, a0); b0 = u.fma(s, b0);
+            s = FloatVector.broadcast(F, xp[xk + 1]);
+            a1 = v.fma(s, a1); b1 = u.fma(s, b1);
+            s = FloatVector.broadcast(F, xp[xk + 2]);
+            a2 = v.fma(s, a2); b2 = u.fma(s, b2);
+            s = FloatVector.broadcast(F, xp[xk + 3]);
+            a3 = v.fma(s, a3); b3 = u.fma(s, b3);
+            s = FloatVector.broadcast(F, xp[xk + 4]);
+            a4 = v.fma(s, a4); b4 = u.fma(s, b4);
+            s = FloatVector.broadcast(F, xp[xk + 5]);
+            a5 = v.fma(s, a5); b5 = u.fma(s, b5);
+            s = FloatVector.broadcast(F, xp[xk + 6]);
+            a6 = v.fma(s, a6); b6 = u.fma(s, b6);
+            s = FloatVector.broadcast(F, xp[xk + 7]);
+            a7 = v.fma(s, a7); b7 = u.fma(s, b7);
+        }
+        a0.intoArray(acc, 0); a1.intoArray(acc, 16); a2.intoArray(acc, 32); a3.intoArray(acc, 48);
+        a4.intoArray(acc, 64); a5.intoArray(acc, 80); a6.intoArray(acc, 96); a7.intoArray(acc, 112);
+        b0.intoArray(acc, 128); b1.intoArray(acc, 144); b2.intoArray(acc, 160); b3.intoArray(acc, 176);
+        b4.intoArray(acc, 192); b5.intoArray(acc, 208); b6.intoArray(acc, 224); b7.intoArray(acc, 240);
+        put(acc, 8, y, t, rows, col, valid, valid2, first);
+    }
+
     /** Four token rows × two panel blocks ({@link #rows8x2} for the rows a batch has left over). */
     static void rows4x2(float[] w, float[] w2, int kc, float[] xp, int xo, float[][] y, int t, int rows,
                         int col, int valid, int valid2, boolean first, float[] acc) {

@@ -318,7 +318,10 @@ public final class PackedMatrix implements WeightMatrix {
     /** Batches on 512-bit machines: {@link #panelMatmul} over this matrix's panels, copied or widened. */
     private void matmulWide(float[][] x, float[][] y) {
         boolean large = x.length >= 32;
-        panelMatmul(x, y, rows, cols, (p, k0, kc, w) -> load(p, k0, kc, w, large));
+        // fp32 batches under 32 rows: the 8-row tiles read the panels in place (no copy); gpt2 C=16
+        // 275–329 → 363–381 tok/s, alternated. Prefill-sized batches keep the copies.
+        MemorySegment inPlace = dtype == DType.F32 && !large ? packed : null;
+        panelMatmul(x, y, rows, cols, (p, k0, kc, w) -> load(p, k0, kc, w, large), inPlace, stride);
     }
 
     /** Fills w with columns [k0, k0 + kc) of panel p (rows 16p … 16p + 15), 16 floats per column. */
@@ -334,6 +337,14 @@ public final class PackedMatrix implements WeightMatrix {
      * dequantize whole blocks.
      */
     static void panelMatmul(float[][] x, float[][] y, int rows, int cols, PanelLoader loader) {
+        panelMatmul(x, y, rows, cols, loader, null, 0);
+    }
+
+    /**
+     * As above; {@code inPlace}, when not null, holds the same panels as fp32 (panel p's column k at
+     * float (p · stride + k) · 16), which the 8-row tiles read directly instead of the loader's copy.
+     */
+    static void panelMatmul(float[][] x, float[][] y, int rows, int cols, PanelLoader loader, MemorySegment inPlace, int stride) {
         int batch = x.length;
         int eights = batch / 8, rest = batch % 8;
         int fours = rest / 4 + (rest % 4 >= 2 ? 1 : 0); // a group of 2 or 3 rows runs as 4 with zero rows
@@ -354,13 +365,13 @@ public final class PackedMatrix implements WeightMatrix {
             if (pairsOuter) {
                 for (int q = q0; q < q1; q++) {
                     for (int k0 = 0; k0 < cols; k0 += KC) {
-                        pairBlock(x, y, rows, cols, loader, q, k0, x8, x4, eights, fours, t4, end4, t1, w, w2, acc);
+                        pairBlock(x, y, rows, cols, loader, q, k0, x8, x4, eights, fours, t4, end4, t1, w, w2, acc, inPlace, stride);
                     }
                 }
             } else {
                 for (int k0 = 0; k0 < cols; k0 += KC) {
                     for (int q = q0; q < q1; q++) {
-                        pairBlock(x, y, rows, cols, loader, q, k0, x8, x4, eights, fours, t4, end4, t1, w, w2, acc);
+                        pairBlock(x, y, rows, cols, loader, q, k0, x8, x4, eights, fours, t4, end4, t1, w, w2, acc, inPlace, stride);
                     }
                 }
             }
@@ -370,15 +381,23 @@ public final class PackedMatrix implements WeightMatrix {
     /** One k-block of one pair of panels for every token row: load both blocks, then the tiles. */
     private static void pairBlock(float[][] x, float[][] y, int rows, int cols, PanelLoader loader, int q, int k0,
                                   float[] x8, float[] x4, int eights, int fours, int t4, int end4, int t1,
-                                  float[] w, float[] w2, float[] acc) {
+                                  float[] w, float[] w2, float[] acc, MemorySegment inPlace, int stride) {
         int kc = Math.min(KC, cols - k0);
         boolean first = k0 == 0;
         int p = 2 * q, col = p * PANEL;
         int valid = Math.min(PANEL, rows - col), valid2 = Math.max(0, Math.min(PANEL, rows - col - PANEL));
+        boolean direct = inPlace != null && valid2 > 0; // a lone last panel takes the copy, which pads its partner
+        if (direct) {
+            long off = ((long) p * stride + k0) * PANEL * 4, off2 = off + (long) stride * PANEL * 4;
+            for (int g = 0; g < eights; g++) {
+                PackedKernels512.rows8x2(inPlace, off, off2, kc, x8, (g * cols + k0) * 8, y, g * 8, 8, col, valid, valid2, first, acc);
+            }
+            if (fours == 0 && t1 < 0) return;
+        }
         loader.load(p, k0, kc, w);
         if (valid2 > 0) loader.load(p + 1, k0, kc, w2); // a lone last panel computes its partner's zeros
         else java.util.Arrays.fill(w2, 0, kc * PANEL, 0f);
-        for (int g = 0; g < eights; g++) {
+        for (int g = 0; !direct && g < eights; g++) {
             PackedKernels512.rows8x2(w, w2, kc, x8, (g * cols + k0) * 8, y, g * 8, 8, col, valid, valid2, first, acc);
         }
         for (int g = 0; g < fours; g++) {
