@@ -249,7 +249,7 @@ final class PackedKernels512 {
      * {@link #rows8x2} reading two fp32 panel blocks in place (at off and off2 in w, 64 bytes per
      * column) instead of from copies. An earlier version of this tile was compiled, in some runs, into
      * code over ten times slower; that was before every segment reaching the kernels was of one class
-     * (see MappedFile.map), and 11 runs of gpt2 at 16 concurrent sequences since showed no collapse.
+     * (see MappedFile.map); none of 26 runs of gpt2 at 16 concurrent sequences since collapsed.
      */
     static void rows8x2(MemorySegment w, long off, long off2, int kc, float[] xp, int xo, float[][] y, int t, int rows,
                         int col, int valid, int valid2, boolean first, float[] acc) {
