@@ -106,7 +106,7 @@ public final class RowMajorMatrix implements WeightMatrix {
     /**
      * Dequantizes columns [k0, k0 + kc) of rows 16p … 16p + 15 into w as [k][16] (rows past the
      * matrix: zeros); kc and k0 are multiples of the block size. Each row's blocks are copied into an
-     * array first, so the decode loop reads a Java array.
+     * array first, so the decode loops read a Java array. Q8_0 decodes with vectors, Q4_0 scalar.
      */
     private void loadPanel(int p, int k0, int kc, float[] w) {
         int panel = PackedMatrix.PANEL;
@@ -135,23 +135,14 @@ public final class RowMajorMatrix implements WeightMatrix {
                 continue;
             }
             MemorySegment.copy(data, ValueLayout.JAVA_BYTE, rowBytes * r + dtype.byteSize(k0), buf, 0, bytes);
-            if (dtype == DType.Q8_0) {
-                for (int b = 0; b < blocks; b++) {
-                    int o = 34 * b;
-                    float scale = Float.float16ToFloat((short) ((buf[o] & 0xFF) | (buf[o + 1] << 8)));
-                    int k = 32 * b * panel + i;
-                    for (int j = 0; j < 32; j++) w[k + j * panel] = buf[o + 2 + j] * scale;
-                }
-            } else {
-                for (int b = 0; b < blocks; b++) {
-                    int o = 18 * b;
-                    float scale = Float.float16ToFloat((short) ((buf[o] & 0xFF) | (buf[o + 1] << 8)));
-                    int k = 32 * b * panel + i;
-                    for (int j = 0; j < 16; j++) {
-                        int q = buf[o + 2 + j] & 0xFF;
-                        w[k + j * panel] = ((q & 0x0F) - 8) * scale;
-                        w[k + (j + 16) * panel] = ((q >>> 4) - 8) * scale;
-                    }
+            for (int b = 0; b < blocks; b++) { // Q4_0: 18-byte blocks, low nibbles first
+                int o = 18 * b;
+                float scale = Float.float16ToFloat((short) ((buf[o] & 0xFF) | (buf[o + 1] << 8)));
+                int k = 32 * b * panel + i;
+                for (int j = 0; j < 16; j++) {
+                    int q = buf[o + 2 + j] & 0xFF;
+                    w[k + j * panel] = ((q & 0x0F) - 8) * scale;
+                    w[k + (j + 16) * panel] = ((q >>> 4) - 8) * scale;
                 }
             }
         }
