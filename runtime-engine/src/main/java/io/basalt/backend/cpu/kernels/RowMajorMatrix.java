@@ -9,7 +9,8 @@ import java.lang.foreign.ValueLayout;
  * A block-quantized weight (GGML Q8_0 or Q4_0) stored row by row ([out, in]), dequantized on the fly.
  * Rows are split into contiguous ranges across threads. One token: each row's blocks are dotted with
  * x straight from memory. Batches of 8 or more on 512-bit machines: the panel kernels of
- * {@link PackedMatrix#panelMatmul}, fed 16-row blocks dequantized on the fly. Other batches: each
+ * {@link PackedMatrix#panelMatmul}, fed 16-row blocks dequantized on the fly; Q8_0 batches of 2–7
+ * there: each row's blocks converted once for up to four tokens. Other batches: each
  * group of 4 rows is dequantized once into a per-thread fp32 scratch (in L2) and multiplied with 3
  * tokens at a time by a 4×3 register tile. Either way the dequantization is paid once per call, not
  * once per token.
@@ -61,6 +62,18 @@ public final class RowMajorMatrix implements WeightMatrix {
             // The register-tiled kernels of PackedMatrix, fed panel blocks dequantized on the fly: each
             // block is dequantized once per call and used by every token row.
             PackedMatrix.panelMatmul(x, y, rows, cols, this::loadPanel);
+            return;
+        }
+        if (PackedKernels512.ENABLED && dtype == DType.Q8_0 && batch > 1) {
+            // Small batches: each row streams from memory once and each of its blocks is converted
+            // once for up to four tokens (1B Q8_0 at 4 concurrent sequences, bare child: 7.8 → 27.7 tok/s).
+            Parallel.forRange(rows, rowBytes * batch, (start, end) -> {
+                for (int r = start; r < end; r++) {
+                    for (int t = 0; t < batch; t += 4) {
+                        PackedKernels512.dotQ8_0Rows(data, rowBytes * r, x, t, Math.min(4, batch - t), cols, y, r);
+                    }
+                }
+            });
             return;
         }
         Parallel.RangeBody body = (start, end) -> {
@@ -152,13 +165,7 @@ public final class RowMajorMatrix implements WeightMatrix {
     public void row(int r, float[] out) {
         long off = rowBytes * r;
         switch (dtype) {
-            case Q8_0 -> {
-                for (int b = 0; b < cols / 32; b++) {
-                    long o = off + 34L * b;
-                    float scale = Float.float16ToFloat(data.get(VectorKernels.I16_LE, o));
-                    for (int j = 0; j < 32; j++) out[b * 32 + j] = data.get(ValueLayout.JAVA_BYTE, o + 2 + j) * scale;
-                }
-            }
+            case Q8_0 -> VectorKernels.dequantQ8_0(data, off, out, cols);
             case Q4_0 -> {
                 for (int b = 0; b < cols / 32; b++) {
                     long o = off + 18L * b;

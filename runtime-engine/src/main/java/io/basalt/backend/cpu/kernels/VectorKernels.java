@@ -118,6 +118,15 @@ public final class VectorKernels {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /** One Q8_0 row of n values at byteOff, dequantized into out[0..n). */
+    public static void dequantQ8_0(MemorySegment w, long byteOff, float[] out, int n) {
+        for (int b = 0; b < n / 32; b++) {
+            long o = byteOff + 34L * b;
+            FloatVector scale = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16_LE, o)));
+            for (int j = 0; j < 32; j += 8) q8(w, o + 2 + j).mul(scale).intoArray(out, 32 * b + j);
+        }
+    }
+
     private static FloatVector q8(MemorySegment w, long o) {
         return (FloatVector) ByteVector.fromMemorySegment(B64, w, o, LE).convertShape(VectorOperators.B2F, F, 0);
     }
