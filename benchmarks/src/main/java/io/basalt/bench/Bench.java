@@ -220,7 +220,7 @@ public final class Bench {
     }
 
     static BenchReport.ModelResult failed(String name, String error) {
-        return new BenchReport.ModelResult(name, null, null, null, null, 0, null, null, null, null, null, null, List.of(), null, error);
+        return new BenchReport.ModelResult(name, null, null, null, null, 0, null, null, null, null, null, null, null, List.of(), null, error);
     }
 
     static BenchReport.Machine machine() {

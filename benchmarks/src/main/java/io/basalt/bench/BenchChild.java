@@ -91,6 +91,7 @@ public final class BenchChild {
         long params;
         ModelShape shape;
         Double loadSeconds, ttftSeconds;
+        Long ttftDiskFaults;
         BenchReport.Decode decode;
         BenchReport.Prefill prefill;
         final List<BenchReport.Aggregate> aggregate = new ArrayList<>();
@@ -112,7 +113,9 @@ public final class BenchChild {
                 KvCache first = model.newCache();
                 int token = SequenceSampler.argmax(model.forward(first, prompt, Model.Logits.LAST)[0]);
                 ttftSeconds = (System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime()) / 1e3;
-                log("first token (id %d) %.2f s after JVM start; load %.2f s", token, ttftSeconds, loadSeconds);
+                ttftDiskFaults = diskFaults();
+                log("first token (id %d) %.2f s after JVM start; load %.2f s; %s page faults read from disk", token, ttftSeconds,
+                        loadSeconds, ttftDiskFaults == null ? "?" : ttftDiskFaults);
 
                 architecture = model.info().architecture().name().toLowerCase(Locale.ROOT);
                 params = model.info().numParameters();
@@ -141,7 +144,7 @@ public final class BenchChild {
             return new BenchReport.ModelResult(spec.name(), spec.path(), architecture, storage, bytesPerParam, params,
                     shape == null ? null : shape.matrixParams(),
                     shape == null || bytesPerParam == null ? null : shape.weightBytesPerToken(bytesPerParam),
-                    loadSeconds, ttftSeconds, decode, prefill, List.copyOf(aggregate), peakRssBytes(), error);
+                    loadSeconds, ttftSeconds, ttftDiskFaults, decode, prefill, List.copyOf(aggregate), peakRssBytes(), error);
         }
 
         /**
@@ -355,6 +358,17 @@ public final class BenchChild {
             // not Linux
         }
         return null;
+    }
+
+    /** This process's page faults that needed I/O (majflt, field 12 of /proc/self/stat), null where there is none. */
+    static Long diskFaults() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+"); // fields from 3 (state) on
+            return Long.parseLong(f[12 - 3]);
+        } catch (Exception e) {
+            return null; // not Linux
+        }
     }
 
     static long processCpuNanos() {

@@ -14,15 +14,17 @@ public record BenchReport(Machine machine, MachineProbes.Result probes, List<Mod
      * @param storage         how the weight matrices are held (as requested for q8_0: see the report)
      * @param bytesPerParam   bytes one matrix parameter costs to read in that storage
      * @param ttftSeconds     child JVM start (RuntimeMXBean) to the first generated token: JVM boot, load, short prefill, sample
+     * @param ttftDiskFaults  page faults of the child that read from disk (Linux majflt) up to its first token: when
+     *                        not 0, ttftSeconds includes disk reads (files the OS dropped from its page cache)
      * @param peakRssBytes    VmHWM of the child at its end (mapped weight pages it touched included)
      */
     public record ModelResult(String name, String path, String architecture, String storage, Double bytesPerParam,
                               long params, Long matrixParams, Double weightBytesPerToken, Double loadSeconds,
-                              Double ttftSeconds, Decode decode, Prefill prefill, List<Aggregate> aggregate,
+                              Double ttftSeconds, Long ttftDiskFaults, Decode decode, Prefill prefill, List<Aggregate> aggregate,
                               Long peakRssBytes, String error) {
         public ModelResult withError(String e) {
             return new ModelResult(name, path, architecture, storage, bytesPerParam, params, matrixParams, weightBytesPerToken,
-                    loadSeconds, ttftSeconds, decode, prefill, aggregate, peakRssBytes, e);
+                    loadSeconds, ttftSeconds, ttftDiskFaults, decode, prefill, aggregate, peakRssBytes, e);
         }
     }
 

@@ -37,7 +37,10 @@ final class Report {
         List<Row> rows = new ArrayList<>();
         String m = r.name(), s = r.storage() == null ? "-" : r.storage();
         if (r.ttftSeconds() != null) {
-            rows.add(new Row(m, s, "first token", f("%.2f s", r.ttftSeconds()), "", r.loadSeconds() == null ? "" : f("load %.2f s", r.loadSeconds()), ""));
+            String faults = r.ttftDiskFaults() == null || r.ttftDiskFaults() == 0 ? ""
+                    : f("%d page faults read the disk", r.ttftDiskFaults());
+            rows.add(new Row(m, s, "first token", f("%.2f s", r.ttftSeconds()), "", r.loadSeconds() == null ? "" : f("load %.2f s", r.loadSeconds()),
+                    faults));
         }
         if (r.decode() != null) {
             BenchReport.Decode d = r.decode();

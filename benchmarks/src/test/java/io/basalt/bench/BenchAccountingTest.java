@@ -121,6 +121,9 @@ class BenchAccountingTest {
         ModelShape shape = new ModelShape(ModelShape.Kind.LLAMA, 2, 64, 64, 32, 160, 256, 128);
         assertEquals(shape.matrixParams(), r.matrixParams());
         assertTrue(r.ttftSeconds() > 0 && r.loadSeconds() > 0);
+        if (Files.exists(Path.of("/proc/self/stat"))) { // Linux: a count, and the process's own (it only grows)
+            assertTrue(r.ttftDiskFaults() != null && r.ttftDiskFaults() >= 0 && r.ttftDiskFaults() <= BenchChild.diskFaults());
+        }
 
         BenchReport.Decode d = r.decode();
         assertEquals(3, d.stepsPerRound());
