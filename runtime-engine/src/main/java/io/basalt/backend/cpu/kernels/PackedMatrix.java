@@ -418,11 +418,15 @@ public final class PackedMatrix implements WeightMatrix {
      */
     private static float[] interleave(float[][] x, int cols, int from, int count, int group, int slots) {
         float[] xp = new float[slots * cols];
-        for (int i = 0; i < count; i++) {
-            float[] row = x[from + i];
-            int base = (i / group) * cols * group + i % group;
-            for (int k = 0; k < cols; k++) xp[base + group * k] = row[k];
-        }
+        // Group by group on both cores: done serially it was ~5 % of a gpt2 512-token prefill with the
+        // second core idle.
+        Parallel.forRange((count + group - 1) / group, (long) group * cols, (g0, g1) -> {
+            for (int i = g0 * group, end = Math.min(count, g1 * group); i < end; i++) {
+                float[] row = x[from + i];
+                int base = (i / group) * cols * group + i % group;
+                for (int k = 0; k < cols; k++) xp[base + group * k] = row[k];
+            }
+        });
         return xp;
     }
 

@@ -34,6 +34,7 @@ public final class PrefillAttention {
         float[] ot = new float[0];    // [headDim][ROWS], the unnormalised output
         final float[] p = new float[TILE * ROWS]; // [position][ROWS]: scores, then weights
         final int[] offs = new int[TILE];
+        final float[] correction = new float[ROWS]; // handed to weightedValues as an array, not a vector
 
         void ensure(int headDim) {
             if (qt.length < headDim * ROWS) {
@@ -92,7 +93,8 @@ public final class PrefillAttention {
                 sum = sum.add(w);
             }
             max = newMax;
-            weightedValues(values, offs, n, headDim, p, correction, ot);
+            correction.intoArray(s.correction, 0);
+            weightedValues(values, offs, n, headDim, p, s.correction, ot);
         }
         FloatVector inv = FloatVector.broadcast(F, 1f).div(sum);
         for (int d = 0; d < headDim; d++) FloatVector.fromArray(F, ot, d * ROWS).mul(inv).intoArray(ot, d * ROWS);
@@ -126,8 +128,12 @@ public final class PrefillAttention {
         a4.intoArray(p, o + 4 * ROWS); a5.intoArray(p, o + 5 * ROWS); a6.intoArray(p, o + 6 * ROWS); a7.intoArray(p, o + 7 * ROWS);
     }
 
-    /** ot[d] = ot[d] · correction + Σ_i p[i] · value_i[d], eight dimensions at a time (eight FMA chains). */
-    private static void weightedValues(float[] values, int[] offs, int n, int headDim, float[] p, FloatVector correction, float[] ot) {
+    /**
+     * ot[d] = ot[d] · correction + Σ_i p[i] · value_i[d], eight dimensions at a time (eight FMA chains).
+     * The correction comes as an array: a vector argument is boxed whenever C2 compiles this on its own.
+     */
+    private static void weightedValues(float[] values, int[] offs, int n, int headDim, float[] p, float[] corr, float[] ot) {
+        FloatVector correction = FloatVector.fromArray(F, corr, 0);
         int d = 0;
         for (; d + 8 <= headDim; d += 8) {
             int o = d * ROWS;
