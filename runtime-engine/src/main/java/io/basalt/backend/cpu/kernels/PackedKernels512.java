@@ -361,6 +361,34 @@ final class PackedKernels512 {
         if (count > 3) y[t + 3][r] = a3.add(b3).reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * One Q4_0 row (18-byte blocks: fp16 scale, then 16 bytes whose low nibbles are elements 0–15 and
+     * high nibbles 16–31, each minus 8) dotted with x: a block's 16 bytes widen to two vectors of 16
+     * floats; two blocks in flight.
+     */
+    static float dotQ4_0(MemorySegment w, long byteOff, float[] x, int n) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        int blocks = n / 32;
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2) {
+            long o = byteOff + 18L * b;
+            acc0 = q4Block(w, o, x, b * 32, acc0);
+            acc1 = q4Block(w, o + 18, x, b * 32 + 32, acc1);
+        }
+        if (b < blocks) acc0 = q4Block(w, byteOff + 18L * b, x, b * 32, acc0);
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** acc + the block at o dotted with x[xi, xi + 32) (high nibbles as in {@link VectorKernels#dotQ4_0Narrow}). */
+    private static FloatVector q4Block(MemorySegment w, long o, float[] x, int xi, FloatVector acc) {
+        float d = Float.float16ToFloat(w.get(I16, o));
+        ByteVector q = ByteVector.fromMemorySegment(B, w, o + 2, LE);
+        FloatVector lo = (FloatVector) q.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+        FloatVector hi = (FloatVector) q.and((byte) 0xF0).lanewise(VectorOperators.XOR, (byte) 0x80).convertShape(VectorOperators.B2F, F, 0);
+        FloatVector loSum = lo.mul(FloatVector.fromArray(F, x, xi)).mul(d);
+        return hi.mul(FloatVector.fromArray(F, x, xi + 16)).fma(FloatVector.broadcast(F, d / 16), loSum).add(acc);
+    }
+
     private static FloatVector q8Block(MemorySegment w, long o, float[] x, int xi) {
         FloatVector lo = (FloatVector) ByteVector.fromMemorySegment(B, w, o + 2, LE).convertShape(VectorOperators.B2F, F, 0);
         FloatVector hi = (FloatVector) ByteVector.fromMemorySegment(B, w, o + 18, LE).convertShape(VectorOperators.B2F, F, 0);

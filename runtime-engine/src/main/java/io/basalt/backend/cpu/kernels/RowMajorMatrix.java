@@ -118,47 +118,31 @@ public final class RowMajorMatrix implements WeightMatrix {
 
     /**
      * Dequantizes columns [k0, k0 + kc) of rows 16p … 16p + 15 into w as [k][16] (rows past the
-     * matrix: zeros); kc and k0 are multiples of the block size. Each row's blocks are copied into an
-     * array first, so the decode loops read a Java array. Q8_0 decodes with vectors, Q4_0 scalar.
+     * matrix: zeros); kc and k0 are multiples of the block size. Each row dequantizes with vector
+     * conversions into [16][KC] (a Q8_0 row's blocks are first copied into an array, so its loop reads
+     * a Java array), then gathers transpose them.
      */
     private void loadPanel(int p, int k0, int kc, float[] w) {
         int panel = PackedMatrix.PANEL;
         byte[] buf = BLOCKS.get();
         int blocks = kc / 32;
         int bytes = (int) dtype.byteSize(kc);
-        if (dtype == DType.Q8_0) {
-            // Rows dequantize with vector conversions into [16][KC], then gathers transpose them.
-            float[] t = ROWS16.get();
-            for (int i = 0; i < panel; i++) {
-                int r = p * panel + i;
-                if (r >= rows) {
-                    java.util.Arrays.fill(t, i * PackedMatrix.KC, i * PackedMatrix.KC + kc, 0f);
-                    continue;
-                }
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, rowBytes * r + dtype.byteSize(k0), buf, 0, bytes);
-                PackedKernels512.dequantQ8(buf, blocks, t, i * PackedMatrix.KC);
-            }
-            PackedKernels512.transposeRows(t, kc, w);
-            return;
-        }
+        float[] t = ROWS16.get();
         for (int i = 0; i < panel; i++) {
             int r = p * panel + i;
             if (r >= rows) {
-                for (int k = 0; k < kc; k++) w[k * panel + i] = 0f;
+                java.util.Arrays.fill(t, i * PackedMatrix.KC, i * PackedMatrix.KC + kc, 0f);
                 continue;
             }
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, rowBytes * r + dtype.byteSize(k0), buf, 0, bytes);
-            for (int b = 0; b < blocks; b++) { // Q4_0: 18-byte blocks, low nibbles first
-                int o = 18 * b;
-                float scale = Float.float16ToFloat((short) ((buf[o] & 0xFF) | (buf[o + 1] << 8)));
-                int k = 32 * b * panel + i;
-                for (int j = 0; j < 16; j++) {
-                    int q = buf[o + 2 + j] & 0xFF;
-                    w[k + j * panel] = ((q & 0x0F) - 8) * scale;
-                    w[k + (j + 16) * panel] = ((q >>> 4) - 8) * scale;
-                }
+            long off = rowBytes * r + dtype.byteSize(k0);
+            if (dtype == DType.Q8_0) {
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off, buf, 0, bytes);
+                PackedKernels512.dequantQ8(buf, blocks, t, i * PackedMatrix.KC);
+            } else {
+                VectorKernels.dequantQ4_0(data, off, t, i * PackedMatrix.KC, kc);
             }
         }
+        PackedKernels512.transposeRows(t, kc, w);
     }
 
     @Override
@@ -166,17 +150,7 @@ public final class RowMajorMatrix implements WeightMatrix {
         long off = rowBytes * r;
         switch (dtype) {
             case Q8_0 -> VectorKernels.dequantQ8_0(data, off, out, cols);
-            case Q4_0 -> {
-                for (int b = 0; b < cols / 32; b++) {
-                    long o = off + 18L * b;
-                    float scale = Float.float16ToFloat(data.get(VectorKernels.I16_LE, o));
-                    for (int j = 0; j < 16; j++) {
-                        int q = data.get(ValueLayout.JAVA_BYTE, o + 2 + j) & 0xFF;
-                        out[b * 32 + j] = ((q & 0x0F) - 8) * scale;
-                        out[b * 32 + j + 16] = ((q >>> 4) - 8) * scale;
-                    }
-                }
-            }
+            case Q4_0 -> VectorKernels.dequantQ4_0(data, off, out, 0, cols);
             default -> throw new IllegalStateException(dtype.name());
         }
     }

@@ -133,20 +133,51 @@ public final class VectorKernels {
 
     /** Dot of one Q4_0 row (n/32 blocks of fp16 scale + 16 bytes: low nibbles are elements 0..15, high 16..31). */
     public static float dotQ4_0(MemorySegment w, long byteOff, float[] x, int n) {
-        float sum = 0f;
+        return PackedKernels512.ENABLED ? PackedKernels512.dotQ4_0(w, byteOff, x, n) : dotQ4_0Narrow(w, byteOff, x, n);
+    }
+
+    /**
+     * The 256-bit Q4_0 row dot (any machine): each half of a block's 16 bytes gives 8 low and 8 high
+     * elements. A high nibble is taken as (q & 0xF0) ^ 0x80 read as a signed byte, which is exactly
+     * 16 × (nibble − 8), the 1/16 folded into the block scale (a power of two: exact); x86 has no byte
+     * shift. Written out in place: with the nibble steps in helper methods C2 ran this slower than scalar code.
+     */
+    static float dotQ4_0Narrow(MemorySegment w, long byteOff, float[] x, int n) {
+        FloatVector acc = FloatVector.zero(F);
         int blocks = n / 32;
         for (int b = 0; b < blocks; b++) {
             long o = byteOff + 18L * b;
-            float scale = Float.float16ToFloat(w.get(I16_LE, o));
+            float d = Float.float16ToFloat(w.get(I16_LE, o));
             int xi = b * 32;
-            float s = 0f;
-            for (int j = 0; j < 16; j++) {
-                int q = w.get(ValueLayout.JAVA_BYTE, o + 2 + j) & 0xFF;
-                s += ((q & 0x0F) - 8) * x[xi + j] + ((q >>> 4) - 8) * x[xi + j + 16];
-            }
-            sum += s * scale;
+            ByteVector q0 = ByteVector.fromMemorySegment(B64, w, o + 2, LE), q1 = ByteVector.fromMemorySegment(B64, w, o + 10, LE);
+            FloatVector lo = ((FloatVector) q0.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi))
+                    .add(((FloatVector) q1.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
+                            .mul(FloatVector.fromArray(F, x, xi + 8)));
+            FloatVector hi = ((FloatVector) q0.and((byte) 0xF0).lanewise(VectorOperators.XOR, (byte) 0x80).convertShape(VectorOperators.B2F, F, 0))
+                    .mul(FloatVector.fromArray(F, x, xi + 16))
+                    .add(((FloatVector) q1.and((byte) 0xF0).lanewise(VectorOperators.XOR, (byte) 0x80).convertShape(VectorOperators.B2F, F, 0))
+                            .mul(FloatVector.fromArray(F, x, xi + 24)));
+            acc = hi.fma(FloatVector.broadcast(F, d / 16), lo.mul(d)).add(acc);
         }
-        return sum;
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** n values of a Q4_0 row (n/32 blocks from byteOff), dequantized into out[outOff, outOff + n); nibbles as in {@link #dotQ4_0Narrow}. */
+    public static void dequantQ4_0(MemorySegment w, long byteOff, float[] out, int outOff, int n) {
+        for (int b = 0; b < n / 32; b++) {
+            long o = byteOff + 18L * b;
+            float d = Float.float16ToFloat(w.get(I16_LE, o));
+            FloatVector scale = FloatVector.broadcast(F, d), scale16 = FloatVector.broadcast(F, d / 16);
+            ByteVector q0 = ByteVector.fromMemorySegment(B64, w, o + 2, LE), q1 = ByteVector.fromMemorySegment(B64, w, o + 10, LE);
+            int e = outOff + 32 * b;
+            ((FloatVector) q0.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(scale).intoArray(out, e);
+            ((FloatVector) q1.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(scale).intoArray(out, e + 8);
+            ((FloatVector) q0.and((byte) 0xF0).lanewise(VectorOperators.XOR, (byte) 0x80).convertShape(VectorOperators.B2F, F, 0))
+                    .mul(scale16).intoArray(out, e + 16);
+            ((FloatVector) q1.and((byte) 0xF0).lanewise(VectorOperators.XOR, (byte) 0x80).convertShape(VectorOperators.B2F, F, 0))
+                    .mul(scale16).intoArray(out, e + 24);
+        }
     }
 
     public static float bf16ToFloat(short bits) { return Float.intBitsToFloat((bits & 0xFFFF) << 16); }
