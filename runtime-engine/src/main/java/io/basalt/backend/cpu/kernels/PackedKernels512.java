@@ -361,6 +361,30 @@ final class PackedKernels512 {
         if (count > 3) y[t + 3][r] = a3.add(b3).reduceLanes(VectorOperators.ADD);
     }
 
+    /** {@link #dotQ8_0Rows} for a Q4_0 row (nibbles as in {@link VectorKernels#dotQ4_0Narrow}). */
+    static void dotQ4_0Rows(MemorySegment w, long byteOff, float[][] x, int t, int count, int n, float[][] y, int r) {
+        float[] x0 = x[t], x1 = x[t + Math.min(1, count - 1)], x2 = x[t + Math.min(2, count - 1)], x3 = x[t + Math.min(3, count - 1)];
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        for (int b = 0; b < n / 32; b++) {
+            long o = byteOff + 18L * b;
+            float d = Float.float16ToFloat(w.get(I16, o));
+            ByteVector q = ByteVector.fromMemorySegment(B, w, o + 2, LE);
+            FloatVector lo = ((FloatVector) q.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(d);
+            FloatVector hi = ((FloatVector) q.and((byte) 0xF0).lanewise(VectorOperators.XOR, (byte) 0x80)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(d / 16);
+            int xi = 32 * b;
+            a0 = lo.fma(FloatVector.fromArray(F, x0, xi), a0); b0 = hi.fma(FloatVector.fromArray(F, x0, xi + P), b0);
+            a1 = lo.fma(FloatVector.fromArray(F, x1, xi), a1); b1 = hi.fma(FloatVector.fromArray(F, x1, xi + P), b1);
+            a2 = lo.fma(FloatVector.fromArray(F, x2, xi), a2); b2 = hi.fma(FloatVector.fromArray(F, x2, xi + P), b2);
+            a3 = lo.fma(FloatVector.fromArray(F, x3, xi), a3); b3 = hi.fma(FloatVector.fromArray(F, x3, xi + P), b3);
+        }
+        y[t][r] = a0.add(b0).reduceLanes(VectorOperators.ADD);
+        if (count > 1) y[t + 1][r] = a1.add(b1).reduceLanes(VectorOperators.ADD);
+        if (count > 2) y[t + 2][r] = a2.add(b2).reduceLanes(VectorOperators.ADD);
+        if (count > 3) y[t + 3][r] = a3.add(b3).reduceLanes(VectorOperators.ADD);
+    }
+
     /**
      * One Q4_0 row (18-byte blocks: fp16 scale, then 16 bytes whose low nibbles are elements 0–15 and
      * high nibbles 16–31, each minus 8) dotted with x: a block's 16 bytes widen to two vectors of 16
