@@ -337,42 +337,29 @@ final class PackedKernels512 {
     }
 
     /**
-     * One Q8_0 row dotted with up to four token rows x[t … t + count) into y[t + i][r]: each block is
-     * converted and scaled once for all of them (small batches would otherwise convert it per token).
+     * One Q8_0 or Q4_0 row dotted with up to four token rows x[t … t + count) into y[t + i][r]: each
+     * block is converted and scaled once for all of them (small batches would otherwise convert it per
+     * token). The format test is loop-invariant, so C2 unswitches it out of the loop.
      */
-    static void dotQ8_0Rows(MemorySegment w, long byteOff, float[][] x, int t, int count, int n, float[][] y, int r) {
+    static void dotBlockRows(MemorySegment w, long byteOff, boolean q4, float[][] x, int t, int count, int n, float[][] y, int r) {
         float[] x0 = x[t], x1 = x[t + Math.min(1, count - 1)], x2 = x[t + Math.min(2, count - 1)], x3 = x[t + Math.min(3, count - 1)];
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
         for (int b = 0; b < n / 32; b++) {
-            long o = byteOff + 34L * b;
-            FloatVector scale = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o)));
-            FloatVector lo = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 2, LE).convertShape(VectorOperators.B2F, F, 0)).mul(scale);
-            FloatVector hi = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 18, LE).convertShape(VectorOperators.B2F, F, 0)).mul(scale);
-            int xi = 32 * b;
-            a0 = lo.fma(FloatVector.fromArray(F, x0, xi), a0); b0 = hi.fma(FloatVector.fromArray(F, x0, xi + P), b0);
-            a1 = lo.fma(FloatVector.fromArray(F, x1, xi), a1); b1 = hi.fma(FloatVector.fromArray(F, x1, xi + P), b1);
-            a2 = lo.fma(FloatVector.fromArray(F, x2, xi), a2); b2 = hi.fma(FloatVector.fromArray(F, x2, xi + P), b2);
-            a3 = lo.fma(FloatVector.fromArray(F, x3, xi), a3); b3 = hi.fma(FloatVector.fromArray(F, x3, xi + P), b3);
-        }
-        y[t][r] = a0.add(b0).reduceLanes(VectorOperators.ADD);
-        if (count > 1) y[t + 1][r] = a1.add(b1).reduceLanes(VectorOperators.ADD);
-        if (count > 2) y[t + 2][r] = a2.add(b2).reduceLanes(VectorOperators.ADD);
-        if (count > 3) y[t + 3][r] = a3.add(b3).reduceLanes(VectorOperators.ADD);
-    }
-
-    /** {@link #dotQ8_0Rows} for a Q4_0 row (nibbles as in {@link VectorKernels#dotQ4_0Narrow}). */
-    static void dotQ4_0Rows(MemorySegment w, long byteOff, float[][] x, int t, int count, int n, float[][] y, int r) {
-        float[] x0 = x[t], x1 = x[t + Math.min(1, count - 1)], x2 = x[t + Math.min(2, count - 1)], x3 = x[t + Math.min(3, count - 1)];
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
-        for (int b = 0; b < n / 32; b++) {
-            long o = byteOff + 18L * b;
-            float d = Float.float16ToFloat(w.get(I16, o));
-            ByteVector q = ByteVector.fromMemorySegment(B, w, o + 2, LE);
-            FloatVector lo = ((FloatVector) q.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(d);
-            FloatVector hi = ((FloatVector) q.and((byte) 0xF0).lanewise(VectorOperators.XOR, (byte) 0x80)
-                    .convertShape(VectorOperators.B2F, F, 0)).mul(d / 16);
+            FloatVector lo, hi;
+            if (q4) { // nibbles as in VectorKernels.dotQ4_0Narrow
+                long o = byteOff + 18L * b;
+                float d = Float.float16ToFloat(w.get(I16, o));
+                ByteVector q = ByteVector.fromMemorySegment(B, w, o + 2, LE);
+                lo = ((FloatVector) q.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(d);
+                hi = ((FloatVector) q.and((byte) 0xF0).lanewise(VectorOperators.XOR, (byte) 0x80)
+                        .convertShape(VectorOperators.B2F, F, 0)).mul(d / 16);
+            } else {
+                long o = byteOff + 34L * b;
+                float d = Float.float16ToFloat(w.get(I16, o));
+                lo = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 2, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d);
+                hi = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 18, LE).convertShape(VectorOperators.B2F, F, 0)).mul(d);
+            }
             int xi = 32 * b;
             a0 = lo.fma(FloatVector.fromArray(F, x0, xi), a0); b0 = hi.fma(FloatVector.fromArray(F, x0, xi + P), b0);
             a1 = lo.fma(FloatVector.fromArray(F, x1, xi), a1); b1 = hi.fma(FloatVector.fromArray(F, x1, xi + P), b1);
