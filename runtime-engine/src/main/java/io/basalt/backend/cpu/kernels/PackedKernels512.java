@@ -317,21 +317,25 @@ final class PackedKernels512 {
     }
 
     /**
-     * One Q8_0 row (34-byte blocks: fp16 scale, 32 int8) dotted with x: each 16-byte half of a block
-     * widens to 16 floats in one conversion; two blocks in flight so the accumulators' FMA chains overlap.
+     * One Q8_0 or Q4_0 row dotted with x. Q8_0: 34-byte blocks (fp16 scale, 32 int8), each 16-byte half
+     * widening to 16 floats in one conversion. Q4_0: 18-byte blocks (fp16 scale, then 16 bytes whose low
+     * nibbles are elements 0–15 and high nibbles 16–31, each minus 8), the 16 bytes widening to two
+     * vectors. Two blocks in flight so the accumulators' FMA chains overlap; the format test is
+     * loop-invariant, so C2 unswitches it out of the loop.
      */
-    static float dotQ8_0(MemorySegment w, long byteOff, float[] x, int n) {
+    static float dotBlocks(MemorySegment w, long byteOff, boolean q4, float[] x, int n) {
+        long size = q4 ? 18 : 34;
         FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
         int blocks = n / 32;
         int b = 0;
         for (; b + 2 <= blocks; b += 2) {
-            long o = byteOff + 34L * b;
-            acc0 = q8Block(w, o, x, b * 32).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o))), acc0);
-            acc1 = q8Block(w, o + 34, x, b * 32 + 32).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o + 34))), acc1);
+            long o = byteOff + size * b;
+            acc0 = q4 ? q4Block(w, o, x, b * 32, acc0) : q8Block(w, o, x, b * 32, acc0);
+            acc1 = q4 ? q4Block(w, o + size, x, b * 32 + 32, acc1) : q8Block(w, o + size, x, b * 32 + 32, acc1);
         }
         if (b < blocks) {
-            long o = byteOff + 34L * b;
-            acc0 = q8Block(w, o, x, b * 32).fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o))), acc0);
+            long o = byteOff + size * b;
+            acc0 = q4 ? q4Block(w, o, x, b * 32, acc0) : q8Block(w, o, x, b * 32, acc0);
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
@@ -372,25 +376,7 @@ final class PackedKernels512 {
         if (count > 3) y[t + 3][r] = a3.add(b3).reduceLanes(VectorOperators.ADD);
     }
 
-    /**
-     * One Q4_0 row (18-byte blocks: fp16 scale, then 16 bytes whose low nibbles are elements 0–15 and
-     * high nibbles 16–31, each minus 8) dotted with x: a block's 16 bytes widen to two vectors of 16
-     * floats; two blocks in flight.
-     */
-    static float dotQ4_0(MemorySegment w, long byteOff, float[] x, int n) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-        int blocks = n / 32;
-        int b = 0;
-        for (; b + 2 <= blocks; b += 2) {
-            long o = byteOff + 18L * b;
-            acc0 = q4Block(w, o, x, b * 32, acc0);
-            acc1 = q4Block(w, o + 18, x, b * 32 + 32, acc1);
-        }
-        if (b < blocks) acc0 = q4Block(w, byteOff + 18L * b, x, b * 32, acc0);
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-    }
-
-    /** acc + the block at o dotted with x[xi, xi + 32) (high nibbles as in {@link VectorKernels#dotQ4_0Narrow}). */
+    /** acc + the Q4_0 block at o dotted with x[xi, xi + 32) (high nibbles as in {@link VectorKernels#dotQ4_0Narrow}). */
     private static FloatVector q4Block(MemorySegment w, long o, float[] x, int xi, FloatVector acc) {
         float d = Float.float16ToFloat(w.get(I16, o));
         ByteVector q = ByteVector.fromMemorySegment(B, w, o + 2, LE);
@@ -400,10 +386,12 @@ final class PackedKernels512 {
         return hi.mul(FloatVector.fromArray(F, x, xi + 16)).fma(FloatVector.broadcast(F, d / 16), loSum).add(acc);
     }
 
-    private static FloatVector q8Block(MemorySegment w, long o, float[] x, int xi) {
+    /** acc + the Q8_0 block at o dotted with x[xi, xi + 32). */
+    private static FloatVector q8Block(MemorySegment w, long o, float[] x, int xi, FloatVector acc) {
         FloatVector lo = (FloatVector) ByteVector.fromMemorySegment(B, w, o + 2, LE).convertShape(VectorOperators.B2F, F, 0);
         FloatVector hi = (FloatVector) ByteVector.fromMemorySegment(B, w, o + 18, LE).convertShape(VectorOperators.B2F, F, 0);
-        return lo.mul(FloatVector.fromArray(F, x, xi)).add(hi.mul(FloatVector.fromArray(F, x, xi + 16)));
+        FloatVector sum = lo.mul(FloatVector.fromArray(F, x, xi)).add(hi.mul(FloatVector.fromArray(F, x, xi + 16)));
+        return sum.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, o))), acc);
     }
 
     private static void store(FloatVector v, float[] y, int col, int valid, boolean first) {

@@ -97,7 +97,7 @@ public final class VectorKernels {
 
     /** Dot of one Q8_0 row (n/32 blocks of fp16 scale + 32 int8) with x. */
     public static float dotQ8_0(MemorySegment w, long byteOff, float[] x, int n) {
-        return PackedKernels512.ENABLED ? PackedKernels512.dotQ8_0(w, byteOff, x, n) : dotQ8_0Narrow(w, byteOff, x, n);
+        return PackedKernels512.ENABLED ? PackedKernels512.dotBlocks(w, byteOff, false, x, n) : dotQ8_0Narrow(w, byteOff, x, n);
     }
 
     /** The 256-bit Q8_0 row dot (any machine). */
@@ -133,7 +133,7 @@ public final class VectorKernels {
 
     /** Dot of one Q4_0 row (n/32 blocks of fp16 scale + 16 bytes: low nibbles are elements 0..15, high 16..31). */
     public static float dotQ4_0(MemorySegment w, long byteOff, float[] x, int n) {
-        return PackedKernels512.ENABLED ? PackedKernels512.dotQ4_0(w, byteOff, x, n) : dotQ4_0Narrow(w, byteOff, x, n);
+        return PackedKernels512.ENABLED ? PackedKernels512.dotBlocks(w, byteOff, true, x, n) : dotQ4_0Narrow(w, byteOff, x, n);
     }
 
     /**
