@@ -40,6 +40,7 @@ public final class Engine implements AutoCloseable {
     private final KvCacheManager kv;
     private final Scheduler scheduler;
     private final StepCompleter completer;
+    private final EngineConfig config;
     private final int maxModelLen;
     private final LinkedBlockingQueue<Command> commands = new LinkedBlockingQueue<>();
     private final Map<String, RequestState> requests = new HashMap<>();
@@ -56,17 +57,64 @@ public final class Engine implements AutoCloseable {
     public Engine(ModelRunner runner, Tokenizer tokenizer, EngineConfig config) {
         this.runner = runner;
         this.tokenizer = tokenizer;
+        this.config = config;
         Capabilities caps = runner.capabilities();
+        this.maxModelLen = servedContext(runner, config);
         this.kv = KvCacheManagers.forLayout(caps.kvLayout(), caps.numKvBlocks(), config.enablePrefixCaching());
         this.scheduler = new Scheduler(config, caps, kv);
-        int len = runner.spec().maxPositions();
-        if (caps.kvLayout() instanceof io.basalt.spi.KvLayout.Slots s) len = Math.min(len, s.maxLength());
-        this.maxModelLen = len;
         this.completer = new StepCompleter(scheduler, kv, maxModelLen, this::newSequence);
         this.stats = snapshot();
+        java.util.logging.Logger.getLogger("basalt.engine").info(() -> describe(runner, config, maxModelLen));
     }
 
+    /** What the engine was given, in one line: the KV capacity in contexts, prefix caching, the scheduler's limits. */
+    static String describe(ModelRunner runner, EngineConfig config, int maxModelLen) {
+        Capabilities caps = runner.capabilities();
+        String kv = switch (caps.kvLayout()) {
+            case io.basalt.spi.KvLayout.Paged p -> {
+                long tokens = (long) caps.numKvBlocks() * p.blockSize();
+                yield "KV cache " + Bytes.describe(tokens * runner.spec().kvBytesPerToken()) + ": " + caps.numKvBlocks() + " blocks of "
+                        + p.blockSize() + " tokens = " + tokens + " tokens, " + tokens / maxModelLen + " full context(s) of " + maxModelLen;
+            }
+            case io.basalt.spi.KvLayout.Slots sl -> "KV slots: " + sl.maxSequences() + " of " + sl.maxLength() + " tokens, context "
+                    + maxModelLen;
+        };
+        return kv + "; prefix caching " + (config.enablePrefixCaching() ? "on" : "off") + "; up to " + config.maxNumSeqs()
+                + " sequences and " + config.maxNumBatchedTokens() + " tokens a step";
+    }
+
+    /**
+     * The context served: the model's (or a SLOTS backend's slot length), or less with {@code --max-model-len}. A KV
+     * cache that cannot hold one whole context is refused here, as vLLM refuses it: accepting it would end long
+     * generations early with finish_reason "length" and no word of why.
+     */
+    private static int servedContext(ModelRunner runner, EngineConfig config) {
+        Capabilities caps = runner.capabilities();
+        int model = runner.spec().maxPositions();
+        if (caps.kvLayout() instanceof io.basalt.spi.KvLayout.Slots s) model = Math.min(model, s.maxLength());
+        if (config.maxModelLen() > model) {
+            throw new IllegalArgumentException("--max-model-len " + config.maxModelLen() + " is longer than this model's context of "
+                    + model + " tokens");
+        }
+        int len = config.maxModelLen() > 0 ? config.maxModelLen() : model;
+        if (caps.kvLayout() instanceof io.basalt.spi.KvLayout.Paged p) {
+            long capacity = (long) caps.numKvBlocks() * p.blockSize();
+            if (capacity < len) {
+                long perToken = runner.spec().kvBytesPerToken();
+                long needed = ((len + p.blockSize() - 1L) / p.blockSize()) * p.blockSize() * perToken;
+                throw new IllegalArgumentException("the KV cache holds " + capacity + " tokens (" + caps.numKvBlocks() + " blocks of "
+                        + p.blockSize() + "), fewer than one full context of " + len + " tokens, which needs "
+                        + Bytes.describe(needed) + " (" + perToken + " bytes a token): raise --kv-cache-memory to at least "
+                        + Bytes.describe(needed) + ", or lower --max-model-len to " + capacity + " or less");
+            }
+        }
+        return len;
+    }
+
+    /** The longest prompt + output served ({@link EngineConfig#maxModelLen()}, or the model's context). */
     public int maxModelLen() { return maxModelLen; }
+
+    public EngineConfig config() { return config; }
 
     public ModelRunner runner() { return runner; }
 
@@ -153,6 +201,7 @@ public final class Engine implements AutoCloseable {
         List<SequenceInput> inputs = new ArrayList<>(plan.scheduled().size());
         for (Scheduler.Scheduled s : plan.scheduled()) {
             Sequence seq = s.sequence();
+            seq.request.handle.markScheduled(t1);
             int end = s.startPosition() + s.numTokens();
             inputs.add(new SequenceInput(seq.id, seq.tokensRange(s.startPosition(), end), s.startPosition(),
                     kv.blockTable(seq.id), end == seq.numTokens()));

@@ -18,7 +18,34 @@ public final class RequestHandle {
                          String error) { }
 
     /** Everything a request produced. */
-    public record Result(String requestId, List<Choice> choices, int numPromptTokens, int numGeneratedTokens) { }
+    public record Result(String requestId, List<Choice> choices, int numPromptTokens, int numGeneratedTokens, Timeline timeline) {
+        public Result(String requestId, List<Choice> choices, int numPromptTokens, int numGeneratedTokens) {
+            this(requestId, choices, numPromptTokens, numGeneratedTokens, Timeline.NONE);
+        }
+    }
+
+    /**
+     * When the engine saw the request ({@link System#nanoTime()} stamps; 0 = never happened): submitted, first
+     * scheduled (it left the waiting queue), its first and its last generated token. The phases vLLM's metrics
+     * report are the gaps between them.
+     */
+    public record Timeline(long queuedNanos, long scheduledNanos, long firstTokenNanos, long lastTokenNanos) {
+        public static final Timeline NONE = new Timeline(0, 0, 0, 0);
+
+        /** Waiting for admission; NaN if it never ran. */
+        public double queueSeconds() { return gap(queuedNanos, scheduledNanos); }
+
+        /** From admission to the first token: the prompt's forward passes (prefill). */
+        public double prefillSeconds() { return gap(scheduledNanos, firstTokenNanos); }
+
+        /** From the first to the last token. */
+        public double decodeSeconds() { return gap(firstTokenNanos, lastTokenNanos); }
+
+        /** From admission to the last token. */
+        public double inferenceSeconds() { return gap(scheduledNanos, lastTokenNanos); }
+
+        private static double gap(long from, long to) { return from == 0 || to == 0 ? Double.NaN : (to - from) / 1e9; }
+    }
 
     private final String requestId;
     private final int numChoices;
@@ -27,6 +54,10 @@ public final class RequestHandle {
     private final ChoiceBuilder[] builders;
     private int numFinished;
     private int numPromptTokens;
+    private final long queuedNanos = System.nanoTime();
+    private long scheduledNanos;
+    private long firstTokenNanos;
+    private long lastTokenNanos;
 
     RequestHandle(String requestId, int numChoices, Consumer<StreamEvent> listener) {
         this.requestId = requestId;
@@ -40,11 +71,18 @@ public final class RequestHandle {
 
     public CompletableFuture<Result> result() { return result; }
 
+    /** The request's first sequence was scheduled at {@code nanos} (engine thread; later calls keep the first). */
+    void markScheduled(long nanos) {
+        if (scheduledNanos == 0) scheduledNanos = nanos;
+    }
+
     /** Called by the engine thread only. */
     void publish(StreamEvent event) {
         ChoiceBuilder b = builders[event.choiceIndex()];
         switch (event) {
             case StreamEvent.Delta d -> {
+                lastTokenNanos = System.nanoTime();
+                if (firstTokenNanos == 0) firstTokenNanos = lastTokenNanos;
                 for (int t : d.tokenIds()) b.tokens.add(t);
                 b.text.append(d.text());
                 if (d.logprobs() != null) b.logprobs.addAll(d.logprobs());
@@ -82,7 +120,8 @@ public final class RequestHandle {
             generated += ids.length;
             choices.add(new Choice(i, ids, b.text.toString(), List.copyOf(b.logprobs), b.finish, b.error));
         }
-        return new Result(requestId, List.copyOf(choices), numPromptTokens, generated);
+        return new Result(requestId, List.copyOf(choices), numPromptTokens, generated,
+                new Timeline(queuedNanos, scheduledNanos, firstTokenNanos, lastTokenNanos));
     }
 
     private static final class ChoiceBuilder {

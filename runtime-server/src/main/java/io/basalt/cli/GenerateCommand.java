@@ -19,14 +19,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** Streams generated text to stdout; timing goes to stderr. */
-@Command(name = "generate", mixinStandardHelpOptions = true,
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Generate text from a prompt and stream it to stdout (statistics go to stderr).")
 final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Model file or directory (safetensors dir, GGUF, llama2.c or llm.c .bin).")
-    Path model;
+    @Mixin
+    ModelSource model;
 
     @Option(names = "--tokenizer", description = "Tokenizer file (tokenizer.json or llama2.c tokenizer.bin); found beside the model when omitted.")
     Path tokenizer;
@@ -58,7 +58,8 @@ final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         long t0 = System.nanoTime();
-        try (Model m = ModelLoader.load(model, options)) {
+        Path path = model.resolve(model.reference(null));
+        try (Model m = ModelLoader.load(path, options)) {
             Tokenizer tok = ModelTokenizer.forModel(m.info(), tokenizer);
             int[] ids = ModelTokenizer.promptIds(m.info(), tok, prompt);
             long loaded = System.nanoTime() - t0;

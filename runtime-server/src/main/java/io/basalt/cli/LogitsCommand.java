@@ -25,8 +25,8 @@ final class LogitsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Model file or directory.")
-    Path model;
+    @Mixin
+    ModelSource model;
 
     @Option(names = "--tokens", required = true, split = ",", description = "Comma-separated token ids, e.g. 0,17,999.")
     List<Integer> tokens;
@@ -41,7 +41,9 @@ final class LogitsCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         LoadOptions options = weights.toLoadOptions();
         int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
-        try (Model m = ModelLoader.load(model, options)) {
+        OutputFile.check("--out", out);
+        Path path = model.resolve(model.reference(null));
+        try (Model m = ModelLoader.load(path, options)) {
             float[][] logits = m.forward(m.newCache(), ids, Model.Logits.ALL);
             try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(out))) {
                 ByteBuffer row = ByteBuffer.allocate(4 * logits[0].length).order(ByteOrder.LITTLE_ENDIAN);

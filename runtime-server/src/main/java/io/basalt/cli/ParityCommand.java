@@ -88,12 +88,13 @@ final class ParityCommand implements Runnable {
                 case "none" -> false;
                 default -> throw new ParityInputException("unknown --hidden '" + hidden + "' (expected all or none)");
             };
+            OutputFile.check("--out", out);
             PrintWriter err = spec.commandLine().getErr();
             long t0 = System.nanoTime();
             DumpMetadata meta = ParityRecorder.run(new ParityRecorder.Request(model, backend, lower(load.storage()), lower(load.quantize()),
                     tokenizer, prompts, out, maxTokens, LogitsMode.parse(logits), recordHidden,
                     ServeCommand.parseBytes("--kv-cache-memory", kvCacheMemory)), line -> err.println("[basalt] " + line));
-            err.printf("[basalt] wrote %s: %d prompt(s), %s logits%s, %s, in %.1f s%n", out, meta.prompts().size(), meta.logits(),
+            err.printf("[basalt] wrote %s: %d prompt(s), %s logits%s, model hash %s, in %.1f s%n", out, meta.prompts().size(), meta.logits(),
                     meta.hasHidden() ? " + hidden states of " + meta.numLayers() + " layers" : "", meta.modelHash(), (System.nanoTime() - t0) / 1e9);
             return 0;
         }
@@ -127,6 +128,8 @@ final class ParityCommand implements Runnable {
 
         @Override
         public Integer call() {
+            if (markdown != null) OutputFile.check("--markdown", markdown);
+            if (html != null) OutputFile.check("--report", html);
             try (ParityDump a = ParityDump.open(dumps.get(0)); ParityDump b = ParityDump.open(dumps.get(1))) {
                 Precision basis;
                 String note;
@@ -192,6 +195,7 @@ final class ParityCommand implements Runnable {
         @Override
         public Integer call() {
             if (shape.size() != 2) throw new ParityInputException("--shape needs two numbers P,V, got " + shape);
+            OutputFile.check("--out", out);
             int layers = 0;
             int width = 0;
             if ((hidden == null) != (hiddenShape == null)) throw new ParityInputException("--hidden and --hidden-shape go together");

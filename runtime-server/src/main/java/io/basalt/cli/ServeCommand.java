@@ -2,11 +2,10 @@ package io.basalt.cli;
 
 import io.basalt.backend.Backends;
 import io.basalt.engine.EngineConfig;
-import io.basalt.hub.HfHub;
-import io.basalt.hub.RepoId;
 import io.basalt.model.arch.LoadOptions;
 import io.basalt.server.BasaltServer;
 import io.basalt.server.ServerConfig;
+import io.basalt.server.ServerMetrics;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,9 +21,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Unmatched;
 
 /**
  * {@code basalt serve [MODEL]}: the OpenAI-compatible HTTP server and the gRPC server over one
@@ -35,16 +32,16 @@ import picocli.CommandLine.Unmatched;
         description = {"Serve a model over the OpenAI HTTP API (/v1/chat/completions, /v1/completions, /v1/models, /metrics) "
                 + "and gRPC, until SIGTERM/SIGINT, which drains the requests in flight and exits 0.",
                 "MODEL is a local model file or directory (any supported format) or a Hugging Face repo id (owner/name), "
-                        + "downloaded once into ~/.cache/basalt (BASALT_CACHE); HF_TOKEN and HF_ENDPOINT are honoured."})
+                        + "downloaded once into ~/.cache/basalt (BASALT_CACHE); HF_TOKEN and HF_ENDPOINT are honoured. Without MODEL: "
+                        + ServeCommand.DEFAULT_MODEL + "."})
 public final class ServeCommand implements Callable<Integer> {
     static final String DEFAULT_MODEL = "openai-community/gpt2";
 
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", defaultValue = DEFAULT_MODEL,
-            description = "Model path or Hugging Face repo id (default: ${DEFAULT-VALUE}).")
-    String model;
+    @Mixin
+    ModelSource modelSource;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}; 0.0.0.0 for all).")
     String host;
@@ -55,7 +52,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--grpc-port", defaultValue = "50051", description = "gRPC port, 0 for any free one, -1 for no gRPC (default: ${DEFAULT-VALUE}).")
     String grpcPort;
 
-    @Option(names = "--backend", defaultValue = "cpu", description = "Backend that runs the model (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--backend", defaultValue = "cpu", completionCandidates = BackendNames.class,
+            description = "Backend that runs the model: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     String backend;
 
     @Option(names = "--served-model-name", split = ",", paramLabel = "NAME",
@@ -75,8 +73,17 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-num-batched-tokens", defaultValue = "2048", description = "Token budget of one engine step (default: ${DEFAULT-VALUE}).")
     String maxNumBatchedTokens;
 
-    @Option(names = "--kv-cache-memory", defaultValue = "512MiB", description = "Memory for the KV cache: bytes or e.g. 512MiB, 2GiB (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--kv-cache-memory", defaultValue = "512MiB",
+            description = "Memory for the KV cache: bytes or e.g. 512MiB, 2GiB; must hold one full context (default: ${DEFAULT-VALUE}).")
     String kvCacheMemory;
+
+    @Option(names = "--max-model-len", paramLabel = "TOKENS",
+            description = "Longest prompt + output served, at most the model's context (default: the model's context).")
+    String maxModelLen;
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Threads that run the kernels of a step (cpu backend; torch: libtorch's intra-op threads) (default: one per core).")
+    String threads;
 
     @Option(names = "--enable-prefix-caching", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Reuse the KV of identical prompt prefixes (default: on).")
@@ -99,28 +106,22 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-request-body", defaultValue = "8MiB", description = "Larger request bodies get 413 (default: ${DEFAULT-VALUE}).")
     String maxRequestBody;
 
-    @Option(names = "--revision", defaultValue = "main", description = "Hub revision: branch, tag or commit (default: ${DEFAULT-VALUE}).")
-    String revision;
-
-    @Option(names = "--offline", description = "Never use the network: a repo id must already be in the cache (also HF_HUB_OFFLINE=1).")
-    boolean offline;
-
-    @Unmatched
-    List<String> unmatched = new ArrayList<>();
+    @Option(names = "--metrics-names", defaultValue = "vllm", paramLabel = "vllm|basalt",
+            description = "Names of the /metrics series: vllm (vLLM's vllm: names, which gateways and dashboards read) or basalt "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String metricsNames;
 
     @Override
     public Integer call() {
-        if (!unmatched.isEmpty()) {
-            String first = unmatched.getFirst();
-            throw new IllegalArgumentException(first.startsWith("-") ? "unknown option '" + first + "' (see basalt serve --help)"
-                    : "unexpected argument '" + first + "': serve takes one MODEL");
-        }
         // Everything the user typed is checked before a byte is downloaded or loaded.
+        String model = modelSource.reference(DEFAULT_MODEL);
         int httpPortValue = parseInt("--port", port, 0, 65535);
         int grpcPortValue = parseInt("--grpc-port", grpcPort, -1, 65535);
         EngineConfig engine = new EngineConfig(parseInt("--max-num-seqs", maxNumSeqs, 1, 1 << 20),
                 parseInt("--max-num-batched-tokens", maxNumBatchedTokens, 1, 1 << 24),
-                parseBytes("--kv-cache-memory", kvCacheMemory), prefixCaching);
+                parseBytes("--kv-cache-memory", kvCacheMemory), prefixCaching,
+                maxModelLen == null ? 0 : parseInt("--max-model-len", maxModelLen, 2, Integer.MAX_VALUE));
+        ServerMetrics.Names metricNames = ServerMetrics.Names.parse(metricsNames);
         int queue = parseInt("--max-queue", maxQueue, 0, 1 << 24);
         LoadOptions loadOptions = weights.toLoadOptions();
         Duration timeout = parseDuration("--request-timeout", requestTimeout);
@@ -135,12 +136,13 @@ public final class ServeCommand implements Callable<Integer> {
         if (!Backends.names().contains(backend)) {
             throw new IllegalArgumentException("unknown backend '" + backend + "' (available: " + String.join(", ", Backends.names()) + ")");
         }
+        if (threads != null) CpuThreads.set(parseInt("--threads", threads, 1, 4096), backend);
         ServerConfig server = new ServerConfig(host.strip(), httpPortValue, grpcPortValue,
-                apiKey == null ? "" : apiKey.strip(), bodyLimit, grace);
+                apiKey == null ? "" : apiKey.strip(), bodyLimit, grace, metricNames);
 
         configureLogging();
         PrintWriter out = spec.commandLine().getOut();
-        Path path = resolveModel(model);
+        Path path = modelSource.resolve(model);
         if (names.isEmpty()) names.add(defaultName(model, path));
         BasaltServer basalt = BasaltServer.start(new BasaltServer.Settings(path, tokenizer, names, backend, engine, loadOptions,
                 queue, timeout, server));
@@ -149,18 +151,6 @@ public final class ServeCommand implements Callable<Integer> {
         out.flush();
         basalt.awaitStopped();
         return 0;
-    }
-
-    /** A path that exists is a local model; otherwise an owner/name is a Hub repo; anything else is an error. */
-    private Path resolveModel(String ref) {
-        Path local = Path.of(ref);
-        if (Files.exists(local)) return local;
-        if (!RepoId.looksLike(ref)) {
-            throw new IllegalArgumentException(ref + ": no such file or directory (and not a Hugging Face repo id owner/name)");
-        }
-        HfHub.Config config = HfHub.Config.fromEnvironment();
-        if (offline) config = config.withOffline(true);
-        return new HfHub(config).snapshot(ref, revision);
     }
 
     private static String defaultName(String ref, Path path) {

@@ -113,6 +113,8 @@ public final class BasaltServer implements AutoCloseable {
         try {
             Backend backend = Backends.open(s.backend());
             started.add(backend);
+            LOG.info(() -> "loading " + s.model() + " on the " + s.backend() + " backend"
+                    + (s.weights().equals(LoadOptions.DEFAULT) ? "" : " (" + s.weights().describe() + ")"));
             ModelRunner runner = backend.load(s.model(), new Backend.LoadConfig(s.engine().kvCacheMemoryBytes(),
                     s.engine().maxNumSeqs(), s.engine().maxNumBatchedTokens(), s.weights().storage().name(), s.weights().quantize().name()));
             started.add(runner);
@@ -122,12 +124,15 @@ public final class BasaltServer implements AutoCloseable {
             started.remove(runner);
             started.add(engine); // closes the runner
             ServedModel model = new ServedModel(s.names(), info, tokenizer, engine, Instant.now().getEpochSecond());
-            ServerMetrics metrics = new ServerMetrics(engine, model.id());
+            ServerMetrics metrics = new ServerMetrics(engine, model.id(), s.server().metricsNames());
             InferenceService service = new InferenceService(model, metrics, s.maxInFlight(), s.requestTimeout());
             started.add(service);
+            // Both ports are bound before anything says the server is up: a taken gRPC port fails the start
+            // before HTTP could report that it listens.
+            GrpcServer grpc = s.server().grpcPort() == -1 ? null : startGrpc(service, s.server());
+            if (grpc != null) started.add(grpc);
             HttpServer http = startHttp(service, s.server());
             started.add(http);
-            GrpcServer grpc = s.server().grpcPort() == -1 ? null : GrpcServer.start(service, s.server());
             return new BasaltServer(s, backend, model, service, http, grpc);
         } catch (RuntimeException e) {
             for (AutoCloseable c : started.reversed()) closeQuietly(c, e);
@@ -142,10 +147,27 @@ public final class BasaltServer implements AutoCloseable {
         } catch (Exception e) {
             if (e instanceof java.io.IOException io) {
                 throw new java.io.UncheckedIOException("cannot serve HTTP on " + config.host() + ":" + config.httpPort() + ": "
-                        + io.getMessage(), io);
+                        + io.getMessage() + portHint(io, "choose another --port (0 picks a free one)"), io);
             }
             throw (RuntimeException) e;
         }
+    }
+
+    private static GrpcServer startGrpc(InferenceService service, ServerConfig config) {
+        try {
+            return GrpcServer.start(service, config);
+        } catch (java.io.UncheckedIOException e) {
+            throw new java.io.UncheckedIOException(e.getMessage() + portHint(e.getCause(),
+                    "choose another --grpc-port, or --grpc-port -1 to serve HTTP only"), e.getCause());
+        }
+    }
+
+    /** What to do about a port that is taken. */
+    private static String portHint(Throwable bindFailure, String advice) {
+        for (Throwable t = bindFailure; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException) return " (another process is using it: " + advice + ")";
+        }
+        return "";
     }
 
     /** The CPU runner has the model at hand; other backends get its description from the files. */
@@ -157,6 +179,7 @@ public final class BasaltServer implements AutoCloseable {
     private static void closeQuietly(AutoCloseable c, Throwable into) {
         try {
             if (c instanceof HttpServer h) h.close(Duration.ZERO);
+            else if (c instanceof GrpcServer g) g.close(Duration.ZERO);
             else c.close();
         } catch (Exception e) {
             into.addSuppressed(e);

@@ -96,7 +96,7 @@ public final class InferenceService implements AutoCloseable {
                 inFlight.decrementAndGet();
                 if (r != null) {
                     double seconds = (System.nanoTime() - start) / 1e9;
-                    metrics.recordFinished(r.numPromptTokens(), r.numGeneratedTokens());
+                    metrics.recordFinished(r);
                     if (!tracker.sentByCaller) metrics.recordEndToEnd(seconds); // a stream's ends at its last flush
                     LOG.info(() -> String.format("request %s model=%s prompt_tokens=%d generated_tokens=%d ttft_ms=%.1f "
                                     + "total_ms=%.1f finish=%s", requestId, model.id(), r.numPromptTokens(),

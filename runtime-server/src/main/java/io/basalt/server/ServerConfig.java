@@ -11,13 +11,21 @@ import java.time.Duration;
  * @param apiKey          required bearer token, or "" for none
  * @param maxBodyBytes    larger HTTP bodies get 413
  * @param shutdownGrace   how long SIGTERM waits for in-flight requests
+ * @param metricsNames    the dialect of /metrics: vLLM's names (default) or basalt: ones
  */
-public record ServerConfig(String host, int httpPort, int grpcPort, String apiKey, long maxBodyBytes, Duration shutdownGrace) {
+public record ServerConfig(String host, int httpPort, int grpcPort, String apiKey, long maxBodyBytes, Duration shutdownGrace,
+                           ServerMetrics.Names metricsNames) {
     public ServerConfig {
+        if (metricsNames == null) metricsNames = ServerMetrics.Names.VLLM;
         if (httpPort < 0 || httpPort > 65535) throw new IllegalArgumentException("--port must be 0..65535, got " + httpPort);
         if (grpcPort < -1 || grpcPort > 65535) throw new IllegalArgumentException("--grpc-port must be -1..65535, got " + grpcPort);
         if (maxBodyBytes <= 0) throw new IllegalArgumentException("body limit must be positive");
         apiKey = apiKey == null ? "" : apiKey;
+    }
+
+    /** vLLM's metric names. */
+    public ServerConfig(String host, int httpPort, int grpcPort, String apiKey, long maxBodyBytes, Duration shutdownGrace) {
+        this(host, httpPort, grpcPort, apiKey, maxBodyBytes, shutdownGrace, ServerMetrics.Names.VLLM);
     }
 
     public boolean requiresApiKey() { return !apiKey.isEmpty(); }

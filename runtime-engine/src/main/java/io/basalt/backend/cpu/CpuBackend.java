@@ -1,14 +1,20 @@
 package io.basalt.backend.cpu;
 
+import io.basalt.backend.cpu.kernels.PackedMatrix;
+import io.basalt.backend.cpu.kernels.Parallel;
 import io.basalt.model.arch.LoadOptions;
 import io.basalt.model.arch.Model;
+import io.basalt.model.arch.ModelInfo;
 import io.basalt.model.arch.ModelLoader;
 import io.basalt.spi.Backend;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.logging.Logger;
 
 /** The pure-Java backend: memory-mapped weights, Vector API kernels, a heap KV pool. */
 public final class CpuBackend implements Backend {
     public static final String NAME = "cpu";
+    private static final Logger LOG = Logger.getLogger("basalt.cpu");
 
     @Override
     public String name() { return NAME; }
@@ -16,9 +22,16 @@ public final class CpuBackend implements Backend {
     /** Weight storage comes from {@code config.weightDtype()} and {@code config.quantize()} (see {@link LoadOptions}). */
     @Override
     public CpuModelRunner load(Path modelPath, LoadConfig config) {
+        long t0 = System.nanoTime();
         Model model = ModelLoader.load(modelPath, LoadOptions.parse(config.weightDtype(), config.quantize()));
         try {
-            return runner(model, config.kvCacheMemoryBytes());
+            CpuModelRunner runner = runner(model, config.kvCacheMemoryBytes());
+            ModelInfo info = model.info();
+            LOG.info(() -> String.format(Locale.ROOT, "cpu backend: %s %s, %.1fM parameters, %d layers, context %d; %d kernel threads, "
+                            + "%d-bit vectors; loaded in %.1f s", info.architecture(), info.format(), info.numParameters() / 1e6,
+                    info.numLayers(), info.maxPositions(), Parallel.threads(), PackedMatrix.vectorBits(),
+                    (System.nanoTime() - t0) / 1e9));
+            return runner;
         } catch (RuntimeException e) {
             model.close();
             throw e;

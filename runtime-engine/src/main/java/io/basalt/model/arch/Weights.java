@@ -39,6 +39,24 @@ public final class Weights {
         this.checkpoint = checkpoint;
         this.options = options;
         this.cache = WeightCacheLocation.cacheFor(checkpoint, options);
+        this.totalBytes = checkpoint.tensors().values().stream().mapToLong(t -> t.data().byteSize()).sum();
+    }
+
+    // Progress of a slow load (converting or packing hundreds of MB takes seconds): a log line every few seconds.
+    private static final long PROGRESS_NANOS = 3_000_000_000L;
+    private final long totalBytes;
+    private final long startNanos = System.nanoTime();
+    private long boundBytes;
+    private long lastProgressNanos = startNanos;
+
+    private void bound(long sourceBytes) {
+        boundBytes += sourceBytes;
+        long now = System.nanoTime();
+        if (now - lastProgressNanos < PROGRESS_NANOS) return;
+        lastProgressNanos = now;
+        long done = boundBytes;
+        LOG.info(() -> String.format(java.util.Locale.ROOT, "loading weights: %.0f of %.0f MiB (%.0f%%) in %.0f s", done / 1048576.0,
+                totalBytes / 1048576.0, 100.0 * done / Math.max(1, totalBytes), (now - startNanos) / 1e9));
     }
 
     /** Packed weights of earlier loads of this checkpoint with these options, or null (small model, or off). */
@@ -105,6 +123,7 @@ public final class Weights {
             throw new ModelFormatException(checkpoint.path(), "tensor '" + name + "' is " + t.dtype()
                     + "; Conv1D ([in, out]) weights must be F32, F16 or BF16");
         }
+        bound(t.data().byteSize());
         DType target = target(t, in, Role.MATRIX);
         String key = name + "@conv1d";
         PackedMatrix hit = cache != null && PackedMatrix.supports(target)
@@ -131,6 +150,7 @@ public final class Weights {
         try {
             int r = Math.toIntExact(rows);
             int c = Math.toIntExact(cols);
+            bound(data.byteSize());
             DType target = target(t, cols, role);
             // A slice of a fused tensor (q, k, v out of qkv) is its own entry.
             String key = t.name() + "[" + (data.address() - t.data().address()) + "+" + data.byteSize() + "]";
@@ -204,7 +224,7 @@ public final class Weights {
 
     /**
      * Called once every matrix is bound: writes the packed weights to the cache after a load that had
-     * to pack them, and logs {@link #summary()} when the options asked for anything but the stored types.
+     * to pack them, and logs {@link #summary()}.
      */
     public void finish() {
         if (cache != null) {
@@ -214,7 +234,8 @@ public final class Weights {
                 LOG.info(() -> "packed weights cached in " + cache.file());
             }
         }
-        if (!options.equals(LoadOptions.DEFAULT)) LOG.info(() -> "weights " + options.describe() + ": " + summary());
+        // What the weights became is the first thing to know about a model's speed and memory: always said.
+        LOG.info(() -> "weights " + options.describe() + ": " + summary());
     }
 
     /** A small tensor (norm scales, biases, sinks) converted to fp32 on the heap; shape must match. */

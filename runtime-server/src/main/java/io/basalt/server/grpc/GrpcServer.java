@@ -23,7 +23,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Logger;
 
 /**
  * The gRPC server: {@code basalt.v1.Inference} (streamed generation), the KServe v2 / Triton
@@ -40,7 +39,6 @@ import java.util.logging.Logger;
  * }</pre>
  */
 public final class GrpcServer implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger("basalt.grpc");
     /** Names whose health status is published (the empty name is the whole server). */
     private static final List<String> HEALTH_NAMES = List.of("", InferenceGrpc.SERVICE_NAME, GRPCInferenceServiceGrpc.SERVICE_NAME);
     private static final Duration FORCED_SHUTDOWN_WAIT = Duration.ofSeconds(5);
@@ -118,8 +116,6 @@ public final class GrpcServer implements AutoCloseable {
         for (String name : HEALTH_NAMES) health.setStatus(name, ServingStatus.SERVING);
         grpc.refreshHealth();
         drainWatch.scheduleWithFixedDelay(grpc::refreshHealth, 200, 200, TimeUnit.MILLISECONDS);
-        LOG.info(() -> "gRPC listening on " + config.host() + ":" + server.getPort()
-                + (config.requiresApiKey() ? " (API key required)" : ""));
         return grpc;
     }
 

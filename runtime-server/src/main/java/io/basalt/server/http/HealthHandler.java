@@ -2,7 +2,7 @@ package io.basalt.server.http;
 
 import io.basalt.server.openai.Json;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.nio.charset.StandardCharsets;
+import io.basalt.server.ServerMetrics;
 
 /** GET /health (alive), GET /ready (model loaded and not draining), GET /metrics (Prometheus text). */
 final class HealthHandler {
@@ -21,7 +21,7 @@ final class HealthHandler {
     }
 
     void metrics(Exchange ex) {
-        ex.send(HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8",
-                context.service.metrics().scrape().getBytes(StandardCharsets.UTF_8));
+        ServerMetrics metrics = context.service.metrics();
+        ex.send(HttpResponseStatus.OK, metrics.contentType(), metrics.scrapeBytes());
     }
 }

@@ -73,8 +73,6 @@ public final class HttpServer implements AutoCloseable {
                     .syncUninterruptibly()
                     .channel();
             HttpServer server = new HttpServer(context, boss, workers, ch);
-            LOG.info(() -> "OpenAI HTTP server listening on " + config.host() + ":" + server.port() + " (model "
-                    + service.model().id() + ")");
             return server;
         } catch (RuntimeException e) {
             boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);

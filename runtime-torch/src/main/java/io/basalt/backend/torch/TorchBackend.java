@@ -23,6 +23,7 @@ public final class TorchBackend implements Backend {
     /** Starts libtorch (extracting it into ~/.djl.ai the first time) and resolves the device. */
     public TorchBackend() {
         TorchBackendProvider.preferOffline();
+        TorchDevice.quietCudaProbe();
         Engine engine;
         try {
             engine = Engine.getEngine("PyTorch");

@@ -2,7 +2,12 @@ package io.basalt.backend.torch;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
 
 /**
  * Where libtorch computes: {@code cpu}, or {@code cuda} when DJL finds a CUDA libtorch and a GPU
@@ -15,6 +20,20 @@ final class TorchDevice {
     static final String ENV = "BASALT_TORCH_DEVICE";
 
     private TorchDevice() {}
+
+    /** Held here: java.util.logging keeps loggers weakly, and a collected logger would drop its filter. */
+    private static final Logger CUDA_PROBE = Logger.getLogger("ai.djl.util.cuda.CudaUtils");
+
+    /**
+     * DJL probes for GPUs twice while libtorch starts and warns each time the probe fails ("CUDA driver version is
+     * insufficient…"). Without an NVIDIA driver there is no GPU to miss, so the warning is noise: dropped. With a
+     * driver it may matter (a driver older than the CUDA runtime): said once.
+     */
+    static void quietCudaProbe() {
+        boolean driver = Files.exists(Path.of("/proc/driver/nvidia/version")) || Files.exists(Path.of("/dev/nvidiactl"));
+        Set<String> seen = ConcurrentHashMap.newKeySet();
+        CUDA_PROBE.setFilter(r -> driver && seen.add(String.valueOf(r.getMessage())));
+    }
 
     /** The requested setting, lower case; "auto" when neither the property nor the variable is set. */
     static String requested() {

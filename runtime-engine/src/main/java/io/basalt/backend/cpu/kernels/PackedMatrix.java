@@ -42,6 +42,9 @@ public final class PackedMatrix implements WeightMatrix {
     /** Whether new matrices use the 512-bit kernels (and their layout). */
     private static final boolean WIDE = PackedKernels512.ENABLED;
 
+    /** The width of the vectors the kernels run on: 512 where the machine prefers it, else 256. */
+    public static int vectorBits() { return WIDE ? 512 : 256; }
+
     /** Names the packed layout (it differs by vector width), for caches of packed weights. */
     public static String layout() { return "panel16-" + (WIDE ? "v512" : "v256"); }
 

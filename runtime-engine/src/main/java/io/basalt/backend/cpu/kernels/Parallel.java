@@ -9,8 +9,12 @@ public final class Parallel {
 
     public interface RangeBody { void run(int start, int end); }
 
-    private static final int PROCESSORS = Math.max(1, Runtime.getRuntime().availableProcessors());
+    /** Threads of a parallel loop: {@code -Dbasalt.threads=N} ({@code serve --threads}), else one per core; fixed at first use. */
+    private static final int PROCESSORS = Math.max(1, Integer.getInteger("basalt.threads", Runtime.getRuntime().availableProcessors()));
     private static final WorkerPool POOL = PROCESSORS > 1 ? new WorkerPool(PROCESSORS - 1) : null;
+
+    /** How many threads share a parallel loop (the caller and the pool's workers). */
+    public static int threads() { return PROCESSORS; }
 
     /** Runs body over [0, n); serially when the work ({@code n × costPerItem}) is too small to share. */
     public static void forRange(int n, long costPerItem, RangeBody body) {
