@@ -162,10 +162,12 @@ public final class BasaltServer implements AutoCloseable {
         }
     }
 
-    /** What to do about a port that is taken. */
+    /** What to do about a port that is taken (Netty's native transport reports it as errno text, not a BindException). */
     private static String portHint(Throwable bindFailure, String advice) {
         for (Throwable t = bindFailure; t != null; t = t.getCause()) {
-            if (t instanceof java.net.BindException) return " (another process is using it: " + advice + ")";
+            if (t instanceof java.net.BindException || String.valueOf(t.getMessage()).contains("Address already in use")) {
+                return " (address already in use: another process listens there; " + advice + ")";
+            }
         }
         return "";
     }

@@ -105,4 +105,49 @@ class CliTest {
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("top_p"), r.err());
     }
+
+    static void assertOneLine(Run r, String... fragments) {
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().startsWith("basalt: "), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        for (String f : fragments) assertTrue(r.err().contains(f), "'" + f + "' not in: " + r.err());
+    }
+
+    @Test
+    void parserErrorsAreOneLineNamingTheCommandsHelp() {
+        assertOneLine(run("generate", "--bogus"), "unknown option '--bogus'", "basalt generate --help");
+        assertOneLine(run("generate", "--max-token", "3"), "unknown option '--max-token'", "did you mean", "--max-tokens");
+        assertOneLine(run("generate", "m.bin", "--max-tokens", "many"), "--max-tokens", "many", "basalt generate --help");
+        assertOneLine(run("logits", "m.bin", "--out", "x.f32"), "--tokens", "basalt logits --help");
+        assertOneLine(run("parity", "compare", "a.safetensors"), "basalt parity compare --help");
+        assertOneLine(run("serve", "a.bin", "b.bin"), "unexpected argument 'b.bin'");
+        assertOneLine(run("frobnicate"), "unexpected argument 'frobnicate'", "basalt --help");
+    }
+
+    @Test
+    void generateTakesThePositionalModelAsServeDoes() {
+        String model = Shared.model("stories260K/stories260K.bin").toString();
+        Run positional = run("generate", model, "--max-tokens", "8", "--temperature", "0");
+        Run option = run("generate", "--model", model, "--max-tokens", "8", "--temperature", "0");
+        assertEquals(0, positional.exitCode(), positional.err());
+        assertEquals(option.out(), positional.out());
+        assertOneLine(run("generate", "--max-tokens", "8"), "no model given");
+        assertOneLine(run("generate", model, "--model", "other.bin"), "two models given");
+    }
+
+    @Test
+    void anOutputInAMissingFolderIsSaidBeforeTheWork(@TempDir Path dir) {
+        Path out = dir.resolve("no-such-dir").resolve("x.f32");
+        assertOneLine(run("logits", "--model", Shared.model("stories260K/stories260K.bin").toString(), "--tokens", "1,2",
+                "--out", out.toString()), "--out", "the folder " + out.getParent() + " does not exist");
+        assertOneLine(run("logits", "--model", Shared.model("stories260K/stories260K.bin").toString(), "--tokens", "1,2",
+                "--out", dir.toString()), "is a folder");
+    }
+
+    @Test
+    void fileErrorsSayWhatIsWrong() {
+        assertEquals("/x/y: no such file or directory", Main.message(new java.nio.file.NoSuchFileException("/x/y")));
+        assertEquals("/x/y: permission denied", Main.message(new java.io.UncheckedIOException("cannot write /x/y: /x/y",
+                new java.nio.file.AccessDeniedException("/x/y"))));
+    }
 }

@@ -142,6 +142,26 @@ class BasaltServerTest {
     }
 
     @Test
+    void aTakenGrpcPortFailsTheStartBeforeHttpListensAndSaysWhatToDo() throws IOException {
+        try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            BasaltServer.Settings s = BasaltServer.Settings.forTests(STORIES)
+                    .withServer(new ServerConfig("127.0.0.1", 0, taken.getLocalPort(), "", 1 << 20, Duration.ofSeconds(1)));
+            RuntimeException e = assertThrows(RuntimeException.class, () -> BasaltServer.start(s));
+            assertTrue(e.getMessage().contains("cannot serve gRPC on 127.0.0.1:" + taken.getLocalPort()), e.getMessage());
+            assertTrue(e.getMessage().contains("already in use") && e.getMessage().contains("--grpc-port -1"), e.getMessage());
+        }
+    }
+
+    @Test
+    void maxModelLenIsTheServedContext() {
+        BasaltServer.Settings s = BasaltServer.Settings.forTests(STORIES)
+                .withEngine(new io.basalt.engine.EngineConfig(4, 512, 40 << 10, true, 32));
+        try (BasaltServer server = BasaltServer.start(s)) {
+            assertEquals(32, server.model().contextLength());
+        }
+    }
+
+    @Test
     void aFailedStartReleasesWhatItStarted() throws IOException {
         try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
             BasaltServer.Settings s = BasaltServer.Settings.forTests(STORIES)
@@ -149,6 +169,7 @@ class BasaltServerTest {
             long engines = engineThreads();
             RuntimeException e = assertThrows(RuntimeException.class, () -> BasaltServer.start(s));
             assertTrue(e.getMessage().contains("cannot serve HTTP on 127.0.0.1:" + taken.getLocalPort()), e.getMessage());
+            assertTrue(e.getMessage().contains("choose another --port"), e.getMessage());
             // The engine's step thread went with it.
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (engineThreads() > engines && System.nanoTime() < deadline) Thread.onSpinWait();

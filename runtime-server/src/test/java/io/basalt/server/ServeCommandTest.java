@@ -46,6 +46,17 @@ class ServeCommandTest {
         assertOneLineError(run("serve", "x.bin", "--frobnicate"), "unknown option", "--frobnicate");
         assertOneLineError(run("serve", "a.bin", "b.bin"), "unexpected argument", "b.bin");
         assertOneLineError(run("serve", "x.bin", "--backend", "tpu"), "unknown backend 'tpu'", "cpu");
+        assertOneLineError(run("serve", "x.bin", "--max-model-len", "1"), "--max-model-len", "2..");
+        assertOneLineError(run("serve", "x.bin", "--max-model-len", "long"), "--max-model-len", "long");
+        assertOneLineError(run("serve", "x.bin", "--threads", "0"), "--threads");
+        assertOneLineError(run("serve", "x.bin", "--metrics-names", "prometheus"), "--metrics-names", "vllm or basalt");
+    }
+
+    @Test
+    void aKvCacheSmallerThanOneContextRefusesToStart() {
+        String model = io.basalt.testing.Shared.model("stories260K/stories260K.bin").toString();
+        assertOneLineError(run("serve", model, "--kv-cache-memory", "40KiB", "--port", "0", "--grpc-port", "-1"),
+                "fewer than one full context of 512 tokens", "--kv-cache-memory to at least 640.0KiB", "--max-model-len to 32 or less");
     }
 
     @Test
@@ -61,9 +72,14 @@ class ServeCommandTest {
         assertEquals(0, r.exitCode(), r.err());
         for (String o : new String[] {"--host", "--port", "--grpc-port", "--backend", "--served-model-name", "--max-num-seqs",
                 "--max-num-batched-tokens", "--kv-cache-memory", "--max-queue", "--request-timeout", "--api-key", "--offline",
-                "--tokenizer", "--shutdown-grace"}) {
+                "--tokenizer", "--shutdown-grace", "--max-model-len", "--threads", "--metrics-names"}) {
             assertTrue(r.out().contains(o), o + " missing from --help:\n" + r.out());
         }
+        // --backend names its choices: every installed backend.
+        String help = r.out().replaceAll("\\s+", " ");
+        String backends = help.substring(help.indexOf("Backend that runs the model: "), help.indexOf("(default: cpu)"));
+        for (String b : io.basalt.backend.Backends.names()) assertTrue(backends.contains(b), b + " not in: " + backends);
+        assertTrue(backends.contains("torch"), backends);
     }
 
     @Test
