@@ -4,39 +4,48 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Finds the shared model fixtures for the benchmark (the test-scope locator's rules, in main scope):
- * the system property {@code basalt.shared}, the environment variable {@code BASALT_SHARED}, a
- * {@code shared} folder beside the project root (the launcher passes {@code basalt.home}), then one
- * beside any folder above the working directory.
+ * Finds the project's test fixtures ({@code testdata/}: the tiny models the benchmark runs) by the
+ * test-scope locator's rules, in main scope: an override ({@code -Dbasalt.testdata=DIR}, else
+ * {@code BASALT_TESTDATA}), {@code testdata} in the project root the launcher passes as
+ * {@code basalt.home}, the folder Maven names ({@code basalt.testdata.default}, under the tests),
+ * then a {@code testdata} folder above the working directory.
  */
 public final class SharedDir {
     private SharedDir() {}
 
-    /** The shared folder, or null when none is found. */
+    /** The fixtures folder (holding {@code models/}), or null when none is found. */
     public static Path find() {
-        String prop = System.getProperty("basalt.shared");
-        if (prop == null || prop.isBlank()) prop = System.getenv("BASALT_SHARED");
-        if (prop != null && !prop.isBlank() && Files.isDirectory(Path.of(prop))) return Path.of(prop).toAbsolutePath().normalize();
+        String override = System.getProperty("basalt.testdata");
+        if (override == null || override.isBlank()) override = System.getenv("BASALT_TESTDATA");
+        if (override != null && !override.isBlank()) {
+            Path dir = Path.of(override).toAbsolutePath().normalize();
+            return isFixtures(dir) ? dir : null; // a wrong override is reported, not replaced by another folder
+        }
         String home = System.getProperty("basalt.home");
-        if (home != null && !home.isBlank()) {
-            Path candidate = Path.of(home).toAbsolutePath().resolveSibling("shared");
-            if (Files.isDirectory(candidate.resolve("models"))) return candidate.normalize();
+        if (home != null && !home.isBlank() && isFixtures(Path.of(home, "testdata"))) {
+            return Path.of(home, "testdata").toAbsolutePath().normalize();
+        }
+        String projectDefault = System.getProperty("basalt.testdata.default");
+        if (projectDefault != null && !projectDefault.isBlank() && isFixtures(Path.of(projectDefault))) {
+            return Path.of(projectDefault).toAbsolutePath().normalize();
         }
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path candidate = p.resolveSibling("shared");
-            if (Files.isDirectory(candidate.resolve("models"))) return candidate.normalize();
+            if (isFixtures(p.resolve("testdata"))) return p.resolve("testdata");
         }
         return null;
     }
 
-    /** A file under the shared models folder; fails with a message naming the ways to point at it. */
+    /** A file under the fixtures' models folder; fails with a message naming the ways to point at it. */
     public static Path model(String relative) {
         Path root = find();
         if (root == null) {
-            throw new IllegalStateException("shared model fixtures not found: set -Dbasalt.shared=DIR or BASALT_SHARED=DIR");
+            throw new IllegalStateException("model fixtures not found: no testdata/models in the project root"
+                    + " (or the -Dbasalt.testdata / BASALT_TESTDATA folder); set -Dbasalt.testdata=DIR or BASALT_TESTDATA=DIR");
         }
         Path p = root.resolve("models").resolve(relative);
-        if (!Files.exists(p)) throw new IllegalStateException("missing shared model " + p);
+        if (!Files.exists(p)) throw new IllegalStateException("missing model fixture " + p);
         return p;
     }
+
+    private static boolean isFixtures(Path dir) { return Files.isDirectory(dir.resolve("models")); }
 }
