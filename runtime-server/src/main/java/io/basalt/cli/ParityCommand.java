@@ -46,10 +46,11 @@ final class ParityCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--model", required = true, description = "Model file or directory.")
-        Path model;
+        @Mixin
+        ModelSource model;
 
-        @Option(names = "--backend", defaultValue = "cpu", description = "Backend to run on (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--backend", defaultValue = "cpu", completionCandidates = BackendNames.class,
+                description = "Backend to run on: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
         String backend;
 
         @Mixin
@@ -91,7 +92,8 @@ final class ParityCommand implements Runnable {
             OutputFile.check("--out", out);
             PrintWriter err = spec.commandLine().getErr();
             long t0 = System.nanoTime();
-            DumpMetadata meta = ParityRecorder.run(new ParityRecorder.Request(model, backend, lower(load.storage()), lower(load.quantize()),
+            Path path = model.resolve(model.reference(null));
+            DumpMetadata meta = ParityRecorder.run(new ParityRecorder.Request(path, backend, lower(load.storage()), lower(load.quantize()),
                     tokenizer, prompts, out, maxTokens, LogitsMode.parse(logits), recordHidden,
                     ServeCommand.parseBytes("--kv-cache-memory", kvCacheMemory)), line -> err.println("[basalt] " + line));
             err.printf("[basalt] wrote %s: %d prompt(s), %s logits%s, model hash %s, in %.1f s%n", out, meta.prompts().size(), meta.logits(),

@@ -35,8 +35,10 @@ class ParityCliTest {
     @BeforeAll
     static void recordDumps() throws IOException {
         Path s1 = Files.writeString(dir.resolve("s1.jsonl"), "{\"tokens\": [" + S1 + "]}\n");
-        ossFp32 = ok(run("parity", "run", "--model", Shared.model("gpt-oss-tiny-random/hf").toString(), "--dtype", "fp32",
-                "--prompts", s1.toString(), "--max-tokens", "0", "--out", dir.resolve("oss.safetensors").toString()), dir.resolve("oss.safetensors"));
+        CliTest.Run oss = run("parity", "run", "--model", Shared.model("gpt-oss-tiny-random/hf").toString(), "--dtype", "fp32",
+                "--prompts", s1.toString(), "--max-tokens", "0", "--out", dir.resolve("oss.safetensors").toString());
+        ossFp32 = ok(oss, dir.resolve("oss.safetensors"));
+        assertTrue(oss.err().matches("(?s).*, model hash sha256:[0-9a-f]{64}, in .*"), "the hash is labelled: " + oss.err());
         String ref = "gpt-oss-tiny-random/";
         peerFp32 = ok(run("parity", "import-logits", "--logits", Shared.reference(ref + "S1_logits_fp32.f32").toString(), "--shape", "12,1000",
                 "--tokens", S1, "--hidden", Shared.reference(ref + "S1_residual_after_each_block_fp32.f32").toString(), "--hidden-shape", "3,12,64",
