@@ -103,7 +103,7 @@ public final class BenchCli implements Runnable {
         @Override
         public Integer call() {
             if (maxConcurrency != null && maxConcurrency < 1) throw new IllegalArgumentException("--max-concurrency must be >= 1");
-            BenchResult r = load.run(LoadOptions.rate(requestRate, "--request-rate"), maxConcurrency, argv);
+            BenchResult r = load.run(LoadOptions.rate(requestRate, "--request-rate"), maxConcurrency, argv, spec.commandLine().getErr());
             PrintStream o = out(spec);
             ResultTable.print(o, r, load.percentiles);
             if (out != null) {
@@ -164,7 +164,7 @@ public final class BenchCli implements Runnable {
                 err.flush();
                 BenchResult r;
                 try {
-                    r = load.run(rate, conc, argv);
+                    r = load.run(rate, conc, argv, err);
                 } catch (Errors.RunFailed f) { // the warm-up failed: the later points would too; keep what was measured
                     if (!points.isEmpty()) new SweepResult(load.label(), axis, points).write(outDir.resolve("summary.json"));
                     throw new Errors.RunFailed("sweep point " + point + ": " + f.getMessage(), f.kinds());

@@ -107,7 +107,7 @@ class PartsTest {
             SplittableRandom random = new SplittableRandom(5);
             int exact = 0;
             for (int n = 1; n <= 60; n++) {
-                String t = text.text(random, n);
+                String t = text.text(random, n).text();
                 if (text.count(t) == n) exact++;
             }
             assertTrue(exact >= 58, tok.getClass().getSimpleName() + ": " + exact + "/60 prompts of the asked length");
@@ -117,7 +117,7 @@ class PartsTest {
         assertEquals(a, b, "same seed, same prompts");
         assertTrue(a.stream().allMatch(p -> p.promptTokens() >= 24 && p.promptTokens() <= 40 && p.outputTokens() >= 6 && p.outputTokens() <= 10));
         assertTrue(a.stream().map(Prompt::promptTokens).distinct().count() > 5, "lengths vary within the range");
-        assertThrows(IllegalArgumentException.class, () -> new Dataset.RandomLengths(32, 8, 0).prompts(3, 0, null), "needs a tokenizer");
+        assertThrows(IllegalArgumentException.class, () -> new Dataset.RandomLengths(32, 8, 0).prompts(3, 0, (Tokenizer) null), "needs a tokenizer");
     }
 
     @Test
