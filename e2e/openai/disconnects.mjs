@@ -8,12 +8,9 @@
 // a greedy completion is identical before and after the storm. Whether the server freed what the
 // aborted requests held is checked by the caller (OpenAiSdkE2ETest reads the engine's KV usage).
 import OpenAI from 'openai';
+import { scriptArgs } from './base-url.mjs';
 
-const [baseURL, model, clientsArg, seedArg] = process.argv.slice(2);
-if (!baseURL || !model) {
-  console.error('usage: node openai/disconnects.mjs BASE_URL MODEL [CLIENTS] [SEED]');
-  process.exit(2);
-}
+const { baseURL, model, rest: [clientsArg, seedArg] } = scriptArgs('disconnects.mjs', 'BASE_URL MODEL [CLIENTS] [SEED]');
 const CLIENTS = Number(clientsArg ?? 100);
 let rng = Number(seedArg ?? 1) >>> 0 || 1;
 function random() { // xorshift32: the same storm for the same seed

@@ -9,12 +9,9 @@
 // nothing else happened (no 5xx, no broken stream), at least MAX_IN_FLIGHT were served and at
 // least one was refused. Prints a summary line; exits 1 with a reason otherwise.
 import OpenAI from 'openai';
+import { scriptArgs } from './base-url.mjs';
 
-const [baseURL, model, clientsArg, maxInFlightArg, max429Arg] = process.argv.slice(2);
-if (!baseURL || !model) {
-  console.error('usage: node openai/overload.mjs BASE_URL MODEL [CLIENTS] [MAX_IN_FLIGHT] [MAX_429_MS]');
-  process.exit(2);
-}
+const { baseURL, model, rest: [clientsArg, maxInFlightArg, max429Arg] } = scriptArgs('overload.mjs', 'BASE_URL MODEL [CLIENTS] [MAX_IN_FLIGHT] [MAX_429_MS]');
 const CLIENTS = Number(clientsArg ?? 200);
 const MAX_IN_FLIGHT = Number(maxInFlightArg ?? 40);
 const MAX_429_MS = max429Arg === undefined ? null : Number(max429Arg);

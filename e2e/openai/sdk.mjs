@@ -2,18 +2,16 @@
 //
 //   node openai/sdk.mjs BASE_URL MODEL [EXPECTED_GREEDY_COMPLETION]
 //
-// BASE_URL is the API root (e.g. http://127.0.0.1:8000/v1); OPENAI_API_KEY is sent when set.
+// BASE_URL is the server (http://127.0.0.1:8000) or its API root (http://127.0.0.1:8000/v1);
+// OPENAI_API_KEY is sent when set.
 // EXPECTED_GREEDY_COMPLETION, when given, is the exact text of a greedy (temperature 0) completion of
 // PROMPT with GREEDY_TOKENS tokens; otherwise the first non-streamed greedy call is the reference
 // the others are checked against. Every answer is checked, not just received: exits 1 with a
 // "FAIL <check>: <why>" line at the first wrong one, 0 when all pass.
 import OpenAI from 'openai';
+import { scriptArgs } from './base-url.mjs';
 
-const [baseURL, model, expectedGreedy] = process.argv.slice(2);
-if (!baseURL || !model) {
-  console.error('usage: node openai/sdk.mjs BASE_URL MODEL [EXPECTED_GREEDY_COMPLETION]');
-  process.exit(2);
-}
+const { baseURL, model, rest: [expectedGreedy] } = scriptArgs('sdk.mjs', 'BASE_URL MODEL [EXPECTED_GREEDY_COMPLETION]');
 const PROMPT = 'Once upon a time';
 const GREEDY_TOKENS = 32;
 

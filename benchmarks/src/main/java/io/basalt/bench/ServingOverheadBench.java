@@ -12,11 +12,14 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,43 +28,111 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * What the transports add: C concurrent greedy streams of the same prompts, run three ways in one
  * process — straight into the engine (listener timestamps), over HTTP (OpenAI SSE), over gRPC
  * (Generate stream) — reporting TTFT and inter-token latency p50/p99 for each, side by side.
+ * Progress goes to stderr, the table (and machine-readable RESULT lines) to stdout once all rounds
+ * are done; the server's per-request log lines are off.
  *
  * <pre>./basalt bench-serving MODEL_PATH [--concurrency 16] [--max-tokens 128] [--rounds 2]</pre>
  */
-public final class ServingOverheadBench {
-    private ServingOverheadBench() {}
+@Command(name = "basalt bench-serving", mixinStandardHelpOptions = true, version = "basalt bench-serving 0.1.0", sortOptions = false,
+        description = "What HTTP and gRPC add to the engine: C concurrent greedy streams run straight into the engine, over HTTP "
+                + "(OpenAI SSE) and over gRPC, in one process; TTFT and inter-token latency p50/p99 of each, side by side.")
+public final class ServingOverheadBench implements Callable<Integer> {
+    /**
+     * The server logs one line per request here. Held in a field: java.util.logging keeps loggers only
+     * weakly, so a level set on one that nobody references is lost at the next collection, and the
+     * server's own lookup then makes a fresh logger at INFO.
+     */
+    private static final Logger REQUEST_LOG = Logger.getLogger("basalt.requests");
+
+    @Parameters(index = "0", paramLabel = "MODEL_PATH", description = "The model to serve (any format basalt serve loads).")
+    Path model;
+
+    @Option(names = "--concurrency", defaultValue = "16", paramLabel = "C", description = "Concurrent streams (default: ${DEFAULT-VALUE}).")
+    int concurrency;
+
+    @Option(names = "--max-tokens", defaultValue = "128", paramLabel = "N", description = "Tokens generated per stream (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--rounds", defaultValue = "2", paramLabel = "R", description = "Measured rounds, after one warm-up round (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    private PrintStream out = System.out, err = System.err;
 
     /** Per-stream timings: time to the first token, then the gaps between tokens (nanoseconds). */
     record Stream(long ttft, long[] gaps) { }
 
-    public static void main(String[] args) throws Exception {
-        if (args.length == 0) {
-            System.err.println("usage: ServingOverheadBench MODEL_PATH [--concurrency C] [--max-tokens N] [--rounds R]");
-            System.exit(2);
+    /** One measured path in one round. */
+    record Row(String path, int round, double ttftP50, double ttftP99, double itlP50, double itlP99, double tokS) { }
+
+    public static void main(String[] args) {
+        System.exit(execute(args, System.out, System.err));
+    }
+
+    /** Runs the command line in-process (tests): 0 on success or --help, 2 for bad input (one "basalt: ..." line). */
+    static int execute(String[] args, PrintStream out, PrintStream err) {
+        ServingOverheadBench bench = new ServingOverheadBench();
+        bench.out = out;
+        bench.err = err;
+        CommandLine cl = new CommandLine(bench);
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        cl.setParameterExceptionHandler((e, a) -> {
+            err.println("basalt: " + e.getMessage());
+            return 2;
+        });
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            err.println("basalt: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+            if (Boolean.getBoolean("basalt.debug")) e.printStackTrace(err);
+            return 2;
+        });
+        return cl.execute(args);
+    }
+
+    /** Turns off the server's per-request log lines for the life of this process. */
+    static void quietRequestLog() { REQUEST_LOG.setLevel(Level.WARNING); }
+
+    @Override
+    public Integer call() {
+        if (concurrency < 1) throw new IllegalArgumentException("--concurrency must be >= 1, got " + concurrency);
+        if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be >= 1, got " + maxTokens);
+        if (rounds < 1) throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
+        if (!Files.exists(model)) throw new IllegalArgumentException(model + ": no such file or directory");
+        quietRequestLog();
+        List<Row> rows = measure();
+        out.printf("%n%-8s %5s %3s %10s %10s %10s %10s %8s%n", "path", "round", "C", "ttft p50", "ttft p99", "itl p50", "itl p99", "tok/s");
+        for (Row r : rows) {
+            out.printf(Locale.ROOT, "%-8s %5d %3d %8.1fms %8.1fms %8.2fms %8.2fms %8.0f%n", r.path(), r.round(), concurrency,
+                    r.ttftP50(), r.ttftP99(), r.itlP50(), r.itlP99(), r.tokS());
         }
-        java.util.logging.Logger.getLogger("basalt.requests").setLevel(java.util.logging.Level.WARNING); // no per-request lines
-        Path model = Path.of(args[0]);
-        int concurrency = 16, maxTokens = 128, rounds = 2;
-        for (int i = 1; i + 1 < args.length; i += 2) {
-            switch (args[i]) {
-                case "--concurrency" -> concurrency = Integer.parseInt(args[i + 1]);
-                case "--max-tokens" -> maxTokens = Integer.parseInt(args[i + 1]);
-                case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
-                default -> throw new IllegalArgumentException("unknown option " + args[i]);
-            }
+        for (Row r : rows) {
+            out.printf(Locale.ROOT, "RESULT path=%s C=%d round=%d ttft_p50_ms=%.2f ttft_p99_ms=%.2f itl_p50_ms=%.3f "
+                    + "itl_p99_ms=%.3f tok_s=%.1f%n", r.path(), concurrency, r.round(), r.ttftP50(), r.ttftP99(), r.itlP50(), r.itlP99(), r.tokS());
         }
+        out.flush();
+        return 0;
+    }
+
+    private List<Row> measure() {
         ServerConfig net = new ServerConfig("127.0.0.1", 0, 0, "", 8L << 20, Duration.ofSeconds(5));
         BasaltServer.Settings settings = BasaltServer.Settings.forTests(model)
                 .withEngine(new EngineConfig(concurrency, 2048, 256L << 20, false)).withMaxQueue(concurrency).withServer(net);
+        List<Row> rows = new ArrayList<>();
         try (BasaltServer server = BasaltServer.start(settings);
              ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
@@ -69,8 +140,8 @@ public final class ServingOverheadBench {
             int[][] prompts = new int[concurrency][];
             for (int c = 0; c < concurrency; c++) prompts[c] = server.model().encodePrompt("Once upon a time " + c);
             String name = server.model().id();
-            System.out.printf("%-8s %3s %10s %10s %10s %10s %8s%n", "path", "C", "ttft p50", "ttft p99", "itl p50", "itl p99", "tok/s");
             for (int round = 0; round <= rounds; round++) { // round 0 warms up every path
+                err.println("bench-serving: " + (round == 0 ? "warm-up round" : "round " + round + " of " + rounds) + " (engine, http, grpc)");
                 for (String path : List.of("engine", "http", "grpc")) {
                     long t0 = System.nanoTime();
                     List<CompletableFuture<Stream>> futures = new ArrayList<>();
@@ -89,15 +160,12 @@ public final class ServingOverheadBench {
                     long[] ttft = streams.stream().mapToLong(Stream::ttft).sorted().toArray();
                     long[] itl = streams.stream().flatMapToLong(s -> Arrays.stream(s.gaps())).sorted().toArray();
                     long total = streams.stream().mapToLong(s -> s.gaps().length + 1L).sum();
-                    System.out.printf(Locale.ROOT, "%-8s %3d %8.1fms %8.1fms %8.2fms %8.2fms %8.0f%n", path, concurrency,
-                            pct(ttft, 50), pct(ttft, 99), pct(itl, 50), pct(itl, 99), total / seconds);
-                    System.out.printf(Locale.ROOT, "RESULT path=%s C=%d round=%d ttft_p50_ms=%.2f ttft_p99_ms=%.2f itl_p50_ms=%.3f "
-                            + "itl_p99_ms=%.3f tok_s=%.1f%n", path, concurrency, round, pct(ttft, 50), pct(ttft, 99),
-                            pct(itl, 50), pct(itl, 99), total / seconds);
+                    rows.add(new Row(path, round, pct(ttft, 50), pct(ttft, 99), pct(itl, 50), pct(itl, 99), total / seconds));
                 }
             }
             channel.shutdownNow();
         }
+        return rows;
     }
 
     private static double pct(long[] sorted, int p) {

@@ -35,7 +35,11 @@ public final class BenchCli implements Runnable {
         System.exit(execute(args, System.out, System.err));
     }
 
-    /** Runs the command line in-process (tests): 0 on success, 2 for bad input (one "basalt: ..." line). */
+    /**
+     * Runs the command line in-process (tests): 0 on success (some requests may have failed: their
+     * errors are summarized on stderr), 1 when no request succeeded (the errors, then one "basalt: ..."
+     * line), 2 for bad input (one "basalt: ..." line).
+     */
     public static int execute(String[] args, PrintStream out, PrintStream err) {
         argv = List.of(args);
         CommandLine cl = new CommandLine(new BenchCli());
@@ -46,6 +50,15 @@ public final class BenchCli implements Runnable {
             return 2;
         });
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof Errors.RunFailed f) {
+                cmd.getOut().flush();
+                java.io.PrintWriter w = cmd.getErr();
+                w.println("basalt: errors (first message of each kind):");
+                Errors.print(w, f.kinds());
+                w.println("basalt: " + f.getMessage());
+                w.flush();
+                return 1;
+            }
             err.println("basalt: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
             if (Boolean.getBoolean("basalt.debug")) e.printStackTrace(err);
             return 2;
@@ -90,7 +103,7 @@ public final class BenchCli implements Runnable {
         @Override
         public Integer call() {
             if (maxConcurrency != null && maxConcurrency < 1) throw new IllegalArgumentException("--max-concurrency must be >= 1");
-            BenchResult r = load.run(LoadOptions.rate(requestRate, "--request-rate"), maxConcurrency, argv);
+            BenchResult r = load.run(LoadOptions.rate(requestRate, "--request-rate"), maxConcurrency, argv, spec.commandLine().getErr());
             PrintStream o = out(spec);
             ResultTable.print(o, r, load.percentiles);
             if (out != null) {
@@ -98,6 +111,10 @@ public final class BenchCli implements Runnable {
                 o.println("results: " + out);
             }
             o.flush();
+            if (r.summary().completed() == 0) {
+                throw new Errors.RunFailed("no request succeeded (" + r.summary().failed() + " failed)", Errors.of(r.requests()));
+            }
+            Errors.report(spec.commandLine().getErr(), "", r);
             return 0;
         }
     }
@@ -136,28 +153,46 @@ public final class BenchCli implements Runnable {
             String axis = rates != null ? "rate" : "concurrency";
             for (String v : values) if (axis.equals("rate")) LoadOptions.rate(v, "--rates");
             PrintStream o = out(spec);
+            java.io.PrintWriter err = spec.commandLine().getErr();
             List<SweepResult.Point> points = new ArrayList<>();
+            List<String> noSuccess = new ArrayList<>();
             for (String v : values) {
                 double rate = axis.equals("rate") ? LoadOptions.rate(v, "--rates") : Double.POSITIVE_INFINITY;
                 Integer conc = axis.equals("rate") ? maxConcurrency : Integer.valueOf(v);
-                System.err.println("basalt: sweep point " + axis + "=" + v);
-                BenchResult r = load.run(rate, conc, argv);
+                String point = axis + "=" + v;
+                err.println("basalt: sweep point " + point);
+                err.flush();
+                BenchResult r;
+                try {
+                    r = load.run(rate, conc, argv, err);
+                } catch (Errors.RunFailed f) { // the warm-up failed: the later points would too; keep what was measured
+                    if (!points.isEmpty()) new SweepResult(load.label(), axis, points).write(outDir.resolve("summary.json"));
+                    throw new Errors.RunFailed("sweep point " + point + ": " + f.getMessage(), f.kinds());
+                }
                 String file = axis + "-" + v + ".json";
                 r.write(outDir.resolve(file));
                 points.add(new SweepResult.Point(v, axis.equals("rate") ? rate : conc, file, r.summary(), r.server()));
                 o.println(pointLine(axis, v, r.summary()));
                 o.flush();
+                Errors.report(err, point + ": ", r);
+                if (r.summary().completed() == 0) noSuccess.add(point);
             }
             SweepResult sweep = new SweepResult(load.label(), axis, points);
             sweep.write(outDir.resolve("summary.json"));
             SweepResult.Point sat = sweep.saturation();
-            if (sat != null) {
+            if (sat != null && sat.summary().outputThroughput() > 0) {
                 o.printf(Locale.ROOT, "output throughput saturates at about %.1f tok/s (%.2f req/s), first reached at %s=%s%n",
                         sat.summary().outputThroughput(), sat.summary().requestThroughput(), axis, sat.value());
             }
             List<Path> plots = io.basalt.bench.serve.Compare.plots(io.basalt.bench.serve.Compare.load(outDir.resolve("summary.json")), outDir);
             o.println("summary: " + outDir.resolve("summary.json") + "; plots: " + plots.size() + " SVG files in " + outDir);
             o.flush();
+            if (!noSuccess.isEmpty()) { // some points measured nothing: the sweep is not a result to compare
+                err.println("basalt: no request succeeded at " + String.join(", ", noSuccess)
+                        + (noSuccess.size() == points.size() ? " (every point of the sweep)" : ""));
+                err.flush();
+                return 1;
+            }
             return 0;
         }
 

@@ -13,6 +13,11 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.IntFunction;
 
 /** Where the prompts come from; {@link #prompts} makes exactly n of them, reproducibly for a seed. */
 public sealed interface Dataset {
@@ -20,24 +25,50 @@ public sealed interface Dataset {
     /** n prompts; tokenizer may be null where the dataset does not need one. */
     List<Prompt> prompts(int n, long seed, Tokenizer tokenizer);
 
+    /**
+     * A dataset of made-up text (random, prefix-repetition): it needs text of given lengths in tokens,
+     * from a local tokenizer or, without one, from the server ({@link TextSource}).
+     */
+    sealed interface Synthetic extends Dataset {
+        /** n prompts from this text source. */
+        List<Prompt> prompts(int n, long seed, TextSource text);
+
+        /** The dataset's name in messages. */
+        String name();
+
+        @Override
+        default List<Prompt> prompts(int n, long seed, Tokenizer tokenizer) {
+            if (tokenizer == null) {
+                throw new IllegalArgumentException("the " + name() + " dataset builds prompts from the model's vocabulary: pass --tokenizer");
+            }
+            return prompts(n, seed, new RandomText(tokenizer));
+        }
+    }
+
     /** Lengths drawn uniformly from [len·(1−ratio), len·(1+ratio)], as vLLM's random dataset. */
-    record RandomLengths(int inputLen, int outputLen, double rangeRatio) implements Dataset {
+    record RandomLengths(int inputLen, int outputLen, double rangeRatio) implements Synthetic {
         public RandomLengths {
             if (inputLen < 1 || outputLen < 1) throw new IllegalArgumentException("--random-input-len and --random-output-len must be >= 1");
             if (!(rangeRatio >= 0 && rangeRatio < 1)) throw new IllegalArgumentException("--random-range-ratio must be in [0, 1), got " + rangeRatio);
         }
 
         @Override
-        public List<Prompt> prompts(int n, long seed, Tokenizer tokenizer) {
-            RandomText text = new RandomText(require(tokenizer, "random"));
+        public String name() { return "random"; }
+
+        @Override
+        public List<Prompt> prompts(int n, long seed, TextSource text) {
             SplittableRandom random = new SplittableRandom(seed);
-            List<Prompt> out = new ArrayList<>(n);
+            int[] in = new int[n], outLen = new int[n];
+            SplittableRandom[] own = new SplittableRandom[n]; // each prompt its own stream: built in parallel, the same for a seed
             for (int i = 0; i < n; i++) {
-                int in = draw(random, inputLen), outLen = Math.max(1, draw(random, outputLen));
-                String t = text.text(random, in);
-                out.add(new Prompt(t, text.count(t), outLen));
+                in[i] = draw(random, inputLen);
+                outLen[i] = Math.max(1, draw(random, outputLen));
+                own[i] = random.split();
             }
-            return out;
+            return inParallel(n, i -> {
+                TextSource.Text t = text.text(own[i], in[i]);
+                return new Prompt(t.text(), t.tokens(), outLen[i]);
+            });
         }
 
         private int draw(SplittableRandom random, int len) {
@@ -50,7 +81,7 @@ public sealed interface Dataset {
      * numPrefixes random prefixes of prefixLen tokens, each request one of them plus its own suffix
      * of suffixLen tokens, in shuffled order: with prefix caching the prefixes are computed once.
      */
-    record PrefixRepetition(int prefixLen, int suffixLen, int numPrefixes, int outputLen) implements Dataset {
+    record PrefixRepetition(int prefixLen, int suffixLen, int numPrefixes, int outputLen) implements Synthetic {
         public PrefixRepetition {
             if (prefixLen < 1 || suffixLen < 0 || numPrefixes < 1 || outputLen < 1) {
                 throw new IllegalArgumentException("prefix repetition needs --prefix-len >= 1, --suffix-len >= 0, --num-prefixes >= 1, --output-len >= 1");
@@ -58,16 +89,19 @@ public sealed interface Dataset {
         }
 
         @Override
-        public List<Prompt> prompts(int n, long seed, Tokenizer tokenizer) {
-            RandomText text = new RandomText(require(tokenizer, "prefix-repetition"));
+        public String name() { return "prefix-repetition"; }
+
+        @Override
+        public List<Prompt> prompts(int n, long seed, TextSource text) {
             SplittableRandom random = new SplittableRandom(seed);
-            List<String> prefixes = new ArrayList<>();
-            for (int i = 0; i < numPrefixes; i++) prefixes.add(text.text(random, prefixLen));
-            List<Prompt> out = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                String t = prefixes.get(i % numPrefixes) + text.text(random, suffixLen);
-                out.add(new Prompt(t, text.count(t), outputLen));
-            }
+            SplittableRandom[] forPrefix = new SplittableRandom[numPrefixes], forSuffix = new SplittableRandom[n];
+            for (int i = 0; i < numPrefixes; i++) forPrefix[i] = random.split();
+            for (int i = 0; i < n; i++) forSuffix[i] = random.split();
+            List<String> prefixes = inParallel(numPrefixes, i -> text.text(forPrefix[i], prefixLen).text());
+            List<Prompt> out = new ArrayList<>(inParallel(n, i -> {
+                String t = prefixes.get(i % numPrefixes) + text.text(forSuffix[i], suffixLen).text();
+                return new Prompt(t, text.count(t), outputLen);
+            }));
             Collections.shuffle(out, new Random(seed));
             return out;
         }
@@ -137,11 +171,30 @@ public sealed interface Dataset {
         }
     }
 
-    private static Tokenizer require(Tokenizer tokenizer, String dataset) {
-        if (tokenizer == null) {
-            throw new IllegalArgumentException("the " + dataset + " dataset builds prompts from the model's vocabulary: pass --tokenizer");
+    /**
+     * make(i) for every i, in order, a few at a time: with the server's tokenizer each prompt is a few
+     * HTTP round trips, which would add up to minutes one after another.
+     */
+    private static <T> List<T> inParallel(int n, IntFunction<T> make) {
+        List<Future<T>> futures = new ArrayList<>(n);
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(n, 8)), Thread.ofVirtual().factory());
+        try {
+            for (int i = 0; i < n; i++) {
+                int index = i;
+                futures.add(pool.submit(() -> make.apply(index)));
+            }
+            List<T> out = new ArrayList<>(n);
+            for (Future<T> f : futures) out.add(f.get());
+            return out;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r; // e.g. the server's /tokenize failing: the caller falls back
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } finally {
+            pool.shutdownNow(); // after a failure, the rest need not run
         }
-        return tokenizer;
     }
 
     private static int count(Tokenizer tokenizer, String text) {

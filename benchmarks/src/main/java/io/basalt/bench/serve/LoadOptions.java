@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.basalt.tokenizer.Tokenizer;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -75,7 +76,8 @@ public final class LoadOptions {
     @Option(names = "--warmup", defaultValue = "1", description = "Requests sent and awaited before the measured run.")
     int warmup;
 
-    @Option(names = "--tokenizer", description = "Count tokens (and build random prompts) with this tokenizer: tokenizer.json, llama2.c .bin, GGUF, gpt2 or o200k_harmony.")
+    @Option(names = "--tokenizer", description = "Count tokens (and build random prompts) with this tokenizer: tokenizer.json, llama2.c .bin, GGUF, gpt2 "
+            + "or o200k_harmony. Without it random prompts come from the server's /tokenize (or, lacking that, its usage counts).")
     String tokenizer;
 
     @Option(names = "--token-source", defaultValue = "auto", description = "auto (tokenizer when given, else the server's usage), tokenizer or usage.")
@@ -107,6 +109,7 @@ public final class LoadOptions {
 
     private Tokenizer loadedTokenizer;
     private List<Prompt> prompts;
+    private String promptSource; // what made the prompts' text: "tokenizer", "server /tokenize", "server usage (approximate)"
 
     Endpoint endpoint() {
         return switch (endpoint.toLowerCase(Locale.ROOT)) {
@@ -150,11 +153,86 @@ public final class LoadOptions {
         };
     }
 
-    /** The prompts, built once (a sweep runs every point on the same ones). */
-    List<Prompt> prompts() {
+    /** The prompts, built once (a sweep runs every point on the same ones); notes on what built them go to err. */
+    List<Prompt> prompts(PrintWriter err) {
         if (numPrompts < 1) throw new IllegalArgumentException("--num-prompts must be >= 1");
-        if (prompts == null) prompts = dataset().prompts(numPrompts, seed, tokenizer());
+        if (prompts == null) {
+            Dataset d = dataset();
+            if (tokenizer == null && d instanceof Dataset.Synthetic synthetic) {
+                prompts = promptsFromServer(synthetic, err);
+            } else {
+                prompts = d.prompts(numPrompts, seed, tokenizer());
+                promptSource = tokenizer != null && d instanceof Dataset.Synthetic ? "tokenizer" : null;
+            }
+        }
         return prompts;
+    }
+
+    /**
+     * Without --tokenizer, random text of the asked lengths comes from the server: its /tokenize and
+     * /detokenize (exact lengths, as with the same tokenizer here), else random words sized by its
+     * usage counts (approximate lengths). One line on err says which; neither working is bad input.
+     */
+    private List<Prompt> promptsFromServer(Dataset.Synthetic d, PrintWriter err) {
+        String tokenizeFailure;
+        try (ServerTokenizer server = new ServerTokenizer(baseUrl, model, apiKey())) {
+            List<Prompt> ps = d.prompts(numPrompts, seed, new RandomText(server, server.pieces()));
+            promptSource = "server /tokenize";
+            err.println("basalt: no --tokenizer: the " + d.name() + " prompts were built with the server's /tokenize and /detokenize "
+                    + "(exact lengths); tokens are counted from its usage");
+            warnContextLength(ps, server.maxModelLen(), err);
+            err.flush();
+            return ps;
+        } catch (ServerTokenizer.Failed e) {
+            if (e.connection()) throw new IllegalArgumentException(e.getMessage());
+            tokenizeFailure = e.getMessage();
+        }
+        double perWord;
+        try (StreamClient c = client()) {
+            perWord = tokensPerWord(c);
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException("the " + d.name() + " dataset needs token counts: the server's /tokenize did not work ("
+                    + tokenizeFailure + "), nor did measuring its usage (" + e.getMessage() + "); pass --tokenizer");
+        }
+        promptSource = "server usage (approximate)";
+        err.printf(Locale.ROOT, "basalt: no --tokenizer and no /tokenize on the server (%s): the %s prompts are random words, %.2f tokens "
+                + "each by the server's usage, so their lengths are approximate; tokens are counted from its usage%n", tokenizeFailure, d.name(), perWord);
+        err.flush();
+        return d.prompts(numPrompts, seed, new WordText(perWord));
+    }
+
+    /**
+     * The server's tokens per word of {@link WordText}: two prompts of different lengths (max_tokens 1),
+     * the difference of their usage.prompt_tokens over the difference in words (a chat template or BOS
+     * adds the same to both).
+     */
+    static double tokensPerWord(StreamClient client) {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(0);
+        int shortWords = 16, longWords = 80;
+        int[] counts = new int[2];
+        String[] texts = {WordText.words(random, shortWords), WordText.words(random, longWords)};
+        for (int i = 0; i < 2; i++) {
+            StreamClient.Exchange x = client.send(texts[i], 1);
+            // usage is what is wanted; a reply that ended without text (an immediate EOS) still has it
+            if (x.usagePromptTokens() < 0) {
+                throw new IllegalStateException(x.error() != null ? x.error() + ": " + x.errorDetail() : "the server sends no usage counts");
+            }
+            counts[i] = x.usagePromptTokens();
+        }
+        double perWord = (counts[1] - counts[0]) / (double) (longWords - shortWords);
+        if (!(perWord > 0)) throw new IllegalStateException("its usage counts do not grow with the prompt (" + counts[0] + ", " + counts[1] + ")");
+        return perWord;
+    }
+
+    /** One line when some prompt plus its output cannot fit the server's context: those requests will fail. */
+    private static void warnContextLength(List<Prompt> ps, int maxModelLen, PrintWriter err) {
+        if (maxModelLen <= 0) return;
+        long over = ps.stream().filter(p -> p.promptTokens() + p.outputTokens() > maxModelLen).count();
+        int longest = ps.stream().mapToInt(p -> p.promptTokens() + p.outputTokens()).max().orElse(0);
+        if (over > 0) {
+            err.println("basalt: warning: " + over + " of " + ps.size() + " prompts plus their output (up to " + longest
+                    + " tokens) exceed the server's max_model_len " + maxModelLen + "; the server will refuse them");
+        }
     }
 
     String label() {
@@ -199,11 +277,11 @@ public final class LoadOptions {
      * One measured run at a request rate (infinite: all at once) and concurrency cap (null: none):
      * warm-up, /metrics before, the run, /metrics after, everything gathered into a result.
      */
-    BenchResult run(double rate, Integer maxConcurrency, List<String> commandLine) {
+    BenchResult run(double rate, Integer maxConcurrency, List<String> commandLine, PrintWriter err) {
         Slo goals = Slo.parse(slo);
         for (double p : percentiles) if (!(p > 0 && p < 100)) throw new IllegalArgumentException("--percentiles must be in (0, 100), got " + p);
         LoadRunner.TokenSource source = tokenSource();
-        List<Prompt> ps = prompts();
+        List<Prompt> ps = prompts(err);
         LoadRunner.Plan plan = new LoadRunner.Plan(rate, burstiness, seed, maxConcurrency == null ? 0 : maxConcurrency, warmup, source);
         try (StreamClient client = client(); ProgressBar bar = progressBar(ps.size())) {
             int[] failed = {0};
@@ -253,6 +331,7 @@ public final class LoadOptions {
         c.put("seed", seed);
         c.put("warmup", warmup);
         c.put("tokenizer", tokenizer);
+        c.put("prompt_text", promptSource);
         c.put("token_source", tokenSource().name().toLowerCase(Locale.ROOT));
         c.put("ignore_eos", ignoreEos);
         c.put("temperature", temperature);

@@ -32,7 +32,8 @@ public final class LoadRunner {
      * What the run needs beyond the client.
      *
      * @param maxConcurrency 0 for no limit
-     * @param warmups        requests sent (from the start of the dataset) before the measured run
+     * @param warmups        requests sent (from the start of the dataset) before the measured run; when every one
+     *                       fails the run stops there ({@link Errors.RunFailed})
      */
     public record Plan(double requestRate, double burstiness, long seed, int maxConcurrency, int warmups, TokenSource tokenSource) {
         public Plan {
@@ -54,19 +55,26 @@ public final class LoadRunner {
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             if (plan.warmups() > 0 && !prompts.isEmpty()) {
                 Semaphore slots = new Semaphore(permits);
-                List<Future<?>> warm = new ArrayList<>();
+                List<Future<StreamClient.Exchange>> warm = new ArrayList<>();
                 for (int i = 0; i < plan.warmups(); i++) {
                     Prompt p = prompts.get(i % prompts.size());
                     acquire(slots);
                     warm.add(pool.submit(() -> {
                         try {
-                            client.send(p.text(), p.outputTokens());
+                            return client.send(p.text(), p.outputTokens());
                         } finally {
                             slots.release();
                         }
                     }));
                 }
-                for (Future<?> f : warm) join(f);
+                List<StreamClient.Exchange> warmed = new ArrayList<>();
+                for (Future<StreamClient.Exchange> f : warm) warmed.add(join(f));
+                // As vLLM's initial test request: when not one warm-up worked (wrong model, wrong URL), the
+                // measured run would only repeat the same error N times.
+                if (warmed.stream().allMatch(x -> x.error() != null)) {
+                    throw new Errors.RunFailed((warmed.size() == 1 ? "the warm-up request failed" : "all " + warmed.size()
+                            + " warm-up requests failed") + ", so nothing was measured", Errors.ofExchanges(warmed));
+                }
             }
             afterWarmup.run();
             Semaphore slots = new Semaphore(permits);

@@ -67,10 +67,13 @@ public record ServerMetricsView(String prefix, long requests, long promptTokens,
         return out;
     }
 
-    /** What happened between two scrapes; null when either is missing or neither naming is present. */
+    /**
+     * What happened between two scrapes; null when either is missing or neither naming is present.
+     * One naming is read (vLLM's when the server serves both), never the two added up.
+     */
     public static ServerMetricsView delta(Map<String, Double> before, Map<String, Double> after) {
         if (before == null || after == null) return null;
-        for (String prefix : new String[] {"basalt:", "vllm:"}) {
+        for (String prefix : new String[] {"vllm:", "basalt:"}) {
             if (!after.containsKey(prefix + "generation_tokens_total")) continue;
             Diff d = new Diff(before, after, prefix);
             String itl = after.containsKey(prefix + "inter_token_latency_seconds_count") ? "inter_token_latency_seconds"

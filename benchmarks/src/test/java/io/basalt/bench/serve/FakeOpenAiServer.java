@@ -20,7 +20,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * arrived, then one every 10 ms, max_tokens tokens, then a finish chunk, the usage chunk and [DONE].
  * The prompt picks a failure: "fail-500" (HTTP 500), "truncated" (3 tokens, then the stream ends
  * without [DONE]), "garbage" (2 tokens, then a chunk that is not JSON), "disconnect" (2 tokens, then
- * the connection is dropped mid-chunked-body), "stall" (1 token, then silence for 1.5 s).
+ * the connection is dropped mid-chunked-body), "stall" (1 token, then silence for 1.5 s); the model
+ * "wrong" gets a 404 naming it, "no-usage" streams without the usage chunk. Usage counts a word as a
+ * token. There is no /tokenize (a 404 that is not an OpenAI error).
  *
  * <p>It records, with System.nanoTime in the test's JVM, when each request arrived and, for each
  * chunk, when its write began and when its flush returned: the truth the instrument's timings are
@@ -72,13 +74,15 @@ final class FakeOpenAiServer implements AutoCloseable {
         Truth t = new Truth(prompt, maxTokens, body, received);
         truth.put(prompt, t);
         if (prompt.startsWith("fail-500")) {
-            byte[] err = "{\"error\":{\"message\":\"scripted failure\",\"type\":\"server_error\",\"param\":null,\"code\":null}}"
-                    .getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", "application/json");
-            ex.sendResponseHeaders(500, err.length);
-            try (OutputStream o = ex.getResponseBody()) { o.write(err); }
+            error(ex, 500, "{\"error\":{\"message\":\"scripted failure\",\"type\":\"server_error\",\"param\":null,\"code\":null}}");
             return;
         }
+        if (body.path("model").asText().equals("wrong")) {
+            error(ex, 404, "{\"error\":{\"message\":\"The model 'wrong' does not exist\",\"type\":\"invalid_request_error\","
+                    + "\"param\":\"model\",\"code\":\"model_not_found\"}}");
+            return;
+        }
+        boolean usage = !body.path("model").asText().equals("no-usage");
         ex.getResponseHeaders().add("Content-Type", "text/event-stream");
         ex.sendResponseHeaders(200, 0); // chunked: every flush is one chunk on the wire
         OutputStream o = ex.getResponseBody();
@@ -99,8 +103,10 @@ final class FakeOpenAiServer implements AutoCloseable {
             if (prompt.startsWith("stall")) { Thread.sleep(1500); o.close(); return; }
             send(o, "{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\"\",\"finish_reason\":\"length\"}],"
                     + "\"usage\":null}");
-            send(o, "{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"choices\":[],\"usage\":{\"prompt_tokens\":" + words(prompt)
-                    + ",\"completion_tokens\":" + tokens + ",\"total_tokens\":" + (words(prompt) + tokens) + "}}");
+            if (usage) {
+                send(o, "{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"choices\":[],\"usage\":{\"prompt_tokens\":" + words(prompt)
+                        + ",\"completion_tokens\":" + tokens + ",\"total_tokens\":" + (words(prompt) + tokens) + "}}");
+            }
             t.doneWriting = System.nanoTime();
             o.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
             o.flush();
@@ -109,6 +115,13 @@ final class FakeOpenAiServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    private static void error(HttpExchange ex, int status, String json) throws IOException {
+        byte[] err = json.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().add("Content-Type", "application/json");
+        ex.sendResponseHeaders(status, err.length);
+        try (OutputStream o = ex.getResponseBody()) { o.write(err); }
     }
 
     private static void send(OutputStream o, String json) throws IOException {

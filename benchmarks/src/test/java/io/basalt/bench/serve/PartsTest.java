@@ -107,7 +107,7 @@ class PartsTest {
             SplittableRandom random = new SplittableRandom(5);
             int exact = 0;
             for (int n = 1; n <= 60; n++) {
-                String t = text.text(random, n);
+                String t = text.text(random, n).text();
                 if (text.count(t) == n) exact++;
             }
             assertTrue(exact >= 58, tok.getClass().getSimpleName() + ": " + exact + "/60 prompts of the asked length");
@@ -117,7 +117,7 @@ class PartsTest {
         assertEquals(a, b, "same seed, same prompts");
         assertTrue(a.stream().allMatch(p -> p.promptTokens() >= 24 && p.promptTokens() <= 40 && p.outputTokens() >= 6 && p.outputTokens() <= 10));
         assertTrue(a.stream().map(Prompt::promptTokens).distinct().count() > 5, "lengths vary within the range");
-        assertThrows(IllegalArgumentException.class, () -> new Dataset.RandomLengths(32, 8, 0).prompts(3, 0, null), "needs a tokenizer");
+        assertThrows(IllegalArgumentException.class, () -> new Dataset.RandomLengths(32, 8, 0).prompts(3, 0, (Tokenizer) null), "needs a tokenizer");
     }
 
     @Test
@@ -178,6 +178,55 @@ class PartsTest {
         ServerMetricsView v = ServerMetricsView.delta(ServerMetricsView.parse(before), ServerMetricsView.parse(after));
         assertEquals(new ServerMetricsView("basalt:", 2, 105, 50, 200.0, null, 1000.0), v);
         assertNull(ServerMetricsView.delta(Map.of(), Map.of("other_total", 1.0)));
+    }
+
+    /** A vLLM-style exposition (what the server serves by default): labels, buckets, _created samples, engine series. */
+    static String vllmExposition(double prompt, double generation, double requests, double ttftSum, double itlCount, double itlSum,
+                                 double e2eSum) {
+        return String.format(java.util.Locale.ROOT, """
+                # HELP vllm:prompt_tokens_total Number of prefill tokens processed.
+                # TYPE vllm:prompt_tokens_total counter
+                vllm:prompt_tokens_total{engine="0",model_name="m"} %1$s
+                vllm:prompt_tokens_created{engine="0",model_name="m"} 1.7e+09
+                # TYPE vllm:generation_tokens_total counter
+                vllm:generation_tokens_total{engine="0",model_name="m"} %2$s
+                # TYPE vllm:time_to_first_token_seconds histogram
+                vllm:time_to_first_token_seconds_bucket{engine="0",le="0.001",model_name="m"} 0.0
+                vllm:time_to_first_token_seconds_bucket{engine="0",le="+Inf",model_name="m"} %3$s
+                vllm:time_to_first_token_seconds_count{engine="0",model_name="m"} %3$s
+                vllm:time_to_first_token_seconds_sum{engine="0",model_name="m"} %4$s
+                vllm:inter_token_latency_seconds_bucket{engine="0",le="+Inf",model_name="m"} %5$s
+                vllm:inter_token_latency_seconds_count{engine="0",model_name="m"} %5$s
+                vllm:inter_token_latency_seconds_sum{engine="0",model_name="m"} %6$s
+                vllm:e2e_request_latency_seconds_bucket{engine="0",le="0.3",model_name="m"} 0.0
+                vllm:e2e_request_latency_seconds_bucket{engine="0",le="+Inf",model_name="m"} %3$s
+                vllm:e2e_request_latency_seconds_count{engine="0",model_name="m"} %3$s
+                vllm:e2e_request_latency_seconds_sum{engine="0",model_name="m"} %7$s
+                vllm:request_success_total{engine="0",finished_reason="length",model_name="m"} %3$s
+                """, prompt, generation, requests, ttftSum, itlCount, itlSum, e2eSum);
+    }
+
+    @Test
+    void vllmNamesAreReadAndBothNamingsAreNotAddedUp() {
+        String before = vllmExposition(100, 50, 2, 0.2, 48, 0.48, 1.0);
+        String after = vllmExposition(400, 250, 6, 0.6, 244, 2.44, 5.0);
+        ServerMetricsView v = ServerMetricsView.delta(ServerMetricsView.parse(before), ServerMetricsView.parse(after));
+        assertEquals("vllm:", v.prefix());
+        assertEquals(4, v.requests());
+        assertEquals(300, v.promptTokens());
+        assertEquals(200, v.generationTokens());
+        assertEquals(100.0, v.ttftMeanMs(), 1e-9, "0.4 s over 4 first tokens");
+        assertEquals(10.0, v.itlMeanMs(), 1e-9, "1.96 s over 196 gaps");
+        assertEquals(1000.0, v.e2eMeanMs(), 1e-9);
+
+        // A server serving both namings (the same counters twice): one of them is read, never their sum.
+        ServerMetricsView twice = ServerMetricsView.delta(ServerMetricsView.parse(before + before.replace("vllm:", "basalt:")),
+                ServerMetricsView.parse(after + after.replace("vllm:", "basalt:")));
+        assertEquals(v.requests(), twice.requests());
+        assertEquals(v.promptTokens(), twice.promptTokens());
+        assertEquals(v.generationTokens(), twice.generationTokens());
+        assertEquals(v.ttftMeanMs(), twice.ttftMeanMs(), 1e-9);
+        assertEquals(v.itlMeanMs(), twice.itlMeanMs(), 1e-9);
     }
 
     @Test
