@@ -76,4 +76,26 @@ class ServedContextTest {
         assertEquals("1.1KiB", Bytes.describe(1025)); // 1.0009… KiB: rounded up, so typing it back is enough
         assertEquals("2.0GiB", Bytes.describe(2L << 30));
     }
+
+    @Test
+    void theEngineAndTheBackendSayWhatTheyChose() {
+        java.util.logging.Logger cpu = java.util.logging.Logger.getLogger("basalt.cpu");
+        java.util.List<String> said = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override public void publish(java.util.logging.LogRecord r) { said.add(r.getMessage()); }
+            @Override public void flush() { }
+            @Override public void close() { }
+        };
+        cpu.addHandler(h);
+        try (CpuModelRunner r = runner(1 << 20)) {
+            // 1 MiB / (16 tokens × 1280 bytes) = 51 blocks.
+            assertEquals("KV cache 1020.0KiB: 51 blocks of 16 tokens = 816 tokens, 1 full context(s) of 512; prefix caching off; "
+                    + "up to 8 sequences and 256 tokens a step", Engine.describe(r, new EngineConfig(8, 256, 1 << 20, false), 512));
+        } finally {
+            cpu.removeHandler(h);
+        }
+        String load = String.join("\n", said);
+        assertTrue(load.contains("LLAMA") && load.contains("context 512") && load.contains(" kernel threads")
+                && load.contains("-bit vectors") && load.contains("loaded in"), load);
+    }
 }

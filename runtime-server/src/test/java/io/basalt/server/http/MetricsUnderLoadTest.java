@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.basalt.engine.EngineConfig;
 import io.basalt.server.PrometheusText;
-import io.basalt.server.ServerConfig;
+import io.basalt.server.BasaltServer;
+import io.basalt.testing.Shared;
+import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
@@ -17,7 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 /**
- * /metrics scraped the way Kubernetes' inference gateway scrapes it (every 50 ms, one series per metric) while 100
+ * {@code basalt serve}'s /metrics scraped the way Kubernetes' inference gateway scrapes it (every 50 ms, one series per metric) while 100
  * streaming requests are in flight: the gauges the endpoint picker reads are there, typed, labelled and single, and
  * they show the load. The scrape's cost is printed (tests never assert on time).
  */
@@ -26,13 +29,18 @@ class MetricsUnderLoadTest {
 
     @Test
     void thePickersMetricsUnderAHundredRequests() throws Exception {
-        ServerConfig t = ServerConfig.forTests();
-        try (TestServer server = TestServer.start(CLIENTS + 8, new ServerConfig(t.host(), 0, -1, "", t.maxBodyBytes(), t.shutdownGrace()),
-                new EngineConfig(64, 2048, 64L << 20, true))) {
-            server.post("/v1/completions", "{\"prompt\":\"Once\",\"max_tokens\":2}"); // warm up
-            // A client of its own: the one reading the 100 streams would add its own queueing to the scrape's time.
-            java.net.http.HttpClient scraper = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
-            HttpRequest scrape = server.request("/metrics").GET().build();
+        // What `basalt serve` starts: the same settings record, loader, engine, transports and metrics.
+        BasaltServer.Settings settings = BasaltServer.Settings.forTests(Shared.model("stories260K/stories260K.bin"))
+                .withEngine(new EngineConfig(64, 2048, 64L << 20, true)).withMaxQueue(CLIENTS);
+        try (BasaltServer server = BasaltServer.start(settings);
+             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+             // A client of its own: the one reading the 100 streams would add its own queueing to the scrape's time.
+             HttpClient scraper = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+            String model = server.model().id();
+            URI completions = URI.create(server.baseUrl() + "/v1/completions");
+            client.send(HttpRequest.newBuilder(completions).POST(HttpRequest.BodyPublishers.ofString(
+                    "{\"prompt\":\"Once\",\"max_tokens\":2}")).build(), HttpResponse.BodyHandlers.ofString()); // warm up
+            HttpRequest scrape = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/metrics")).GET().build();
             long[] idle = new long[200];
             for (int i = 0; i < idle.length; i++) {
                 long t0 = System.nanoTime();
@@ -41,24 +49,24 @@ class MetricsUnderLoadTest {
             }
             List<CompletableFuture<HttpResponse<String>>> streams = new ArrayList<>();
             for (int i = 0; i < CLIENTS; i++) {
-                HttpRequest r = server.request("/v1/completions").POST(HttpRequest.BodyPublishers.ofString(
+                HttpRequest r = HttpRequest.newBuilder(completions).POST(HttpRequest.BodyPublishers.ofString(
                         "{\"prompt\":\"Once upon a time " + i + "\",\"max_tokens\":400,\"ignore_eos\":true,\"stream\":true}")).build();
-                streams.add(server.client.sendAsync(r, HttpResponse.BodyHandlers.ofString()));
+                streams.add(client.sendAsync(r, HttpResponse.BodyHandlers.ofString()));
             }
             long deadline = System.nanoTime() + 30_000_000_000L;
-            while (server.service.inFlight() < CLIENTS && System.nanoTime() < deadline) Thread.sleep(1);
-            assertEquals(CLIENTS, server.service.inFlight(), "all clients in flight");
+            while (server.service().inFlight() < CLIENTS && System.nanoTime() < deadline) Thread.sleep(1);
+            assertEquals(CLIENTS, server.service().inFlight(), "all clients in flight");
 
             long[] http = new long[200];
             long[] inProcess = new long[200];
             int n = 0;
             PrometheusText busiest = null;
             double busiestRunning = -1;
-            while (n < http.length && server.service.inFlight() == CLIENTS) {
+            while (n < http.length && server.service().inFlight() == CLIENTS) {
                 long t0 = System.nanoTime();
                 HttpResponse<String> r = scraper.send(scrape, HttpResponse.BodyHandlers.ofString());
                 long t1 = System.nanoTime();
-                server.service.metrics().scrapeBytes();
+                server.service().metrics().scrapeBytes();
                 inProcess[n] = System.nanoTime() - t1;
                 http[n] = t1 - t0;
                 assertEquals(200, r.statusCode());
@@ -76,7 +84,7 @@ class MetricsUnderLoadTest {
             PrometheusText p = busiest;
             for (Map.Entry<String, String> e : PrometheusText.PICKER_METRICS.entrySet()) {
                 assertEquals(e.getValue(), p.type(e.getKey()), e.getKey());
-                assertEquals(TestServer.MODEL, p.single(e.getKey()).labels().get("model_name"), e.getKey());
+                assertEquals(model, p.single(e.getKey()).labels().get("model_name"), e.getKey());
             }
             double running = p.single("vllm:num_requests_running").value();
             double waiting = p.single("vllm:num_requests_waiting").value();
@@ -88,11 +96,10 @@ class MetricsUnderLoadTest {
 
             System.out.printf(Locale.ROOT, "/metrics with %d requests in flight (%d running): %d scrapes, %d bytes; "
                             + "in-process median %.0f µs, max %.0f µs; over HTTP median %.0f µs, max %.0f µs (idle server: median %.0f µs)%n",
-                    CLIENTS, (int) running, n, server.service.metrics().scrapeBytes().length, median(inProcess, n) / 1e3,
+                    CLIENTS, (int) running, n, server.service().metrics().scrapeBytes().length, median(inProcess, n) / 1e3,
                     max(inProcess, n) / 1e3, median(http, n) / 1e3, max(http, n) / 1e3, median(idle, idle.length) / 1e3);
 
             for (CompletableFuture<HttpResponse<String>> s : streams) s.cancel(true);
-            scraper.close();
         }
     }
 
