@@ -41,6 +41,7 @@ final class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
             model = GrpcErrors.resolve(service.model(), request.getModel());
             prompt = GenerateRequests.prompt(model, request);
             params = GenerateRequests.sampling(request);
+            GenerateRequests.checkContext(request.hasMaxTokens(), prompt.length, params.maxTokens(), model.contextLength());
         } catch (RuntimeException e) {
             out.onError(GrpcErrors.toStatus(e));
             return;

@@ -122,6 +122,7 @@ final class KServeGrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceServ
             in = Inputs.parse(request);
             prompt = model.encodePrompt(in.text);
             params = sampling(in.parameters);
+            GenerateRequests.checkContext(in.parameters.get("max_tokens") != null, prompt.length, params.maxTokens(), model.contextLength());
         } catch (RuntimeException e) {
             out.onError(GrpcErrors.toStatus(e));
             return;

@@ -125,12 +125,37 @@ class OpenAiErrorsTest {
         assertParam(server.post("/v1/completions", "{\"prompt\":\"" + "Lily ".repeat(ctx) + "\"}"), "prompt");
         assertParam(server.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "Lily ".repeat(ctx) + "\"}]}"),
                 "messages");
-        // one token of room left: accepted, max_tokens clamped to 1
+        // one token of room left: an unset max_tokens (16) is capped to it, an explicit 50 is refused
         StringBuilder fits = new StringBuilder("[1");
         for (int i = 2; i < ctx; i++) fits.append(",300");
-        HttpResponse<String> ok = server.post("/v1/completions", "{\"prompt\":" + fits + "],\"max_tokens\":50}");
+        HttpResponse<String> ok = server.post("/v1/completions", "{\"prompt\":" + fits + "],\"ignore_eos\":true}");
         assertEquals(200, ok.statusCode(), ok.body());
         assertEquals(1, TestServer.json(ok).at("/usage/completion_tokens").asInt());
+        HttpResponse<String> tooMany = server.post("/v1/completions", "{\"prompt\":" + fits + "],\"max_tokens\":50}");
+        assertParam(tooMany, "max_tokens");
+        JsonNode e = TestServer.json(tooMany).get("error");
+        assertEquals("context_length_exceeded", e.get("code").asText());
+        assertEquals("This model's maximum context length is " + ctx + " tokens. However, you requested " + (ctx - 1 + 50)
+                + " tokens (" + (ctx - 1) + " in the prompt, 50 in the completion). Please reduce the length of the prompt or completion.",
+                e.get("message").asText());
+    }
+
+    @Test
+    void anExplicitTokenLimitBeyondTheContextIs400OnBothEndpoints() {
+        int ctx = server.model.contextLength();
+        String m = "\"messages\":[{\"role\":\"user\",\"content\":\"Once\"}]";
+        HttpResponse<String> chat = server.post("/v1/chat/completions", "{" + m + ",\"max_completion_tokens\":" + ctx + "}");
+        assertParam(chat, "max_completion_tokens");
+        String message = TestServer.json(chat).at("/error/message").asText();
+        assertTrue(message.startsWith("This model's maximum context length is " + ctx + " tokens. However, you requested "), message);
+        assertTrue(message.contains(" in the messages, " + ctx + " in the completion). Please reduce the length of the messages"),
+                message);
+        assertParam(server.post("/v1/chat/completions", "{" + m + ",\"max_tokens\":1000000}"), "max_tokens");
+        assertParam(server.post("/v1/completions", "{\"prompt\":\"Once\",\"max_tokens\":1000000}"), "max_tokens");
+        // unset: chat gets the rest of the context
+        HttpResponse<String> rest = server.post("/v1/chat/completions", "{" + m + ",\"ignore_eos\":true}");
+        assertEquals(200, rest.statusCode(), rest.body());
+        assertEquals(ctx, TestServer.json(rest).at("/usage/total_tokens").asInt());
     }
 
     @Test

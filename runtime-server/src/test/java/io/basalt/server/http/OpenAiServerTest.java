@@ -240,9 +240,12 @@ class OpenAiServerTest {
     }
 
     @Test
-    void maxTokensBeyondTheContextIsClampedAndUnsetChatLimitFillsIt() {
-        JsonNode j = json(server.post("/v1/completions",
-                "{\"prompt\":\"Once\",\"max_tokens\":1000000,\"ignore_eos\":true,\"temperature\":0}"));
+    void maxTokensBeyondTheContextIs400AndUnsetChatLimitFillsIt() {
+        HttpResponse<String> r = server.post("/v1/completions", "{\"prompt\":\"Once\",\"max_tokens\":1000000,\"ignore_eos\":true}");
+        assertEquals(400, r.statusCode(), r.body());
+        assertEquals("context_length_exceeded", json(r).at("/error/code").asText());
+        JsonNode j = json(server.post("/v1/chat/completions",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"Once\"}],\"ignore_eos\":true,\"temperature\":0}"));
         int ctx = server.model.contextLength();
         assertEquals(ctx, j.at("/usage/total_tokens").asInt(), j.toString());
         assertEquals("length", j.at("/choices/0/finish_reason").asText());
