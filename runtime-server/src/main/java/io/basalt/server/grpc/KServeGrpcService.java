@@ -288,7 +288,7 @@ final class KServeGrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceServ
             try {
                 node = JSON.readTree(json);
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw GrpcErrors.invalid("input '" + SAMPLING_PARAMETERS + "' is not valid JSON: " + e.getOriginalMessage());
+                throw GrpcErrors.invalid("input '" + SAMPLING_PARAMETERS + "' is not valid JSON: " + io.basalt.server.openai.Json.describe(e));
             }
             if (node == null || !node.isObject()) throw GrpcErrors.invalid("input '" + SAMPLING_PARAMETERS + "' must be a JSON object");
             Map<String, Object> out = new LinkedHashMap<>();

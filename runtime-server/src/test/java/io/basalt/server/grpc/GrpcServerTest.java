@@ -300,6 +300,20 @@ class GrpcServerTest {
     }
 
     @Test
+    void badSamplingParametersJsonIsDescribedWithoutJacksonInternals() {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> f.kserve().modelInfer(
+                ModelInferRequest.newBuilder().setModelName(GrpcFixture.MODEL)
+                        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("text_input").setDatatype("BYTES").addShape(1))
+                        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("sampling_parameters").setDatatype("BYTES")
+                                .addShape(1))
+                        .addRawInputContents(lengthPrefixed(PROMPT))
+                        .addRawInputContents(lengthPrefixed("{\"max_tokens\": ")).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertEquals("input 'sampling_parameters' is not valid JSON: it ends before the JSON value is complete at line 1, column 16",
+                e.getStatus().getDescription());
+    }
+
+    @Test
     void unknownModelIsNotFound() {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
                 () -> f.blocking().generate(greedy(8).setModel("gpt-4").build()).hasNext());

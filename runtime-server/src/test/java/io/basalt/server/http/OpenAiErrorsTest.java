@@ -43,6 +43,45 @@ class OpenAiErrorsTest {
     }
 
     @Test
+    void badJsonIsDescribedInPlainWordsWithoutJacksonInternals() {
+        Object[][] cases = {
+                {"{", "it ends before the JSON value is complete at line 1, column 2"},
+                {"{\"a\":}", "unexpected character '}' where a value was expected at line 1, column 6"},
+                {"{\"a\":1}x", "unexpected text 'x' at line 1, column 8"},
+                {"[1,", "it ends before the JSON value is complete at line 1, column 4"},
+                {"\"", "it ends inside a string at line 1, column 2"},
+                {"{\"a\":1}{}", "there is more content after the JSON value at line 1, column 8"},
+                {"{\"a\":NaN}", "an invalid number at line 1, column 9"},
+                {"{\n\"a\" 1}", "unexpected character '1' where ':' was expected at line 2, column 5"},
+                {"[".repeat(100), "arrays and objects are nested deeper than 64 levels"},
+                {"{\"a\":" + "1".repeat(200) + "}", "a number is longer than 100 characters"},
+        };
+        for (Object[] c : cases) {
+            HttpResponse<String> r = server.post("/v1/completions", (String) c[0]);
+            assertParam(r, null);
+            assertEquals("The request body is not valid JSON: " + c[1], TestServer.json(r).at("/error/message").asText(), (String) c[0]);
+        }
+        byte[][] notUtf8 = {{'{', '"', 'p', '"', ':', '"', (byte) 0xFF, '"', '}'}, {(byte) 0xC3, '{'}, {'{', '"', (byte) 0xC3, '"', ':', '1', '}'}};
+        String[] offsets = {"6", "0", "2"};
+        for (int i = 0; i < notUtf8.length; i++) {
+            HttpResponse<String> r = server.post("/v1/chat/completions", notUtf8[i]);
+            assertParam(r, null);
+            assertEquals("The request body is not valid UTF-8 (an invalid byte at offset " + offsets[i] + ")",
+                    TestServer.json(r).at("/error/message").asText());
+        }
+        for (String body : new String[] {"{'a':1}", "{\"a\":\"\\q\"}", "{\"a\":01}", "/* hi */ {}", "{\"a\":\"x\ny\"}", "nul",
+                "{\"a\":1,}", "{\"a\":-}"}) {
+            HttpResponse<String> r = server.post("/tokenize", body);
+            assertParam(r, null);
+            String m = TestServer.json(r).at("/error/message").asText();
+            assertTrue(m.startsWith("The request body is not valid JSON: ") && m.contains(" at line 1, column "), body + " -> " + m);
+            for (String leak : new String[] {"Source", "REDACTED", "`", "Feature", "jackson", "JsonNode", "VALUE_", "START_", "CTRL-CHAR"}) {
+                assertTrue(!m.contains(leak), body + " -> " + m);
+            }
+        }
+    }
+
+    @Test
     void invalidJsonAndWrongBodyTypes() {
         assertParam(server.post("/v1/completions", "{\"prompt\": \"x\""), null);
         assertParam(server.post("/v1/completions", "[1,2]"), null);
