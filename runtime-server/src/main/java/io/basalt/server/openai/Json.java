@@ -153,6 +153,9 @@ public final class Json {
         return r.isError() ? in.position() : -1;
     }
 
+    /** A 400 "Unrecognized request argument supplied: NAME" for the first field of {@code o} not in {@code known}. */
+    public static void requireKnown(ObjectNode o, java.util.Set<String> known) { JsonFields.requireKnown(o, known); }
+
     public static ObjectNode object() { return MAPPER.createObjectNode(); }
 
     public static byte[] bytes(JsonNode node) {

@@ -21,6 +21,14 @@ public record SamplingRequest(Integer n, Float temperature, Float topP, Integer 
                               Float presencePenalty, Float frequencyPenalty, Map<Integer, Float> logitBias, Long seed,
                               List<String> stop, int[] stopTokenIds, Integer maxTokens, String maxTokensParam,
                               Integer minTokens, boolean ignoreEos, int priority) {
+    /**
+     * The fields {@link #parse} reads, on both generation endpoints: OpenAI's sampling fields and vLLM's
+     * extra sampling parameters that this server implements.
+     */
+    static final Set<String> FIELDS = Set.of("n", "best_of", "temperature", "top_p", "top_k", "min_p", "repetition_penalty",
+            "presence_penalty", "frequency_penalty", "logit_bias", "seed", "stop", "stop_token_ids", "max_tokens",
+            "max_completion_tokens", "min_tokens", "ignore_eos", "priority");
+
     /** Longer stop strings would make the engine's per-token stop matching quadratic for no real use. */
     static final int MAX_STOP_LENGTH = 4096;
 

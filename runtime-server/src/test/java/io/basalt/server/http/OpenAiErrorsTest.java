@@ -82,6 +82,62 @@ class OpenAiErrorsTest {
     }
 
     @Test
+    void unknownFieldsAre400NamingTheField() {
+        HttpResponse<String> r = server.post("/v1/completions", "{\"prompt\":\"Once\",\"max_token\":3}");
+        JsonNode e = assertError(r, 400);
+        assertEquals("Unrecognized request argument supplied: max_token", e.get("message").asText());
+        assertEquals("invalid_request_error", e.get("type").asText());
+        assertEquals("max_token", e.get("param").asText());
+        assertEquals("unknown_parameter", e.get("code").asText());
+        String m = "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]";
+        e = assertError(server.post("/v1/chat/completions", "{" + m + ",\"temprature\":0.5,\"top\":1}"), 400);
+        assertEquals("Unrecognized request arguments supplied: temprature, top", e.get("message").asText());
+        assertEquals("temprature", e.get("param").asText());
+        assertParam(server.post("/v1/chat/completions", "{" + m + ",\"prompt\":\"x\"}"), "prompt");      // completions-only
+        assertParam(server.post("/v1/completions", "{\"prompt\":\"x\",\"messages\":[]}"), "messages"); // chat-only
+        assertParam(server.post("/v1/completions", "{\"prompt\":\"x\",\"top_logprobs\":2}"), "top_logprobs");
+        // known but unsupported keeps its own 400
+        assertEquals("unsupported_parameter", assertError(server.post("/v1/completions",
+                "{\"prompt\":\"x\",\"prompt_logprobs\":1}"), 400).get("code").asText());
+        // /tokenize and /detokenize: vLLM's fields only
+        assertParam(server.post("/tokenize", "{\"promt\":\"x\"}"), "promt");
+        assertParam(server.post("/tokenize", "{\"prompt\":\"x\",\"add_generation_prompt\":true}"), "add_generation_prompt");
+        assertParam(server.post("/tokenize", "{\"prompt\":\"x\",\"return_token_strs\":true}"), "return_token_strs");
+        assertParam(server.post("/tokenize", "{" + m + ",\"continue_final_message\":true}"), "continue_final_message");
+        assertParam(server.post("/tokenize", "{" + m + ",\"add_special_tokens\":true}"), "add_special_tokens");
+        assertParam(server.post("/tokenize", "{" + m + ",\"tools\":[{\"type\":\"function\"}]}"), "tools");
+        assertParam(server.post("/detokenize", "{\"tokens\":[1],\"prompt\":\"x\"}"), "prompt");
+    }
+
+    @Test
+    void everyDocumentedFieldIsAccepted() {
+        // OpenAI's current chat and completions fields (the SDK sends only what it is given), vLLM's extras.
+        HttpResponse<String> chat = server.post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[{"role":"user","content":"Once"}],"max_tokens":2,"max_completion_tokens":2,
+                 "frequency_penalty":0,"presence_penalty":0,"logit_bias":{},"logprobs":false,"top_logprobs":0,"n":1,"seed":1,
+                 "stop":null,"temperature":0,"top_p":1,"stream":false,"stream_options":null,"user":"u","metadata":{"k":"v"},
+                 "store":false,"service_tier":"auto","parallel_tool_calls":true,"modalities":["text"],"prediction":null,
+                 "audio":null,"web_search_options":null,"tool_choice":"none","tools":[],"function_call":"none","functions":[],
+                 "response_format":{"type":"text"},"reasoning_effort":"low","safety_identifier":"s","prompt_cache_key":"p",
+                 "prompt_cache_retention":"24h","prompt_cache_options":null,"verbosity":"low","moderation":null,
+                 "top_k":0,"min_p":0,"repetition_penalty":1,"stop_token_ids":[],"min_tokens":0,"ignore_eos":false,"priority":0,
+                 "best_of":1,"add_generation_prompt":true}""");
+        assertEquals(200, chat.statusCode(), chat.body());
+        HttpResponse<String> completion = server.post("/v1/completions", """
+                {"model":"stories260K","prompt":"Once","max_tokens":2,"best_of":1,"echo":false,"frequency_penalty":0,
+                 "logit_bias":{},"logprobs":null,"n":1,"presence_penalty":0,"seed":1,"stop":[],"stream":false,
+                 "stream_options":null,"suffix":"","temperature":0,"top_p":1,"user":"u","top_k":0,"min_p":0,
+                 "repetition_penalty":1,"stop_token_ids":[],"min_tokens":0,"ignore_eos":false,"priority":0,
+                 "max_completion_tokens":2}""");
+        assertEquals(200, completion.statusCode(), completion.body());
+        assertEquals(200, server.post("/tokenize", "{\"model\":\"stories260K\",\"prompt\":\"x\",\"add_special_tokens\":false,"
+                + "\"return_token_strs\":false}").statusCode());
+        assertEquals(200, server.post("/tokenize", "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                + "\"add_generation_prompt\":true,\"add_special_tokens\":false,\"continue_final_message\":false,\"tools\":[]}").statusCode());
+        assertEquals(200, server.post("/detokenize", "{\"model\":\"stories260K\",\"tokens\":[1]}").statusCode());
+    }
+
+    @Test
     void invalidJsonAndWrongBodyTypes() {
         assertParam(server.post("/v1/completions", "{\"prompt\": \"x\""), null);
         assertParam(server.post("/v1/completions", "[1,2]"), null);

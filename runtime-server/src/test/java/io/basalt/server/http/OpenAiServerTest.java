@@ -107,7 +107,7 @@ class OpenAiServerTest {
         HttpResponse<String> r = server.post("/v1/chat/completions", """
                 {"model":"stories260K","messages":[{"role":"system","content":"Tell stories."},
                  {"role":"user","content":[{"type":"text","text":"Once upon"},{"type":"text","text":"a time"}]}],
-                 "max_completion_tokens":8,"temperature":0,"user":"ignored","some_future_field":{"x":1}}""");
+                 "max_completion_tokens":8,"temperature":0,"user":"ignored","metadata":{"x":"1"},"store":false}""");
         assertEquals(200, r.statusCode(), r.body());
         JsonNode j = json(r);
         assertTrue(j.get("id").asText().startsWith("chatcmpl-"));
