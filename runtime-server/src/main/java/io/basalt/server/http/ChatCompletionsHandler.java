@@ -25,6 +25,7 @@ final class ChatCompletionsHandler {
         String name = model.resolve(req.model());
         ex.offload(context, () -> {
             int[] prompt = model.renderChat(req.messages(), req.reasoningEffort(), req.addGenerationPrompt());
+            model.checkInVocabulary(prompt, "messages");
             model.checkFits(prompt.length, "messages");
             SamplingParams params = req.sampling().toParams(prompt.length, "messages", model.contextLength(), 0, req.logprobs(),
                     req.topLogprobs(), "top_logprobs");

@@ -56,8 +56,7 @@ final class TokenizeHandler {
             if (chat != null) {
                 ids = model.renderChat(chat.messages(), chat.reasoningEffort(), chat.addGenerationPrompt());
             } else if (addSpecial == null || addSpecial) {
-                model.checkTextSize(OpenAiModel.utf8Length(prompt.textValue()), "prompt");
-                ids = model.served().encodePrompt(prompt.textValue());
+                ids = model.tokenizePrompt(prompt.textValue(), "prompt");
             } else {
                 model.checkTextSize(OpenAiModel.utf8Length(prompt.textValue()), "prompt");
                 ids = model.tokenizer().encode(prompt.textValue());
