@@ -33,7 +33,7 @@ public final class ModelTokenizer {
     /**
      * The model's tokenizer, with the BOS/EOS ids the model itself declares (config.json and
      * generation_config.json's bos_token_id / eos_token_id, or GGUF metadata) taking precedence over the
-     * tokenizer's own defaults. Logs a warning when the tokenizer has more tokens than the model, since
+     * tokenizer's own defaults ({@link #withDeclaredSpecials}). Logs a warning when the tokenizer has more tokens than the model, since
      * text can then encode to ids the model cannot take.
      *
      * @param explicit a tokenizer file given by the user, or null to find one
@@ -111,7 +111,12 @@ public final class ModelTokenizer {
         }
     }
 
-    /** The tokenizer with the model's declared BOS (replacing the tokenizer's) and EOS ids (first, then the tokenizer's). */
+    /**
+     * The tokenizer with the model's declared BOS, which replaces the tokenizer's, and its declared EOS
+     * ids, which are added to the tokenizer's. The tokenizer's EOS ids stay first where the model has
+     * them (a chat template's eos_token text maps to the first), and those beyond the model's vocabulary
+     * (GPT-2's 50256 for a 1000-token model) are dropped once the model declares its own.
+     */
     static Tokenizer withDeclaredSpecials(ModelInfo info, Tokenizer tok) {
         Map<String, Object> declared = declaredIds(info);
         int vocab = Math.min(info.vocabSize(), tok.vocabSize());
@@ -122,9 +127,11 @@ public final class ModelTokenizer {
                 break;
             }
         }
+        List<Integer> declaredEos = new ArrayList<>();
+        for (int id : ids(declared.get("eos_token_id"))) if (id >= 0 && id < vocab) declaredEos.add(id);
         Set<Integer> eos = new LinkedHashSet<>();
-        for (int id : ids(declared.get("eos_token_id"))) if (id >= 0 && id < vocab) eos.add(id);
-        for (int id : tok.eosIds()) eos.add(id);
+        for (int id : tok.eosIds()) if (declaredEos.isEmpty() || id < info.vocabSize()) eos.add(id);
+        eos.addAll(declaredEos);
         int[] eosIds = eos.stream().mapToInt(Integer::intValue).toArray();
         if (bos == tok.bosId() && Arrays.equals(eosIds, tok.eosIds())) return tok;
         return new DeclaredSpecials(tok, bos, eosIds);

@@ -58,7 +58,7 @@ class ModelTokenizerTest {
         ModelInfo info = info("gpt2-tiny-random/hf");
         Tokenizer tok = ModelTokenizer.forModel(info, null);
         assertEquals(999, tok.bosId());
-        assertEquals(999, tok.eosIds()[0]);
+        assertArrayEquals(new int[] {999}, tok.eosIds());   // r50k_base's 50256 is beyond this model's vocabulary
         assertArrayEquals(new int[] {999}, ModelTokenizer.promptIds(info, tok, ""));   // an empty prompt starts with BOS
         assertEquals("r50k_base", tok.name());
         assertArrayEquals(Tokenizers.r50kBase().encode("hello"), tok.encode("hello"));
@@ -82,7 +82,11 @@ class ModelTokenizerTest {
                 Map.of("bos_token_id", 5, "eos_token_id", List.of(6, 5000)));
         Tokenizer tok = ModelTokenizer.withDeclaredSpecials(info, Tokenizers.r50kBase());
         assertEquals(7, tok.bosId());
-        assertArrayEquals(new int[] {9, 10, 50256}, tok.eosIds());   // the model's first, then the tokenizer's
+        assertArrayEquals(new int[] {9, 10}, tok.eosIds());
+        // a tokenizer EOS the model has stays, first (a chat template's eos_token maps to it)
+        ModelInfo full = new ModelInfo(ModelInfo.Architecture.GPT2, Path.of("none"), Format.SAFETENSORS, 50257, 64, 1, 8, 0,
+                Map.of("eos_token_id", 9));
+        assertArrayEquals(new int[] {50256, 9}, ModelTokenizer.withDeclaredSpecials(full, Tokenizers.r50kBase()).eosIds());
         ModelInfo tooBig = new ModelInfo(ModelInfo.Architecture.GPT2, Path.of("none"), Format.SAFETENSORS, 1000, 64, 1, 8, 0,
                 Map.of("bos_token_id", 1000, "eos_token_id", 4000));
         assertEquals(50256, ModelTokenizer.withDeclaredSpecials(tooBig, Tokenizers.r50kBase()).bosId());
