@@ -15,8 +15,8 @@ import java.util.Set;
  * vLLM's POST /tokenize ({"model", "prompt"[, "add_special_tokens"]} or {"model", "messages"[,
  * "add_generation_prompt"]} → {"tokens", "count", "max_model_len"}) and POST /detokenize
  * ({"model", "tokens"} → {"prompt"}). A prompt is tokenized as /v1/completions would (BOS rules
- * included unless add_special_tokens is false), messages as /v1/chat/completions would. Fields vLLM
- * does not know either are a 400, as on the generation endpoints.
+ * included unless add_special_tokens is false), messages as /v1/chat/completions would. Any other
+ * field is a 400 "Unrecognized request argument", as on the generation endpoints.
  */
 final class TokenizeHandler {
     /** vLLM's fields for a prompt; return_token_strs is known but only false is supported. */
