@@ -21,11 +21,13 @@ import java.util.Map;
  * like SentencePiece control pieces and HF's {@code skip_special_tokens=True}.
  */
 final class HuggingFaceTokenizerAdapter implements Tokenizer {
+    private final String name;
     private final HuggingFaceTokenizer hf;
     private final HfVocab vocab;
     private final int[] byteLevelInverse = byteLevelInverse();
 
-    private HuggingFaceTokenizerAdapter(HuggingFaceTokenizer hf, HfVocab vocab) {
+    private HuggingFaceTokenizerAdapter(String name, HuggingFaceTokenizer hf, HfVocab vocab) {
+        this.name = name;
         this.hf = hf;
         this.vocab = vocab;
     }
@@ -37,12 +39,15 @@ final class HuggingFaceTokenizerAdapter implements Tokenizer {
             // No truncation or padding: callers decide what fits into the context.
             HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(file,
                     Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-            return new HuggingFaceTokenizerAdapter(hf, vocab);
+            Path dir = file.toAbsolutePath().getParent();
+            String where = dir == null || dir.getFileName() == null ? "" : " in " + dir.getFileName() + "/";
+            return new HuggingFaceTokenizerAdapter(file.getFileName() + where, hf, vocab);
         } catch (IOException | RuntimeException e) {
             throw new ModelFormatException(file, "Hugging Face tokenizer cannot be loaded: " + e.getMessage(), e);
         }
     }
 
+    @Override public String name() { return name; }
     @Override public int vocabSize() { return vocab.size(); }
     @Override public int bosId() { return vocab.bosId(); }
     @Override public int[] eosIds() { return vocab.eosIds().clone(); }

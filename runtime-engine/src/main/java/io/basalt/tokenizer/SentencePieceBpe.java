@@ -21,6 +21,7 @@ final class SentencePieceBpe implements Tokenizer {
     /** llama2.c starts its best score at -1e10 and needs a strictly greater one to merge. */
     private static final float NO_MERGE_SCORE = -1e10f;
 
+    private final String name;
     private final String[] pieces;
     private final float[] scores;
     private final byte[][] output;          // what each id contributes to decoded text
@@ -35,8 +36,9 @@ final class SentencePieceBpe implements Tokenizer {
      * @param pieces UTF-8 bytes of each piece, with SentencePiece's U+2581 already replaced by ' '
      * @param byteIds byte value → id of the token for that raw byte (or -1 where the vocab has none)
      */
-    SentencePieceBpe(byte[][] pieces, float[] scores, Kind[] kinds, int[] byteIds,
+    SentencePieceBpe(String name, byte[][] pieces, float[] scores, Kind[] kinds, int[] byteIds,
                      int unknownId, int bosId, int[] eosIds) {
+        this.name = name;
         int n = pieces.length;
         this.pieces = new String[n];
         this.scores = scores.clone();
@@ -78,6 +80,7 @@ final class SentencePieceBpe implements Tokenizer {
 
     float score(int id) { return scores[id]; }
 
+    @Override public String name() { return name; }
     @Override public int vocabSize() { return pieces.length; }
     @Override public int bosId() { return bosId; }
     @Override public int[] eosIds() { return eosIds.clone(); }

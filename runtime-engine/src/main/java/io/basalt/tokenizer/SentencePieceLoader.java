@@ -69,7 +69,7 @@ final class SentencePieceLoader {
         for (int i = 0; i < n; i++) scoreArray[i] = scores.get(i);
         // run.c ends generation at BOS as well: llama2.c models (TinyStories) were trained with BOS
         // between documents, so a BOS means the story is over.
-        return new SentencePieceBpe(pieces.toArray(byte[][]::new), scoreArray, kinds, byteIds,
+        return new SentencePieceBpe(String.valueOf(file.getFileName()), pieces.toArray(byte[][]::new), scoreArray, kinds, byteIds,
                 0, L2C_BOS, new int[] {L2C_EOS, L2C_BOS});
     }
 
@@ -116,7 +116,7 @@ final class SentencePieceLoader {
         for (int id : new int[] {unknownId, bos, eos}) {
             if (id >= n) throw new ModelFormatException(file, "special token id " + id + " outside the " + n + "-token vocabulary");
         }
-        return new SentencePieceBpe(pieces, scores, kinds, byteIds, unknownId, bos,
+        return new SentencePieceBpe("the vocabulary of " + file.getFileName(), pieces, scores, kinds, byteIds, unknownId, bos,
                 eos >= 0 ? new int[] {eos} : new int[0]);
     }
 

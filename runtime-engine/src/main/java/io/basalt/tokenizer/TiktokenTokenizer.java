@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
  * text and its registries know only the specials of the published base encodings.
  */
 final class TiktokenTokenizer implements Tokenizer {
+    private final String name;
     private final Encoding encoding;
     private final int ordinaryCount;        // ids [0, ordinaryCount) are BPE ranks
     private final String[] specialNames;    // id - ordinaryCount → text, for [ordinaryCount, vocabSize)
@@ -29,12 +30,13 @@ final class TiktokenTokenizer implements Tokenizer {
      * @param specials special-token text → id; every id in [ordinaryCount, vocabSize) needs a name,
      *                 and when two names share an id the one listed last is what decoding produces
      */
-    TiktokenTokenizer(Encoding encoding, int ordinaryCount, int vocabSize, Map<String, Integer> specials,
+    TiktokenTokenizer(String name, Encoding encoding, int ordinaryCount, int vocabSize, Map<String, Integer> specials,
                       int bosId, int[] eosIds) {
+        this.name = name;
         this.encoding = encoding;
         this.ordinaryCount = ordinaryCount;
         this.specialNames = new String[vocabSize - ordinaryCount];
-        specials.forEach((name, id) -> specialNames[id - ordinaryCount] = name);
+        specials.forEach((text, id) -> specialNames[id - ordinaryCount] = text);
         for (int i = 0; i < specialNames.length; i++) {
             if (specialNames[i] == null) throw new IllegalArgumentException("no name for special id " + (ordinaryCount + i));
         }
@@ -47,6 +49,7 @@ final class TiktokenTokenizer implements Tokenizer {
         this.eosIds = eosIds.clone();
     }
 
+    @Override public String name() { return name; }
     @Override public int vocabSize() { return ordinaryCount + specialNames.length; }
     @Override public int bosId() { return bosId; }
     @Override public int[] eosIds() { return eosIds.clone(); }

@@ -33,4 +33,7 @@ public interface Tokenizer {
     /** Whole-sequence decode (UTF-8, invalid sequences replaced by U+FFFD). */
     String decode(int[] ids);
 
+    /** What this tokenizer is, for messages ("r50k_base", "tokenizer.json in gpt2/", "tok512.bin"). */
+    default String name() { return "the tokenizer"; }
+
 }

@@ -69,14 +69,14 @@ public final class Tokenizers {
      * use; one holder class per tokenizer so that using one never loads the other.
      */
     private static final class R50k {
-        static final Tokenizer TOKENIZER = new TiktokenTokenizer(
+        static final Tokenizer TOKENIZER = new TiktokenTokenizer("r50k_base",
                 Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.R50K_BASE),
                 R50K_ORDINARY, R50K_VOCAB, Map.of("<|endoftext|>", R50K_ENDOFTEXT),
                 R50K_ENDOFTEXT, new int[] {R50K_ENDOFTEXT});
     }
 
     private static final class O200kHarmony {
-        static final Tokenizer TOKENIZER = new TiktokenTokenizer(
+        static final Tokenizer TOKENIZER = new TiktokenTokenizer("o200k_harmony",
                 Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.O200K_BASE),
                 O200K_ORDINARY, HARMONY_VOCAB, harmonySpecials(),
                 STARTOFTEXT, new int[] {RETURN, CALL, ENDOFTEXT});

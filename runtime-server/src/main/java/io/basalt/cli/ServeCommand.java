@@ -153,11 +153,7 @@ public final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String defaultName(String ref, Path path) {
-        if (!Files.exists(Path.of(ref))) return ref; // the repo id
-        Path name = path.toAbsolutePath().normalize().getFileName();
-        return name == null ? ref : name.toString();
-    }
+    private static String defaultName(String ref, Path path) { return ServedName.of(ref, path); }
 
     /** One line per log record, unless the user configured logging. */
     private static void configureLogging() {

@@ -3,6 +3,7 @@ package io.basalt.server.grpc;
 import io.basalt.api.SamplingParams;
 import io.basalt.api.grpc.GenerateRequest;
 import io.basalt.server.ServedModel;
+import io.basalt.server.openai.SamplingRequest;
 
 /** {@link GenerateRequest} → prompt ids and {@link SamplingParams}; bad values throw IllegalArgumentException. */
 final class GenerateRequests {
@@ -17,6 +18,16 @@ final class GenerateRequests {
             }
             case PROMPT_NOT_SET -> throw new IllegalArgumentException("the request has no prompt: set text or token_ids");
         };
+    }
+
+    /**
+     * An explicit max_tokens that does not fit beside the prompt is refused (INVALID_ARGUMENT, vLLM's
+     * words), never cut to fit; an unset one keeps its default and the engine stops at the context.
+     */
+    static void checkContext(boolean maxTokensGiven, int promptTokens, int maxTokens, int contextLength) {
+        if (maxTokensGiven && (long) promptTokens + maxTokens > contextLength) {
+            throw new IllegalArgumentException(SamplingRequest.contextLengthExceeded(contextLength, promptTokens, maxTokens, "prompt"));
+        }
     }
 
     /** Unset optional fields keep the {@link SamplingParams.Builder} defaults (OpenAI's). */

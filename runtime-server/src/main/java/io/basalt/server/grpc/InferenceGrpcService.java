@@ -9,6 +9,7 @@ import io.basalt.api.grpc.ListModelsResponse;
 import io.basalt.api.grpc.ModelCard;
 import io.basalt.api.grpc.TokenizeRequest;
 import io.basalt.api.grpc.TokenizeResponse;
+import io.basalt.frontend.ModelTokenizer;
 import io.basalt.server.InferenceService;
 import io.basalt.server.ServedModel;
 import io.grpc.Status;
@@ -41,6 +42,7 @@ final class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
             model = GrpcErrors.resolve(service.model(), request.getModel());
             prompt = GenerateRequests.prompt(model, request);
             params = GenerateRequests.sampling(request);
+            GenerateRequests.checkContext(request.hasMaxTokens(), prompt.length, params.maxTokens(), model.contextLength());
         } catch (RuntimeException e) {
             out.onError(GrpcErrors.toStatus(e));
             return;
@@ -60,7 +62,7 @@ final class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
     public void tokenize(TokenizeRequest request, StreamObserver<TokenizeResponse> out) {
         try {
             ServedModel model = GrpcErrors.resolve(service.model(), request.getModel());
-            int[] ids = model.encodePrompt(request.getText());
+            int[] ids = ModelTokenizer.tokenizePrompt(model.info(), model.tokenizer(), request.getText());
             TokenizeResponse.Builder b = TokenizeResponse.newBuilder().setCount(ids.length).setMaxModelLen(model.contextLength());
             for (int id : ids) b.addTokenIds(id);
             out.onNext(b.build());

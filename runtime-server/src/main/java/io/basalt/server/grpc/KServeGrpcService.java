@@ -122,6 +122,7 @@ final class KServeGrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceServ
             in = Inputs.parse(request);
             prompt = model.encodePrompt(in.text);
             params = sampling(in.parameters);
+            GenerateRequests.checkContext(in.parameters.get("max_tokens") != null, prompt.length, params.maxTokens(), model.contextLength());
         } catch (RuntimeException e) {
             out.onError(GrpcErrors.toStatus(e));
             return;
@@ -287,7 +288,7 @@ final class KServeGrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceServ
             try {
                 node = JSON.readTree(json);
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw GrpcErrors.invalid("input '" + SAMPLING_PARAMETERS + "' is not valid JSON: " + e.getOriginalMessage());
+                throw GrpcErrors.invalid("input '" + SAMPLING_PARAMETERS + "' is not valid JSON: " + io.basalt.server.openai.Json.describe(e));
             }
             if (node == null || !node.isObject()) throw GrpcErrors.invalid("input '" + SAMPLING_PARAMETERS + "' must be a JSON object");
             Map<String, Object> out = new LinkedHashMap<>();

@@ -10,7 +10,8 @@ import io.basalt.server.openai.OpenAiModel;
 /**
  * POST /v1/chat/completions: like {@link CompletionsHandler}, with the prompt rendered by the model's
  * chat template (harmony, Jinja or plain; see {@link io.basalt.server.openai.ChatTemplate}).
- * max_tokens / max_completion_tokens default to the rest of the context, as in vLLM.
+ * max_tokens / max_completion_tokens default to the rest of the context, as in vLLM; an explicit one
+ * beyond the context is a 400.
  */
 final class ChatCompletionsHandler {
     private final ServerContext context;
@@ -24,8 +25,9 @@ final class ChatCompletionsHandler {
         String name = model.resolve(req.model());
         ex.offload(context, () -> {
             int[] prompt = model.renderChat(req.messages(), req.reasoningEffort(), req.addGenerationPrompt());
+            model.checkInVocabulary(prompt, "messages");
             model.checkFits(prompt.length, "messages");
-            SamplingParams params = req.sampling().toParams(prompt.length, model.contextLength(), 0, req.logprobs(),
+            SamplingParams params = req.sampling().toParams(prompt.length, "messages", model.contextLength(), 0, req.logprobs(),
                     req.topLogprobs(), "top_logprobs");
             ChatFormat format = new ChatFormat(model, ChatFormat.newId(), name, params.n(), req.stream() && req.includeUsage(),
                     req.logprobs(), prompt[prompt.length - 1]);

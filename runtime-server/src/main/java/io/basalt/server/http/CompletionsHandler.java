@@ -10,7 +10,8 @@ import io.basalt.server.openai.OpenAiModel;
 /**
  * POST /v1/completions. On the event loop: parse and type-check the body, check the model. On the
  * preparation pool: tokenize, fit to the context, build the sampling parameters, submit. Then
- * {@link Generation} answers (streamed or whole). max_tokens defaults to 16, as in OpenAI's API.
+ * {@link Generation} answers (streamed or whole). max_tokens defaults to 16 (capped to the room the
+ * prompt leaves), as in OpenAI's API; an explicit one beyond the context is a 400.
  */
 final class CompletionsHandler {
     static final int DEFAULT_MAX_TOKENS = 16;
@@ -34,7 +35,7 @@ final class CompletionsHandler {
                 model.checkFits(prompt.length, "prompt");
             }
             boolean logprobs = req.logprobs() != null;
-            SamplingParams params = req.sampling().toParams(prompt.length, model.contextLength(), DEFAULT_MAX_TOKENS, logprobs,
+            SamplingParams params = req.sampling().toParams(prompt.length, "prompt", model.contextLength(), DEFAULT_MAX_TOKENS, logprobs,
                     logprobs ? req.logprobs() : 0, "logprobs");
             String echo = !req.echo() ? null : p.text() != null ? p.text() : model.tokenizer().decode(prompt);
             CompletionFormat format = new CompletionFormat(model, CompletionFormat.newId(), name, params.n(),

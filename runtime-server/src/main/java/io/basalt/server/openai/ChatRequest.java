@@ -6,11 +6,12 @@ import io.basalt.api.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
- * A POST /v1/chat/completions body, type-checked. Unknown top-level fields are ignored (clients send
- * extras); OpenAI features this server does not implement (tools, structured output) are a 400 rather
- * than silently ignored, since ignoring them would change what the client gets.
+ * A POST /v1/chat/completions body, type-checked. An unknown top-level field is a 400, as in OpenAI's
+ * API ({@link #FIELDS}); OpenAI features this server does not implement (tools, structured output) are a
+ * 400 rather than silently ignored, since ignoring them would change what the client gets.
  *
  * @param model           the requested model name, or null (then the served model)
  * @param reasoningEffort "low", "medium", "high" (or another OpenAI value, which only harmony refuses), or null
@@ -21,7 +22,20 @@ public record ChatRequest(String model, List<ChatMessage> messages, SamplingRequ
                           boolean addGenerationPrompt) {
     static final List<String> EFFORTS = List.of("none", "minimal", "low", "medium", "high", "xhigh", "max");
 
+    /**
+     * Every top-level field /v1/chat/completions accepts: the fields of OpenAI's current API (those this
+     * server does not act on, such as user, metadata, store, service_tier or audio, are accepted and
+     * ignored; tools, functions and non-text response formats are refused when used), the shared
+     * sampling fields, and vLLM's add_generation_prompt. Anything else is a 400.
+     */
+    static final Set<String> FIELDS = JsonFields.fields(SamplingRequest.FIELDS, Set.of("model", "messages", "stream",
+            "stream_options", "logprobs", "top_logprobs", "reasoning_effort", "response_format", "tools", "tool_choice",
+            "parallel_tool_calls", "functions", "function_call", "user", "metadata", "store", "service_tier", "modalities",
+            "prediction", "audio", "web_search_options", "safety_identifier", "prompt_cache_key", "prompt_cache_retention",
+            "prompt_cache_options", "verbosity", "moderation", "add_generation_prompt"));
+
     public static ChatRequest parse(ObjectNode o, int vocab) {
+        JsonFields.requireKnown(o, FIELDS);
         String model = JsonFields.string(o, "model");
         List<ChatMessage> messages = messages(o);
         unsupported(o);

@@ -3,6 +3,7 @@ package io.basalt.server.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.basalt.api.SamplingParams;
+import java.util.Set;
 
 /**
  * A POST /v1/completions body, type-checked. One prompt per request: a string, an array of token
@@ -16,7 +17,15 @@ public record CompletionRequest(String model, Prompt prompt, SamplingRequest sam
     /** Either text or token ids. */
     public record Prompt(String text, int[] tokenIds) { }
 
+    /**
+     * Every top-level field /v1/completions accepts: OpenAI's (user is accepted and ignored), the shared
+     * sampling fields, and vLLM's prompt_logprobs (known, refused). Anything else is a 400.
+     */
+    static final Set<String> FIELDS = JsonFields.fields(SamplingRequest.FIELDS, Set.of("model", "prompt", "stream",
+            "stream_options", "logprobs", "echo", "suffix", "user", "prompt_logprobs"));
+
     public static CompletionRequest parse(ObjectNode o, int vocab) {
+        JsonFields.requireKnown(o, FIELDS);
         String model = JsonFields.string(o, "model");
         Prompt prompt = prompt(JsonFields.opt(o, "prompt"), vocab);
         Integer logprobs = JsonFields.integer(o, "logprobs");

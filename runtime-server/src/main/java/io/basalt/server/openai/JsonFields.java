@@ -2,6 +2,11 @@ package io.basalt.server.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Typed, optional fields of a request object. Absent and JSON null both read as "not given" (Java
@@ -10,6 +15,31 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 final class JsonFields {
     private JsonFields() {}
+
+    /**
+     * OpenAI's answer to a field it does not know, so that a typo ("max_token") is not silently
+     * ignored: 400 "Unrecognized request argument supplied: max_token" naming the (first) field.
+     */
+    static void requireKnown(ObjectNode o, Set<String> known) {
+        List<String> unknown = new ArrayList<>();
+        for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) {
+            String name = it.next();
+            if (!known.contains(name)) unknown.add(name);
+        }
+        if (unknown.isEmpty()) return;
+        List<String> shown = unknown.stream().limit(5).map(JsonFields::clip).toList();
+        String list = String.join(", ", shown) + (unknown.size() > shown.size() ? ", …" : "");
+        throw new OpenAiException(400, "invalid_request_error", (unknown.size() == 1 ? "Unrecognized request argument supplied: "
+                : "Unrecognized request arguments supplied: ") + list, shown.getFirst(), "unknown_parameter");
+    }
+
+    /** The union of field sets. */
+    @SafeVarargs
+    static Set<String> fields(Set<String>... sets) {
+        Set<String> all = new HashSet<>();
+        for (Set<String> s : sets) all.addAll(s);
+        return Set.copyOf(all);
+    }
 
     static JsonNode opt(ObjectNode o, String name) {
         JsonNode v = o.get(name);

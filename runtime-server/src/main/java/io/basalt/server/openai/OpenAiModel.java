@@ -1,5 +1,6 @@
 package io.basalt.server.openai;
 
+import io.basalt.frontend.ModelTokenizer;
 import io.basalt.server.ServedModel;
 import io.basalt.tokenizer.Tokenizer;
 import java.nio.charset.StandardCharsets;
@@ -63,6 +64,25 @@ public final class OpenAiModel {
         return ids;
     }
 
+    /** Text → ids as the tokenizer makes them, BOS rules included, for /tokenize: not checked against the model. */
+    public int[] tokenizePrompt(String text, String param) {
+        checkTextSize(utf8Length(text), param);
+        try {
+            return ModelTokenizer.tokenizePrompt(model.info(), model.tokenizer(), text);
+        } catch (IllegalArgumentException e) {
+            throw OpenAiException.invalid(param, e.getMessage());
+        }
+    }
+
+    /** Ids from the tokenizer that the model has no embedding for: a 400 saying the two disagree. */
+    public void checkInVocabulary(int[] ids, String param) {
+        try {
+            ModelTokenizer.checkInVocabulary(model.info(), model.tokenizer(), ids);
+        } catch (IllegalArgumentException e) {
+            throw OpenAiException.invalid(param, e.getMessage());
+        }
+    }
+
     /** Refuses text that certainly has more tokens than the context, without tokenizing it. */
     public void checkTextSize(long utf8Bytes, String param) {
         if (utf8Bytes > maxPromptBytes) {
@@ -81,8 +101,8 @@ public final class OpenAiModel {
     }
 
     /**
-     * Chat messages → prompt ids through the model's template (not checked against the context:
-     * callers that generate also call {@link #checkFits}).
+     * Chat messages → prompt ids through the model's template (not checked against the context or
+     * the vocabulary: callers that generate also call {@link #checkFits} and {@link #checkInVocabulary}).
      */
     public int[] renderChat(List<ChatMessage> messages, String effort, boolean addGenerationPrompt) {
         long bytes = 0;

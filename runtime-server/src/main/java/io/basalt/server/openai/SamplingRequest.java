@@ -8,11 +8,12 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The sampling fields shared by /v1/completions and /v1/chat/completions, as given (null = not given).
- * {@link #parse} checks JSON types and token ids; {@link #toParams} fits max_tokens to the context and
- * lets {@link SamplingParams} check ranges, turning its messages into 400s that name the field.
+ * {@link #parse} checks JSON types and token ids; {@link #toParams} checks max_tokens against the context
+ * and lets {@link SamplingParams} check ranges, turning its messages into 400s that name the field.
  *
  * @param maxTokensParam which name the client used for the token limit (max_completion_tokens wins over max_tokens)
  */
@@ -20,6 +21,14 @@ public record SamplingRequest(Integer n, Float temperature, Float topP, Integer 
                               Float presencePenalty, Float frequencyPenalty, Map<Integer, Float> logitBias, Long seed,
                               List<String> stop, int[] stopTokenIds, Integer maxTokens, String maxTokensParam,
                               Integer minTokens, boolean ignoreEos, int priority) {
+    /**
+     * The fields {@link #parse} reads, on both generation endpoints: OpenAI's sampling fields and vLLM's
+     * extra sampling parameters that this server implements.
+     */
+    static final Set<String> FIELDS = Set.of("n", "best_of", "temperature", "top_p", "top_k", "min_p", "repetition_penalty",
+            "presence_penalty", "frequency_penalty", "logit_bias", "seed", "stop", "stop_token_ids", "max_tokens",
+            "max_completion_tokens", "min_tokens", "ignore_eos", "priority");
+
     /** Longer stop strings would make the engine's per-token stop matching quadratic for no real use. */
     static final int MAX_STOP_LENGTH = 4096;
 
@@ -105,21 +114,29 @@ public record SamplingRequest(Integer n, Float temperature, Float topP, Integer 
      * The engine's parameters for a prompt of {@code promptTokens} tokens.
      *
      * <p>Context rule: the caller has already refused prompts that fill the context (400, never
-     * truncated). A max_tokens larger than the room left is CLAMPED to that room, as vLLM does for an
-     * unset max_tokens: clients that send a generous limit (chat UIs often send the model's whole
-     * context) get an answer that ends with finish_reason "length" at the context limit, exactly what
-     * the engine would do anyway. min_tokens is clamped along with it.
+     * truncated). An explicit max_tokens / max_completion_tokens that does not fit in the room left is
+     * a 400 as in OpenAI and vLLM ({@link #contextLengthExceeded}); only an unset limit is fitted:
+     * {@code defaultMaxTokens} capped to the room, or the whole room. min_tokens is capped along with
+     * a fitted default.
      *
+     * @param promptParam      the request field that holds the prompt ("prompt" or "messages"), named in the message
      * @param defaultMaxTokens the limit when none is given, or 0 for "the rest of the context"
      * @param logprobsParam    the request field that asked for logprobs (completions: "logprobs",
      *                         chat: "top_logprobs"), named in errors about the number of alternatives
      */
-    public SamplingParams toParams(int promptTokens, int contextLength, int defaultMaxTokens, boolean logprobs,
-                                   int topLogprobs, String logprobsParam) {
+    public SamplingParams toParams(int promptTokens, String promptParam, int contextLength, int defaultMaxTokens,
+                                   boolean logprobs, int topLogprobs, String logprobsParam) {
         int room = contextLength - promptTokens;
         int max;
-        if (maxTokens == null) max = defaultMaxTokens > 0 ? Math.min(defaultMaxTokens, room) : room;
-        else max = maxTokens >= 1 ? Math.min(maxTokens, room) : maxTokens;
+        if (maxTokens == null) {
+            max = defaultMaxTokens > 0 ? Math.min(defaultMaxTokens, room) : room;
+        } else {
+            max = maxTokens;
+            if (max > room) {
+                throw new OpenAiException(400, "invalid_request_error",
+                        contextLengthExceeded(contextLength, promptTokens, max, promptParam), maxTokensParam, "context_length_exceeded");
+            }
+        }
         Integer min = minTokens;
         if (min != null && maxTokens != null && min > maxTokens) {
             throw OpenAiException.invalid("min_tokens", "min_tokens (" + min + ") must not exceed " + maxTokensParam + " (" + maxTokens + ")");
@@ -143,6 +160,18 @@ public record SamplingRequest(Integer n, Float temperature, Float topP, Integer 
         } catch (IllegalArgumentException e) {
             throw OpenAiException.invalid(paramOf(e.getMessage(), maxTokensParam, logprobsParam), e.getMessage());
         }
+    }
+
+    /**
+     * vLLM's message for a prompt plus an explicit token limit that exceed the context (the same
+     * words over HTTP and gRPC).
+     *
+     * @param promptWord what the prompt is called in the request ("prompt", "messages")
+     */
+    public static String contextLengthExceeded(int contextLength, int promptTokens, int maxTokens, String promptWord) {
+        return "This model's maximum context length is " + contextLength + " tokens. However, you requested "
+                + ((long) promptTokens + maxTokens) + " tokens (" + promptTokens + " in the " + promptWord + ", " + maxTokens
+                + " in the completion). Please reduce the length of the " + promptWord + " or completion.";
     }
 
     /** The request field a {@link SamplingParams} validation message is about (its messages start with it). */

@@ -3,12 +3,13 @@
  *
  * <ul>
  *   <li>Requests: {@link io.basalt.server.openai.CompletionRequest}, {@link io.basalt.server.openai.ChatRequest}
- *       and the shared {@link io.basalt.server.openai.SamplingRequest} type-check the body (unknown
- *       fields ignored; unsupported OpenAI features such as tools, json response formats, suffix or
- *       best_of ≠ n are a 400 rather than silently ignored).</li>
- *   <li>Context: a prompt that fills the model's context is a 400, never truncated; a max_tokens beyond
- *       the room left is clamped to it (vLLM's rule for an unset limit); unset max_tokens is 16 for
- *       completions (OpenAI) and the rest of the context for chat (vLLM).</li>
+ *       and the shared {@link io.basalt.server.openai.SamplingRequest} type-check the body (an unknown
+ *       top-level field is a 400 "Unrecognized request argument supplied", as in OpenAI's API; unsupported
+ *       OpenAI features such as tools, json response formats, suffix or best_of ≠ n are a 400 rather than
+ *       silently ignored). Bad JSON is described in words of our own ({@link io.basalt.server.openai.Json#describe}).</li>
+ *   <li>Context: a prompt that fills the model's context is a 400, never truncated; so is an explicit
+ *       max_tokens beyond the room left (code context_length_exceeded, vLLM's message). Unset max_tokens
+ *       is 16 capped to the room for completions (OpenAI) and the rest of the context for chat (vLLM).</li>
  *   <li>Chat templates ({@link io.basalt.server.openai.ChatTemplate}): gpt-oss → harmony (analysis →
  *       reasoning_content, other channels → content, reasoning_effort low/medium/high); a model that ships a
  *       Jinja template → Jinjava; otherwise the plain "role: content" lines of

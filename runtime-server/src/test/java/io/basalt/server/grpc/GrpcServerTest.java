@@ -279,6 +279,41 @@ class GrpcServerTest {
     }
 
     @Test
+    void anExplicitMaxTokensBeyondTheContextIsInvalidArgumentNotClamped() {
+        int ctx = f.model.contextLength();
+        int promptTokens = f.model.encodePrompt(PROMPT).length;
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                () -> f.blocking().generate(greedy(ctx).build()).hasNext());
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertEquals("This model's maximum context length is " + ctx + " tokens. However, you requested " + (promptTokens + ctx)
+                + " tokens (" + promptTokens + " in the prompt, " + ctx + " in the completion). Please reduce the length of the prompt"
+                + " or completion.", e.getStatus().getDescription());
+        // exactly the room left is fine
+        assertTrue(f.blocking().generate(greedy(ctx - promptTokens).build()).hasNext());
+        StatusRuntimeException k = assertThrows(StatusRuntimeException.class, () -> f.kserve().modelInfer(infer(PROMPT)
+                .putParameters("max_tokens", InferParameter.newBuilder().setInt64Param(ctx).build()).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, k.getStatus().getCode());
+        assertTrue(k.getStatus().getDescription().startsWith("This model's maximum context length is " + ctx + " tokens."),
+                k.getStatus().getDescription());
+        // unset: the default applies, as before
+        assertTrue(f.kserve().modelInfer(infer(PROMPT).removeParameters("max_tokens").build()).getOutputsCount() > 0);
+    }
+
+    @Test
+    void badSamplingParametersJsonIsDescribedWithoutJacksonInternals() {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> f.kserve().modelInfer(
+                ModelInferRequest.newBuilder().setModelName(GrpcFixture.MODEL)
+                        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("text_input").setDatatype("BYTES").addShape(1))
+                        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("sampling_parameters").setDatatype("BYTES")
+                                .addShape(1))
+                        .addRawInputContents(lengthPrefixed(PROMPT))
+                        .addRawInputContents(lengthPrefixed("{\"max_tokens\": ")).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertEquals("input 'sampling_parameters' is not valid JSON: it ends before the JSON value is complete at line 1, column 16",
+                e.getStatus().getDescription());
+    }
+
+    @Test
     void unknownModelIsNotFound() {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
                 () -> f.blocking().generate(greedy(8).setModel("gpt-4").build()).hasNext());

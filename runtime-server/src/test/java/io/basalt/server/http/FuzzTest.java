@@ -96,14 +96,14 @@ class FuzzTest {
             case "seed" -> String.valueOf(r.nextLong());
             case "presence_penalty" -> String.valueOf(r.nextFloat() * 2 - 1);
             case "user" -> "\"u" + r.nextInt(100) + "\"";
-            case "some_extra_field" -> "{\"nested\":[1,2,{\"x\":null}]}";
+            case "metadata" -> "{\"nested\":\"x\",\"k\":\"v\"}";
             default -> "null";
         };
     }
 
     static List<Case> cases(Random r) {
         List<Case> out = new ArrayList<>();
-        String[] valids = {"temperature", "top_p", "top_k", "max_tokens", "seed", "presence_penalty", "user", "some_extra_field"};
+        String[] valids = {"temperature", "top_p", "top_k", "max_tokens", "seed", "presence_penalty", "user", "metadata"};
         for (int i = 0; i < 3600; i++) {
             boolean chat = r.nextBoolean();
             Map<String, String> fields = new LinkedHashMap<>();

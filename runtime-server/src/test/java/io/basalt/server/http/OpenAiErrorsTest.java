@@ -43,6 +43,101 @@ class OpenAiErrorsTest {
     }
 
     @Test
+    void badJsonIsDescribedInPlainWordsWithoutJacksonInternals() {
+        Object[][] cases = {
+                {"{", "it ends before the JSON value is complete at line 1, column 2"},
+                {"{\"a\":}", "unexpected character '}' where a value was expected at line 1, column 6"},
+                {"{\"a\":1}x", "unexpected text 'x' at line 1, column 8"},
+                {"[1,", "it ends before the JSON value is complete at line 1, column 4"},
+                {"\"", "it ends inside a string at line 1, column 2"},
+                {"{\"a\":1}{}", "there is more content after the JSON value at line 1, column 8"},
+                {"{\"a\":NaN}", "an invalid number at line 1, column 9"},
+                {"{\n\"a\" 1}", "unexpected character '1' where ':' was expected at line 2, column 5"},
+                {"[".repeat(100), "arrays and objects are nested deeper than 64 levels"},
+                {"{\"a\":" + "1".repeat(200) + "}", "a number is longer than 100 characters"},
+        };
+        for (Object[] c : cases) {
+            HttpResponse<String> r = server.post("/v1/completions", (String) c[0]);
+            assertParam(r, null);
+            assertEquals("The request body is not valid JSON: " + c[1], TestServer.json(r).at("/error/message").asText(), (String) c[0]);
+        }
+        byte[][] notUtf8 = {{'{', '"', 'p', '"', ':', '"', (byte) 0xFF, '"', '}'}, {(byte) 0xC3, '{'}, {'{', '"', (byte) 0xC3, '"', ':', '1', '}'}};
+        String[] offsets = {"6", "0", "2"};
+        for (int i = 0; i < notUtf8.length; i++) {
+            HttpResponse<String> r = server.post("/v1/chat/completions", notUtf8[i]);
+            assertParam(r, null);
+            assertEquals("The request body is not valid UTF-8 (an invalid byte at offset " + offsets[i] + ")",
+                    TestServer.json(r).at("/error/message").asText());
+        }
+        for (String body : new String[] {"{'a':1}", "{\"a\":\"\\q\"}", "{\"a\":01}", "/* hi */ {}", "{\"a\":\"x\ny\"}", "nul",
+                "{\"a\":1,}", "{\"a\":-}"}) {
+            HttpResponse<String> r = server.post("/tokenize", body);
+            assertParam(r, null);
+            String m = TestServer.json(r).at("/error/message").asText();
+            assertTrue(m.startsWith("The request body is not valid JSON: ") && m.contains(" at line 1, column "), body + " -> " + m);
+            for (String leak : new String[] {"Source", "REDACTED", "`", "Feature", "jackson", "JsonNode", "VALUE_", "START_", "CTRL-CHAR"}) {
+                assertTrue(!m.contains(leak), body + " -> " + m);
+            }
+        }
+    }
+
+    @Test
+    void unknownFieldsAre400NamingTheField() {
+        HttpResponse<String> r = server.post("/v1/completions", "{\"prompt\":\"Once\",\"max_token\":3}");
+        JsonNode e = assertError(r, 400);
+        assertEquals("Unrecognized request argument supplied: max_token", e.get("message").asText());
+        assertEquals("invalid_request_error", e.get("type").asText());
+        assertEquals("max_token", e.get("param").asText());
+        assertEquals("unknown_parameter", e.get("code").asText());
+        String m = "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]";
+        e = assertError(server.post("/v1/chat/completions", "{" + m + ",\"temprature\":0.5,\"top\":1}"), 400);
+        assertEquals("Unrecognized request arguments supplied: temprature, top", e.get("message").asText());
+        assertEquals("temprature", e.get("param").asText());
+        assertParam(server.post("/v1/chat/completions", "{" + m + ",\"prompt\":\"x\"}"), "prompt");      // completions-only
+        assertParam(server.post("/v1/completions", "{\"prompt\":\"x\",\"messages\":[]}"), "messages"); // chat-only
+        assertParam(server.post("/v1/completions", "{\"prompt\":\"x\",\"top_logprobs\":2}"), "top_logprobs");
+        // known but unsupported keeps its own 400
+        assertEquals("unsupported_parameter", assertError(server.post("/v1/completions",
+                "{\"prompt\":\"x\",\"prompt_logprobs\":1}"), 400).get("code").asText());
+        // /tokenize and /detokenize: vLLM's fields only
+        assertParam(server.post("/tokenize", "{\"promt\":\"x\"}"), "promt");
+        assertParam(server.post("/tokenize", "{\"prompt\":\"x\",\"add_generation_prompt\":true}"), "add_generation_prompt");
+        assertParam(server.post("/tokenize", "{\"prompt\":\"x\",\"return_token_strs\":true}"), "return_token_strs");
+        assertParam(server.post("/tokenize", "{" + m + ",\"continue_final_message\":true}"), "continue_final_message");
+        assertParam(server.post("/tokenize", "{" + m + ",\"add_special_tokens\":true}"), "add_special_tokens");
+        assertParam(server.post("/tokenize", "{" + m + ",\"tools\":[{\"type\":\"function\"}]}"), "tools");
+        assertParam(server.post("/detokenize", "{\"tokens\":[1],\"prompt\":\"x\"}"), "prompt");
+    }
+
+    @Test
+    void everyDocumentedFieldIsAccepted() {
+        // OpenAI's current chat and completions fields (the SDK sends only what it is given), vLLM's extras.
+        HttpResponse<String> chat = server.post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[{"role":"user","content":"Once"}],"max_tokens":2,"max_completion_tokens":2,
+                 "frequency_penalty":0,"presence_penalty":0,"logit_bias":{},"logprobs":false,"top_logprobs":0,"n":1,"seed":1,
+                 "stop":null,"temperature":0,"top_p":1,"stream":false,"stream_options":null,"user":"u","metadata":{"k":"v"},
+                 "store":false,"service_tier":"auto","parallel_tool_calls":true,"modalities":["text"],"prediction":null,
+                 "audio":null,"web_search_options":null,"tool_choice":"none","tools":[],"function_call":"none","functions":[],
+                 "response_format":{"type":"text"},"reasoning_effort":"low","safety_identifier":"s","prompt_cache_key":"p",
+                 "prompt_cache_retention":"24h","prompt_cache_options":null,"verbosity":"low","moderation":null,
+                 "top_k":0,"min_p":0,"repetition_penalty":1,"stop_token_ids":[],"min_tokens":0,"ignore_eos":false,"priority":0,
+                 "best_of":1,"add_generation_prompt":true}""");
+        assertEquals(200, chat.statusCode(), chat.body());
+        HttpResponse<String> completion = server.post("/v1/completions", """
+                {"model":"stories260K","prompt":"Once","max_tokens":2,"best_of":1,"echo":false,"frequency_penalty":0,
+                 "logit_bias":{},"logprobs":null,"n":1,"presence_penalty":0,"seed":1,"stop":[],"stream":false,
+                 "stream_options":null,"suffix":"","temperature":0,"top_p":1,"user":"u","top_k":0,"min_p":0,
+                 "repetition_penalty":1,"stop_token_ids":[],"min_tokens":0,"ignore_eos":false,"priority":0,
+                 "max_completion_tokens":2}""");
+        assertEquals(200, completion.statusCode(), completion.body());
+        assertEquals(200, server.post("/tokenize", "{\"model\":\"stories260K\",\"prompt\":\"x\",\"add_special_tokens\":false,"
+                + "\"return_token_strs\":false}").statusCode());
+        assertEquals(200, server.post("/tokenize", "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                + "\"add_generation_prompt\":true,\"add_special_tokens\":false,\"continue_final_message\":false,\"tools\":[]}").statusCode());
+        assertEquals(200, server.post("/detokenize", "{\"model\":\"stories260K\",\"tokens\":[1]}").statusCode());
+    }
+
+    @Test
     void invalidJsonAndWrongBodyTypes() {
         assertParam(server.post("/v1/completions", "{\"prompt\": \"x\""), null);
         assertParam(server.post("/v1/completions", "[1,2]"), null);
@@ -125,12 +220,37 @@ class OpenAiErrorsTest {
         assertParam(server.post("/v1/completions", "{\"prompt\":\"" + "Lily ".repeat(ctx) + "\"}"), "prompt");
         assertParam(server.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "Lily ".repeat(ctx) + "\"}]}"),
                 "messages");
-        // one token of room left: accepted, max_tokens clamped to 1
+        // one token of room left: an unset max_tokens (16) is capped to it, an explicit 50 is refused
         StringBuilder fits = new StringBuilder("[1");
         for (int i = 2; i < ctx; i++) fits.append(",300");
-        HttpResponse<String> ok = server.post("/v1/completions", "{\"prompt\":" + fits + "],\"max_tokens\":50}");
+        HttpResponse<String> ok = server.post("/v1/completions", "{\"prompt\":" + fits + "],\"ignore_eos\":true}");
         assertEquals(200, ok.statusCode(), ok.body());
         assertEquals(1, TestServer.json(ok).at("/usage/completion_tokens").asInt());
+        HttpResponse<String> tooMany = server.post("/v1/completions", "{\"prompt\":" + fits + "],\"max_tokens\":50}");
+        assertParam(tooMany, "max_tokens");
+        JsonNode e = TestServer.json(tooMany).get("error");
+        assertEquals("context_length_exceeded", e.get("code").asText());
+        assertEquals("This model's maximum context length is " + ctx + " tokens. However, you requested " + (ctx - 1 + 50)
+                + " tokens (" + (ctx - 1) + " in the prompt, 50 in the completion). Please reduce the length of the prompt or completion.",
+                e.get("message").asText());
+    }
+
+    @Test
+    void anExplicitTokenLimitBeyondTheContextIs400OnBothEndpoints() {
+        int ctx = server.model.contextLength();
+        String m = "\"messages\":[{\"role\":\"user\",\"content\":\"Once\"}]";
+        HttpResponse<String> chat = server.post("/v1/chat/completions", "{" + m + ",\"max_completion_tokens\":" + ctx + "}");
+        assertParam(chat, "max_completion_tokens");
+        String message = TestServer.json(chat).at("/error/message").asText();
+        assertTrue(message.startsWith("This model's maximum context length is " + ctx + " tokens. However, you requested "), message);
+        assertTrue(message.contains(" in the messages, " + ctx + " in the completion). Please reduce the length of the messages"),
+                message);
+        assertParam(server.post("/v1/chat/completions", "{" + m + ",\"max_tokens\":1000000}"), "max_tokens");
+        assertParam(server.post("/v1/completions", "{\"prompt\":\"Once\",\"max_tokens\":1000000}"), "max_tokens");
+        // unset: chat gets the rest of the context
+        HttpResponse<String> rest = server.post("/v1/chat/completions", "{" + m + ",\"ignore_eos\":true}");
+        assertEquals(200, rest.statusCode(), rest.body());
+        assertEquals(ctx, TestServer.json(rest).at("/usage/total_tokens").asInt());
     }
 
     @Test

@@ -107,7 +107,7 @@ class OpenAiServerTest {
         HttpResponse<String> r = server.post("/v1/chat/completions", """
                 {"model":"stories260K","messages":[{"role":"system","content":"Tell stories."},
                  {"role":"user","content":[{"type":"text","text":"Once upon"},{"type":"text","text":"a time"}]}],
-                 "max_completion_tokens":8,"temperature":0,"user":"ignored","some_future_field":{"x":1}}""");
+                 "max_completion_tokens":8,"temperature":0,"user":"ignored","metadata":{"x":"1"},"store":false}""");
         assertEquals(200, r.statusCode(), r.body());
         JsonNode j = json(r);
         assertTrue(j.get("id").asText().startsWith("chatcmpl-"));
@@ -240,9 +240,12 @@ class OpenAiServerTest {
     }
 
     @Test
-    void maxTokensBeyondTheContextIsClampedAndUnsetChatLimitFillsIt() {
-        JsonNode j = json(server.post("/v1/completions",
-                "{\"prompt\":\"Once\",\"max_tokens\":1000000,\"ignore_eos\":true,\"temperature\":0}"));
+    void maxTokensBeyondTheContextIs400AndUnsetChatLimitFillsIt() {
+        HttpResponse<String> r = server.post("/v1/completions", "{\"prompt\":\"Once\",\"max_tokens\":1000000,\"ignore_eos\":true}");
+        assertEquals(400, r.statusCode(), r.body());
+        assertEquals("context_length_exceeded", json(r).at("/error/code").asText());
+        JsonNode j = json(server.post("/v1/chat/completions",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"Once\"}],\"ignore_eos\":true,\"temperature\":0}"));
         int ctx = server.model.contextLength();
         assertEquals(ctx, j.at("/usage/total_tokens").asInt(), j.toString());
         assertEquals("length", j.at("/choices/0/finish_reason").asText());

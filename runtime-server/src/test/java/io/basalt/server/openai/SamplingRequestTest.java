@@ -2,6 +2,7 @@ package io.basalt.server.openai;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.basalt.api.SamplingParams;
@@ -11,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class SamplingRequestTest {
     static SamplingParams params(String json, int promptTokens, int defaultMax) {
         ObjectNode o = Json.parseObject(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        return SamplingRequest.parse(o, 512).toParams(promptTokens, 100, defaultMax, false, 0, "logprobs");
+        return SamplingRequest.parse(o, 512).toParams(promptTokens, "prompt", 100, defaultMax, false, 0, "logprobs");
     }
 
     static String param(String json) {
@@ -42,15 +43,29 @@ class SamplingRequestTest {
     }
 
     @Test
-    void maxTokensDefaultsAndClamps() {
+    void anUnsetMaxTokensDefaultsToWhatFits() {
         assertEquals(16, params("{}", 10, 16).maxTokens());
         assertEquals(90, params("{}", 10, 0).maxTokens());                     // chat: the rest of the context
-        assertEquals(5, params("{}", 95, 16).maxTokens());
-        assertEquals(90, params("{\"max_tokens\":1000}", 10, 16).maxTokens());  // clamped to the room left
+        assertEquals(5, params("{}", 95, 16).maxTokens());                     // completions: 16 capped to the room
+        assertEquals(90, params("{\"max_tokens\":90}", 10, 16).maxTokens());   // exactly the room left
         assertEquals(30, params("{\"max_tokens\":1000,\"max_completion_tokens\":30}", 10, 16).maxTokens());
-        SamplingParams p = params("{\"max_tokens\":1000,\"min_tokens\":500}", 10, 16);
+        SamplingParams p = params("{\"min_tokens\":500}", 10, 0);
         assertEquals(90, p.maxTokens());
         assertEquals(90, p.minTokens());
+    }
+
+    @Test
+    void anExplicitMaxTokensBeyondTheContextIs400NotClamped() {
+        OpenAiException e = assertThrows(OpenAiException.class, () -> params("{\"max_tokens\":91}", 10, 16));
+        assertEquals(400, e.status());
+        assertEquals("max_tokens", e.param());
+        assertEquals("context_length_exceeded", e.code());
+        assertEquals("This model's maximum context length is 100 tokens. However, you requested 101 tokens (10 in the prompt, "
+                + "91 in the completion). Please reduce the length of the prompt or completion.", e.getMessage());
+        e = assertThrows(OpenAiException.class, () -> params("{\"max_completion_tokens\":2147483647}", 10, 0));
+        assertEquals("max_completion_tokens", e.param());
+        assertTrue(e.getMessage().contains("you requested 2147483657 tokens (10 in the prompt, 2147483647 in the completion)"),
+                e.getMessage());
     }
 
     @Test
