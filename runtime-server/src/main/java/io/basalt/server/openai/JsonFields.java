@@ -33,6 +33,12 @@ final class JsonFields {
                 : "Unrecognized request arguments supplied: ") + list, shown.getFirst(), "unknown_parameter");
     }
 
+    /** A boolean field that may only be false (or absent): true is a 400 naming it, {@code why} says what is done instead. */
+    static void onlyFalse(ObjectNode o, String name, String why) {
+        Boolean v = bool(o, name);
+        if (v != null && v) throw OpenAiException.unsupported(name, name + "=true is not supported: " + why);
+    }
+
     /** The union of field sets. */
     @SafeVarargs
     static Set<String> fields(Set<String>... sets) {

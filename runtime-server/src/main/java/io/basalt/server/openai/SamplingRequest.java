@@ -27,13 +27,16 @@ public record SamplingRequest(Integer n, Float temperature, Float topP, Integer 
      */
     static final Set<String> FIELDS = Set.of("n", "best_of", "temperature", "top_p", "top_k", "min_p", "repetition_penalty",
             "presence_penalty", "frequency_penalty", "logit_bias", "seed", "stop", "stop_token_ids", "max_tokens",
-            "max_completion_tokens", "min_tokens", "ignore_eos", "priority");
+            "max_completion_tokens", "min_tokens", "ignore_eos", "priority", "include_stop_str_in_output", "use_beam_search");
 
     /** Longer stop strings would make the engine's per-token stop matching quadratic for no real use. */
     static final int MAX_STOP_LENGTH = 4096;
 
     /** @param vocab token ids in logit_bias and stop_token_ids must be below this */
     public static SamplingRequest parse(ObjectNode o, int vocab) {
+        // vLLM clients often send these at their defaults; that is this server's behaviour, anything else is not.
+        JsonFields.onlyFalse(o, "include_stop_str_in_output", "stop strings are never included in the output");
+        JsonFields.onlyFalse(o, "use_beam_search", "beam search is not supported");
         Integer n = JsonFields.integer(o, "n");
         Integer bestOf = JsonFields.integer(o, "best_of");
         if (bestOf != null && bestOf != (n == null ? 1 : n)) {

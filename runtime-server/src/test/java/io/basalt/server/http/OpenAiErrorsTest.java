@@ -99,6 +99,12 @@ class OpenAiErrorsTest {
         // known but unsupported keeps its own 400
         assertEquals("unsupported_parameter", assertError(server.post("/v1/completions",
                 "{\"prompt\":\"x\",\"prompt_logprobs\":1}"), 400).get("code").asText());
+        // vLLM's extras that clients send at their defaults: the default is this server's behaviour, the rest is not
+        assertEquals(200, server.post("/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":1,\"include_stop_str_in_output\":false,"
+                + "\"use_beam_search\":false}").statusCode());
+        JsonNode stopStr = assertError(server.post("/v1/chat/completions", "{" + m + ",\"include_stop_str_in_output\":true}"), 400);
+        assertEquals("include_stop_str_in_output", stopStr.get("param").asText());
+        assertEquals("unsupported_parameter", stopStr.get("code").asText());
         // /tokenize and /detokenize: vLLM's fields only
         assertParam(server.post("/tokenize", "{\"promt\":\"x\"}"), "promt");
         assertParam(server.post("/tokenize", "{\"prompt\":\"x\",\"add_generation_prompt\":true}"), "add_generation_prompt");
