@@ -141,10 +141,6 @@ public final class Engine implements AutoCloseable {
             throw new IllegalArgumentException("n = " + request.params().n() + " exceeds the " + scheduler.maxNumSeqs()
                     + " sequences this engine runs at once (--max-num-seqs)");
         }
-        int blockSize = runner.capabilities().kvBlockSize();
-        if ((prompt.length + blockSize) / blockSize > runner.capabilities().numKvBlocks()) {
-            throw new IllegalArgumentException("the prompt needs more KV memory than the engine has; raise --kv-cache-memory");
-        }
         RequestHandle handle = new RequestHandle(request.requestId(), request.params().n(), listener);
         commands.add(new Command.Submit(new RequestState(request, handle)));
         return handle;

@@ -49,7 +49,18 @@ final class EngineTestSupport {
 
     /** The engine owns the runner: closing the engine closes it (so tests never close the runner themselves). */
     static Engine engine(CpuModelRunner runner, EngineConfig config) {
-        return new Engine(runner, tokenizer(runner), config);
+        return new Engine(runner, tokenizer(runner), fitting(runner, config));
+    }
+
+    /**
+     * The small KV pools these tests use (to make preemption happen) hold less than the model's context, which the
+     * engine refuses: they serve what the pool holds, as a user does with --max-model-len.
+     */
+    static EngineConfig fitting(io.basalt.spi.ModelRunner runner, EngineConfig config) {
+        if (config.maxModelLen() > 0) return config;
+        var caps = runner.capabilities();
+        long pool = caps.kvLayout() instanceof io.basalt.spi.KvLayout.Paged p ? (long) caps.numKvBlocks() * p.blockSize() : Long.MAX_VALUE;
+        return pool >= runner.spec().maxPositions() ? config : config.withMaxModelLen((int) pool);
     }
 
     /** Greedy, ignore_eos, with the chosen token's logprob and the top 5. */

@@ -68,7 +68,7 @@ class FakeBackendSchedulingTest {
             arrival[i] = rnd.nextInt(80);
         }
         RequestHandle[] handles = new RequestHandle[count];
-        try (Engine engine = new Engine(runner, TOKENIZER, EngineConfig.defaults())) {
+        try (Engine engine = new Engine(runner, TOKENIZER, EngineTestSupport.fitting(runner, EngineConfig.defaults()))) {
             int submitted = 0;
             for (int step = 0; submitted < count || engine.hasWork(); step++) {
                 for (int i = 0; i < count; i++) {
@@ -121,7 +121,7 @@ class FakeBackendSchedulingTest {
         int[] b = EngineTestSupport.randomTokens(rnd, 65, VOCAB);
         runner.registerPrompt(a);
         runner.registerPrompt(b);
-        try (Engine engine = new Engine(runner, TOKENIZER, EngineConfig.defaults())) {
+        try (Engine engine = new Engine(runner, TOKENIZER, EngineTestSupport.fitting(runner, EngineConfig.defaults()))) {
             RequestHandle ha = engine.submit(new EngineRequest("a", a, greedy(20, 1), 0));
             engine.step();
             engine.step();  // a decodes
@@ -152,7 +152,7 @@ class FakeBackendSchedulingTest {
         int[] b = EngineTestSupport.randomTokens(rnd, 20, VOCAB);
         int[] c = EngineTestSupport.randomTokens(rnd, 8, VOCAB);
         for (int[] p : new int[][] {a, b, c}) runner.registerPrompt(p);
-        try (Engine engine = new Engine(runner, TOKENIZER, EngineConfig.defaults())) {
+        try (Engine engine = new Engine(runner, TOKENIZER, EngineTestSupport.fitting(runner, EngineConfig.defaults()))) {
             RequestHandle ha = engine.submit(new EngineRequest("a", a, greedy(10, 1), 1));
             RequestHandle hb = engine.submit(new EngineRequest("b", b, greedy(5, 1), 0));
             engine.step();
@@ -207,7 +207,7 @@ class FakeBackendSchedulingTest {
             requests[i] = new EngineRequest("f" + i, prompts[i], greedy(maxTokens[i], 1 + rnd.nextInt(3)), rnd.nextInt(3));
         }
         RequestHandle[] handles = new RequestHandle[count];
-        try (Engine engine = new Engine(runner, TOKENIZER, EngineConfig.defaults().withMaxNumBatchedTokens(96))) {
+        try (Engine engine = new Engine(runner, TOKENIZER, EngineTestSupport.fitting(runner, EngineConfig.defaults().withMaxNumBatchedTokens(96)))) {
             int submitted = 0;
             for (int step = 0; submitted < count || engine.hasWork(); step++) {
                 for (int i = 0; i < count; i++) {
@@ -264,7 +264,7 @@ class FakeBackendSchedulingTest {
         RequestHandle[] handles = new RequestHandle[count];
         int[] firstTokenStep = new int[count];
         Arrays.fill(firstTokenStep, -1);
-        try (Engine engine = new Engine(runner, TOKENIZER, EngineConfig.defaults())) {
+        try (Engine engine = new Engine(runner, TOKENIZER, EngineTestSupport.fitting(runner, EngineConfig.defaults()))) {
             assertEquals(128, engine.maxModelLen(), "a slot's length caps the context");
             int[] step = {0};
             for (int i = 0; i < count; i++) {

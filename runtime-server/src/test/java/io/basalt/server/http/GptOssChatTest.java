@@ -30,8 +30,9 @@ class GptOssChatTest {
 
     @BeforeAll
     static void start() {
+        // 16 MiB of KV holds 5456 tokens of this model, not its 131072-token context: serve 4096, as a user would.
         server = TestServer.start("gpt-oss-tiny-random/hf", List.of("gpt-oss"), 8, ServerConfig.forTests(),
-                new EngineConfig(4, 256, 16L << 20, true));
+                new EngineConfig(4, 256, 16L << 20, true, 4096));
     }
 
     @AfterAll
