@@ -273,8 +273,10 @@ public final class BenchChild {
             long blocksPerSeq = (positions + CpuModelRunner.BLOCK_SIZE - 1) / CpuModelRunner.BLOCK_SIZE + 1;
             long kvBytes = maxC * blocksPerSeq * CpuModelRunner.BLOCK_SIZE * CpuBackend.kvBytesPerToken(model);
             CpuModelRunner runner = CpuBackend.runner(model, Math.max(kvBytes, CpuBackend.kvBytesPerToken(model) * CpuModelRunner.BLOCK_SIZE));
+            // The pool holds the window, not the model's whole context: serve the window (the engine refuses less).
             EngineConfig config = EngineConfig.defaults().withMaxNumSeqs(maxC)
-                    .withMaxNumBatchedTokens(Math.max(2048, maxC * BATCH_PROMPT)).withKvCacheMemoryBytes(kvBytes);
+                    .withMaxNumBatchedTokens(Math.max(2048, maxC * BATCH_PROMPT)).withKvCacheMemoryBytes(kvBytes)
+                    .withMaxModelLen(positions);
             return new Engine(runner, tokenizer(model), config);
         }
 
