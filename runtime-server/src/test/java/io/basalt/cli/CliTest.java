@@ -15,10 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The CLI end to end, in-process: what a user sees on stdout, stderr and in the exit code. */
-class CliTest {
-    record Run(int exitCode, String out, String err) { }
+public class CliTest {
+    public record Run(int exitCode, String out, String err) { }
 
-    static Run run(String... args) {
+    public static Run run(String... args) {
         CommandLine cl = Main.commandLine();
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -106,7 +106,8 @@ class CliTest {
         assertTrue(r.err().contains("top_p"), r.err());
     }
 
-    static void assertOneLine(Run r, String... fragments) {
+    /** Exit status 2 and one "basalt: ..." line holding every fragment. */
+    public static void assertOneLine(Run r, String... fragments) {
         assertEquals(2, r.exitCode(), r.err());
         assertTrue(r.err().startsWith("basalt: "), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());

@@ -4,34 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.basalt.cli.Main;
+import io.basalt.cli.CliTest;
 import io.basalt.cli.ServeCommand;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** {@code basalt serve}'s option checking: every mistake is one "basalt: ..." line and exit status 2. */
 class ServeCommandTest {
-    record Run(int exitCode, String out, String err) { }
+    static CliTest.Run run(String... args) { return CliTest.run(args); }
 
-    static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    static void assertOneLineError(Run r, String... fragments) {
-        assertEquals(2, r.exitCode(), r.err());
-        assertTrue(r.err().startsWith("basalt: "), r.err());
-        assertEquals(1, r.err().strip().lines().count(), r.err());
-        for (String f : fragments) assertTrue(r.err().contains(f), "'" + f + "' not in: " + r.err());
-    }
+    static void assertOneLineError(CliTest.Run r, String... fragments) { CliTest.assertOneLine(r, fragments); }
 
     @Test
     void badOptionsAreOneLineAndExitTwo() {
@@ -68,7 +50,7 @@ class ServeCommandTest {
 
     @Test
     void helpListsTheOptions() {
-        Run r = run("serve", "--help");
+        CliTest.Run r = run("serve", "--help");
         assertEquals(0, r.exitCode(), r.err());
         for (String o : new String[] {"--host", "--port", "--grpc-port", "--backend", "--served-model-name", "--max-num-seqs",
                 "--max-num-batched-tokens", "--kv-cache-memory", "--max-queue", "--request-timeout", "--api-key", "--offline",
