@@ -95,7 +95,7 @@ class ServedContextTest {
             cpu.removeHandler(h);
         }
         String load = String.join("\n", said);
-        assertTrue(load.contains("LLAMA") && load.contains("context 512") && load.contains(" kernel threads")
+        assertTrue(load.contains("cpu backend: llama (llama2c)") && load.contains("context 512") && load.contains(" kernel threads")
                 && load.contains("-bit vectors") && load.contains("loaded in"), load);
     }
 }

@@ -27,8 +27,9 @@ public final class CpuBackend implements Backend {
         try {
             CpuModelRunner runner = runner(model, config.kvCacheMemoryBytes());
             ModelInfo info = model.info();
-            LOG.info(() -> String.format(Locale.ROOT, "cpu backend: %s %s, %.1fM parameters, %d layers, context %d; %d kernel threads, "
-                            + "%d-bit vectors; loaded in %.1f s", info.architecture(), info.format(), info.numParameters() / 1e6,
+            LOG.info(() -> String.format(Locale.ROOT, "cpu backend: %s (%s), %.1fM parameters, %d layers, context %d; %d kernel threads, "
+                            + "%d-bit vectors; loaded in %.1f s", info.architecture().name().toLowerCase(Locale.ROOT),
+                    info.format().name().toLowerCase(Locale.ROOT), info.numParameters() / 1e6,
                     info.numLayers(), info.maxPositions(), Parallel.threads(), PackedMatrix.vectorBits(),
                     (System.nanoTime() - t0) / 1e9));
             return runner;

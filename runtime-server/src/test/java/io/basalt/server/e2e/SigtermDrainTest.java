@@ -44,7 +44,7 @@ class SigtermDrainTest {
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-Xmx512m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "io.basalt.cli.Main", "serve",
                 Shared.model("stories260K/stories260K.bin").toString(), "--port", "0", "--grpc-port", "0",
-                "--max-num-seqs", "2", "--max-queue", "30", "--kv-cache-memory", "32MiB",
+                "--max-num-seqs", "2", "--max-queue", "30", "--kv-cache-memory", "32MiB", "--threads", "1",
                 "--shutdown-grace", GRACE.toSeconds() + "s", "--served-model-name", "stories"));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().remove("BASALT_API_KEY");
@@ -86,6 +86,11 @@ class SigtermDrainTest {
             BlockingQueue<String> err = pump(p.getErrorStream(), "[serve err] ", errLines);
             String ready = awaitLine(out, "basalt: serving", Duration.ofSeconds(90));
             assertNotNull(ready, "the server never said it was ready");
+            // It said what it chose before that: the backend with the threads asked for, then the KV cache.
+            String backend = awaitLine(err, "cpu backend:", Duration.ofSeconds(10));
+            assertTrue(backend != null && backend.contains("; 1 kernel threads,"), "backend line: " + backend);
+            String kv = awaitLine(err, "KV cache", Duration.ofSeconds(10));
+            assertTrue(kv != null && kv.contains("KV cache 32.0MiB: ") && kv.contains("full context(s) of 512"), "KV line: " + kv);
             Matcher m = Pattern.compile("http://[^ ]+:(\\d+) \\(gRPC :(\\d+)\\)").matcher(ready);
             assertTrue(m.find(), ready);
             URI completions = URI.create("http://127.0.0.1:" + m.group(1) + "/v1/completions");
