@@ -1,24 +1,26 @@
 package io.basalt;
 
 import io.basalt.api.SamplingParams;
-import io.basalt.backend.cpu.CpuBackend;
-import io.basalt.backend.cpu.CpuModelRunner;
+import io.basalt.backend.Backends;
 import io.basalt.engine.Engine;
 import io.basalt.engine.EngineConfig;
 import io.basalt.engine.EngineRequest;
 import io.basalt.engine.RequestHandle;
 import io.basalt.engine.StreamEvent;
 import io.basalt.frontend.ModelTokenizer;
-import io.basalt.model.arch.LoadOptions;
+import io.basalt.model.layout.LoadOptions;
+import io.basalt.model.layout.ModelInfo;
 import io.basalt.spi.Backend;
+import io.basalt.spi.ModelRunner;
 import io.basalt.tokenizer.Tokenizer;
 import java.nio.file.Path;
 import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
- * The embedded library API: load a model on the CPU backend, start the continuous-batching engine,
- * and submit text or token prompts from any thread.
+ * The embedded library API: load a model on a backend (the CPU one unless told), start the continuous-batching
+ * engine, and submit text or token prompts from any thread. Backends are found on the class path
+ * ({@link Backends}); this class names none.
  *
  * <pre>{@code
  * try (Basalt llm = Basalt.open(Path.of("model-dir"), EngineConfig.defaults())) {
@@ -29,28 +31,46 @@ import java.util.function.Consumer;
  */
 public final class Basalt implements AutoCloseable {
     private final Engine engine;
+    private final Backend backend;
     private final Tokenizer tokenizer;
-    private final io.basalt.model.arch.ModelInfo info;
+    private final ModelInfo info;
 
-    private Basalt(Engine engine, Tokenizer tokenizer, io.basalt.model.arch.ModelInfo info) {
+    private Basalt(Engine engine, Backend backend, Tokenizer tokenizer, ModelInfo info) {
         this.engine = engine;
+        this.backend = backend;
         this.tokenizer = tokenizer;
         this.info = info;
     }
 
-    /** Loads the model (any supported format) with its own tokenizer and starts the engine thread. */
+    /** The backend {@link #open(Path, EngineConfig)} uses. */
+    public static final String DEFAULT_BACKEND = "cpu";
+
+    /** Loads the model (any supported format) on the CPU backend with its own tokenizer and starts the engine thread. */
     public static Basalt open(Path model, EngineConfig config) { return open(model, config, LoadOptions.DEFAULT); }
 
     /** As {@link #open(Path, EngineConfig)}, storing the weight matrices as {@code weights} asks (e.g. bf16, q8_0). */
     public static Basalt open(Path model, EngineConfig config, LoadOptions weights) {
-        CpuModelRunner runner = new CpuBackend().load(model, new Backend.LoadConfig(config.kvCacheMemoryBytes(),
-                config.maxNumSeqs(), config.maxNumBatchedTokens(), weights.storage().name(), weights.quantize().name()));
+        return open(model, config, weights, DEFAULT_BACKEND);
+    }
+
+    /** As {@link #open(Path, EngineConfig, LoadOptions)} on the named backend (cpu, torch, …). */
+    public static Basalt open(Path model, EngineConfig config, LoadOptions weights, String backendName) {
+        ModelInfo info = ModelInfo.describe(model);
+        Tokenizer tokenizer = ModelTokenizer.forModel(info, null);
+        Backend backend = Backends.open(backendName);
+        ModelRunner runner;
         try {
-            var info = runner.model().info();
-            Tokenizer tokenizer = ModelTokenizer.forModel(info, null);
-            return new Basalt(new Engine(runner, tokenizer, config).start(), tokenizer, info);
+            runner = backend.load(model, new Backend.LoadConfig(config.kvCacheMemoryBytes(), config.maxNumSeqs(),
+                    config.maxNumBatchedTokens(), weights.storage().name(), weights.quantize().name()));
+        } catch (RuntimeException e) {
+            backend.close();
+            throw e;
+        }
+        try {
+            return new Basalt(new Engine(runner, tokenizer, config).start(), backend, tokenizer, info);
         } catch (RuntimeException e) {
             runner.close();
+            backend.close();
             throw e;
         }
     }
@@ -72,6 +92,13 @@ public final class Basalt implements AutoCloseable {
         return engine.submit(new EngineRequest(UUID.randomUUID().toString(), promptTokens, params, 0), listener);
     }
 
+    /** Stops the engine (requests in flight end with ABORT), unloads the model and closes the backend. */
     @Override
-    public void close() { engine.close(); }
+    public void close() {
+        try {
+            engine.close();
+        } finally {
+            backend.close();
+        }
+    }
 }

@@ -2,8 +2,8 @@ package io.basalt.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.basalt.model.arch.LoadOptions;
-import io.basalt.model.arch.ModelLoader;
+import io.basalt.backend.cpu.model.ModelLoader;
+import io.basalt.model.layout.LoadOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -1,8 +1,10 @@
 package io.basalt.bench;
 
-import io.basalt.model.arch.Model;
-import io.basalt.model.arch.gpt2.Gpt2;
-import io.basalt.model.arch.llama.Llama;
+import io.basalt.backend.cpu.model.Gpt2;
+import io.basalt.backend.cpu.model.Llama;
+import io.basalt.backend.cpu.model.Model;
+import io.basalt.model.layout.Gpt2Config;
+import io.basalt.model.layout.LlamaConfig;
 
 /**
  * The sizes that decide what one token costs, and the analytic accounting the benchmark divides by
@@ -26,12 +28,12 @@ public record ModelShape(Kind kind, int layers, int dim, int qDim, int kvDim, in
     public static ModelShape of(Model model) {
         return switch (model) {
             case Llama l -> {
-                Llama.LlamaConfig c = l.config();
+                LlamaConfig c = l.config();
                 yield new ModelShape(Kind.LLAMA, c.numLayers(), c.hiddenSize(), c.hiddenSize(), l.kvDim(), c.intermediateSize(),
                         c.vocabSize(), c.maxPositions());
             }
             case Gpt2 g -> {
-                Gpt2.Gpt2Config c = g.config();
+                Gpt2Config c = g.config();
                 yield new ModelShape(Kind.GPT2, c.numLayers(), c.hiddenSize(), c.hiddenSize(), c.hiddenSize(), 4 * c.hiddenSize(),
                         c.vocabSize(), c.maxPositions());
             }

@@ -6,14 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.basalt.backend.cpu.model.KvCache;
+import io.basalt.backend.cpu.model.Llama;
+import io.basalt.backend.cpu.model.Model;
+import io.basalt.backend.cpu.model.ModelLoader;
 import io.basalt.model.Checkpoint;
 import io.basalt.model.DType;
 import io.basalt.model.ModelFormats;
 import io.basalt.model.TensorInfo;
-import io.basalt.model.arch.KvCache;
-import io.basalt.model.arch.Model;
-import io.basalt.model.arch.ModelLoader;
-import io.basalt.model.arch.llama.Llama;
+import io.basalt.model.layout.LlamaConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -84,7 +85,7 @@ class BenchAccountingTest {
 
         try (Model loaded = ModelLoader.load(model)) {
             Llama llama = assertInstanceOf(Llama.class, loaded);
-            Llama.LlamaConfig c = llama.config();
+            LlamaConfig c = llama.config();
             assertEquals(List.of(2, 64, 160, 4, 2, 256, 128), List.of(c.numLayers(), c.hiddenSize(), c.intermediateSize(),
                     c.numHeads(), c.numKvHeads(), c.vocabSize(), c.maxPositions()));
             assertEquals(1e-5f, c.eps());

@@ -3,7 +3,7 @@ package io.basalt.frontend;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.basalt.model.Format;
 import io.basalt.model.ModelFormatException;
-import io.basalt.model.arch.ModelInfo;
+import io.basalt.model.layout.ModelInfo;
 import io.basalt.tokenizer.Tokenizer;
 import io.basalt.tokenizer.Tokenizers;
 import java.io.IOException;

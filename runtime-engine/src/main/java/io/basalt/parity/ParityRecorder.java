@@ -47,7 +47,7 @@ public final class ParityRecorder {
         try (Backend backend = Backends.open(r.backend());
              ModelRunner runner = backend.load(r.model(), new Backend.LoadConfig(r.kvCacheMemoryBytes(), 1, 1, r.dtype(), r.quantize()))) {
             ModelSpec spec = runner.spec();
-            List<int[]> ids = PromptTokens.encode(prompts, r.model(), r.tokenizer(), spec);
+            List<int[]> ids = PromptTokens.encode(prompts, r.model(), r.tokenizer());
             List<DumpMetadata.Prompt> entries = new ArrayList<>();
             for (int i = 0; i < ids.size(); i++) {
                 entries.add(new DumpMetadata.Prompt(prompts.get(i).text(), ids.get(i).length, ids.get(i).length + r.maxTokens()));
@@ -76,14 +76,7 @@ public final class ParityRecorder {
         if (meta.logitsMode() instanceof LogitsMode.TopK k && k.k() > spec.vocabSize()) {
             throw new ParityInputException("--logits " + k.spec() + " asks for more ids than the vocabulary has (" + spec.vocabSize() + ")");
         }
-        ShapePolicy.Bucket padded = switch (caps.shapePolicy()) {
-            case ShapePolicy.Dynamic d -> null;
-            case ShapePolicy.Bucketed b -> {
-                ShapePolicy.Bucket fit = b.fit(1, 1);
-                if (fit == null) throw new ParityInputException("backend '" + meta.backend() + "' has no bucket for one token of one sequence");
-                yield fit;
-            }
-        };
+        ShapePolicy.Bucket padded = oneTokenShape(caps, meta.backend());
         Batch.HiddenStates hidden = meta.hasHidden() ? Batch.HiddenStates.PER_LAYER : Batch.HiddenStates.NONE;
         for (int p = 0; p < prompts.size(); p++) {
             DumpMetadata.Prompt prompt = meta.prompts().get(p);
@@ -112,6 +105,44 @@ public final class ParityRecorder {
             log.accept("prompt " + (p + 1) + "/" + prompts.size() + ": " + prompt.promptLength() + " prompt + "
                     + (positions - prompt.promptLength()) + " generated positions");
         }
+    }
+
+    /**
+     * The logits after each of {@code tokens}, fed one per step through {@code runner} (any backend, the same path
+     * as {@link #record}): [tokens, vocab].
+     */
+    public static float[][] logitsAt(ModelRunner runner, String backendName, int[] tokens) {
+        ModelSpec spec = runner.spec();
+        Capabilities caps = runner.capabilities();
+        if (caps.onDeviceSampling()) throw new ParityInputException("backend '" + backendName + "' samples on the device and returns no logits");
+        if (tokens.length > spec.maxPositions()) {
+            throw new ParityInputException(tokens.length + " tokens exceed the model's context of " + spec.maxPositions());
+        }
+        for (int t : tokens) {
+            if (t < 0 || t >= spec.vocabSize()) throw new ParityInputException("token id " + t + " is outside the vocabulary [0, " + spec.vocabSize() + ")");
+        }
+        ShapePolicy.Bucket padded = oneTokenShape(caps, backendName);
+        int[] blockTable = blockTable(caps, tokens.length);
+        float[][] out = new float[tokens.length][];
+        for (int pos = 0; pos < tokens.length; pos++) {
+            StepOutput step = runner.execute(new Batch(List.of(), List.of(new SequenceInput(0, new int[] {tokens[pos]}, pos, blockTable, true)),
+                    padded, Batch.HiddenStates.NONE));
+            out[pos] = step.logits().isEmpty() ? null : step.logits().getFirst();
+            if (out[pos] == null) throw new IllegalStateException("backend '" + backendName + "' returned no logits at position " + pos);
+        }
+        return out;
+    }
+
+    /** The shape of a one-token step: none for dynamic backends, the smallest bucket that holds it for bucketed ones. */
+    private static ShapePolicy.Bucket oneTokenShape(Capabilities caps, String backendName) {
+        return switch (caps.shapePolicy()) {
+            case ShapePolicy.Dynamic d -> null;
+            case ShapePolicy.Bucketed b -> {
+                ShapePolicy.Bucket fit = b.fit(1, 1);
+                if (fit == null) throw new ParityInputException("backend '" + backendName + "' has no bucket for one token of one sequence");
+                yield fit;
+            }
+        };
     }
 
     private static void writeHidden(DumpWriter writer, DumpMetadata meta, StepOutput out, int p, int pos) {

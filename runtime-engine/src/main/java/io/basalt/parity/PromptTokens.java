@@ -1,9 +1,7 @@
 package io.basalt.parity;
 
 import io.basalt.frontend.ModelTokenizer;
-import io.basalt.model.arch.ModelInfo;
-import io.basalt.model.arch.ModelLoader;
-import io.basalt.spi.ModelSpec;
+import io.basalt.model.layout.ModelInfo;
 import io.basalt.tokenizer.Tokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,14 +15,14 @@ import java.util.List;
 final class PromptTokens {
     private PromptTokens() {}
 
-    static List<int[]> encode(List<PromptSet.Entry> prompts, Path model, Path explicitTokenizer, ModelSpec spec) {
+    static List<int[]> encode(List<PromptSet.Entry> prompts, Path model, Path explicitTokenizer) {
         boolean anyText = prompts.stream().anyMatch(e -> e.text() != null);
         List<int[]> out = new ArrayList<>(prompts.size());
         if (!anyText) {
             for (PromptSet.Entry e : prompts) out.add(e.tokens());
             return out;
         }
-        ModelInfo info = ModelLoader.describe(model, spec);
+        ModelInfo info = ModelInfo.describe(model);
         Tokenizer tok = ModelTokenizer.forModel(info, explicitTokenizer);
         for (PromptSet.Entry e : prompts) out.add(e.text() != null ? ModelTokenizer.promptIds(info, tok, e.text()) : e.tokens());
         return out;

@@ -38,7 +38,7 @@ class FakeBackendSchedulingTest {
         int[][] prompts = new int[count][];
         for (int i = 0; i < count; i++) {
             int len = 1 + rnd.nextInt(maxLen);
-            int[] p = EngineTestSupport.randomTokens(rnd, len, VOCAB);
+            int[] p = EngineTests.randomTokens(rnd, len, VOCAB);
             if (sharedPrefix != null && i % 4 == 3) {
                 p = Arrays.copyOf(sharedPrefix, sharedPrefix.length + 1 + rnd.nextInt(20));
                 for (int k = sharedPrefix.length; k < p.length; k++) p[k] = 3 + rnd.nextInt(VOCAB - 3);
@@ -57,7 +57,7 @@ class FakeBackendSchedulingTest {
                 new KvLayout.Paged(16), 40));
         Random rnd = new Random(11);
         int count = 40;
-        int[][] prompts = prompts(rnd, count, 150, EngineTestSupport.randomTokens(rnd, 40, VOCAB));
+        int[][] prompts = prompts(rnd, count, 150, EngineTests.randomTokens(rnd, 40, VOCAB));
         int[] maxTokens = new int[count];
         int[] n = new int[count];
         int[] arrival = new int[count];
@@ -68,7 +68,7 @@ class FakeBackendSchedulingTest {
             arrival[i] = rnd.nextInt(80);
         }
         RequestHandle[] handles = new RequestHandle[count];
-        try (Engine engine = new Engine(runner, TOKENIZER, EngineTestSupport.fitting(runner, EngineConfig.defaults()))) {
+        try (Engine engine = new Engine(runner, TOKENIZER, EngineTests.fitting(runner, EngineConfig.defaults()))) {
             int submitted = 0;
             for (int step = 0; submitted < count || engine.hasWork(); step++) {
                 for (int i = 0; i < count; i++) {
@@ -82,7 +82,7 @@ class FakeBackendSchedulingTest {
                 assertTrue(step < 20_000, "the engine does not finish");
             }
             for (int i = 0; i < count; i++) {
-                RequestHandle.Result r = EngineTestSupport.done(handles[i]);
+                RequestHandle.Result r = EngineTests.done(handles[i]);
                 int[] expected = FakeRunner.expected(prompts[i], maxTokens[i], VOCAB);
                 assertEquals(n[i], r.choices().size());
                 for (RequestHandle.Choice c : r.choices()) {
@@ -117,18 +117,18 @@ class FakeBackendSchedulingTest {
                 new ShapePolicy.Bucket(1, 64), new ShapePolicy.Bucket(4, 64), new ShapePolicy.Bucket(8, 8))), false,
                 new KvLayout.Paged(16), 64));
         Random rnd = new Random(13);
-        int[] a = EngineTestSupport.randomTokens(rnd, 10, VOCAB);
-        int[] b = EngineTestSupport.randomTokens(rnd, 65, VOCAB);
+        int[] a = EngineTests.randomTokens(rnd, 10, VOCAB);
+        int[] b = EngineTests.randomTokens(rnd, 65, VOCAB);
         runner.registerPrompt(a);
         runner.registerPrompt(b);
-        try (Engine engine = new Engine(runner, TOKENIZER, EngineTestSupport.fitting(runner, EngineConfig.defaults()))) {
+        try (Engine engine = new Engine(runner, TOKENIZER, EngineTests.fitting(runner, EngineConfig.defaults()))) {
             RequestHandle ha = engine.submit(new EngineRequest("a", a, greedy(20, 1), 0));
             engine.step();
             engine.step();  // a decodes
             RequestHandle hb = engine.submit(new EngineRequest("b", b, greedy(5, 1), 0));
-            EngineTestSupport.runUntilIdle(engine, 1000);
-            assertArrayEquals(FakeRunner.expected(a, 20, VOCAB), EngineTestSupport.done(ha).choices().get(0).tokenIds());
-            assertArrayEquals(FakeRunner.expected(b, 5, VOCAB), EngineTestSupport.done(hb).choices().get(0).tokenIds());
+            EngineTests.runUntilIdle(engine, 1000);
+            assertArrayEquals(FakeRunner.expected(a, 20, VOCAB), EngineTests.done(ha).choices().get(0).tokenIds());
+            assertArrayEquals(FakeRunner.expected(b, 5, VOCAB), EngineTests.done(hb).choices().get(0).tokenIds());
         }
         assertTrue(runner.batches.stream().anyMatch(st -> st.prefill() && st.inputs().size() == 1
                 && st.inputs().get(0).startPosition() == 64 && st.inputs().get(0).numTokens() == 1),
@@ -148,22 +148,22 @@ class FakeBackendSchedulingTest {
                 new ShapePolicy.Bucket(1, 64), new ShapePolicy.Bucket(4, 64), new ShapePolicy.Bucket(8, 8))), false,
                 new KvLayout.Paged(16), 3));
         Random rnd = new Random(14);
-        int[] a = EngineTestSupport.randomTokens(rnd, 16, VOCAB);
-        int[] b = EngineTestSupport.randomTokens(rnd, 20, VOCAB);
-        int[] c = EngineTestSupport.randomTokens(rnd, 8, VOCAB);
+        int[] a = EngineTests.randomTokens(rnd, 16, VOCAB);
+        int[] b = EngineTests.randomTokens(rnd, 20, VOCAB);
+        int[] c = EngineTests.randomTokens(rnd, 8, VOCAB);
         for (int[] p : new int[][] {a, b, c}) runner.registerPrompt(p);
-        try (Engine engine = new Engine(runner, TOKENIZER, EngineTestSupport.fitting(runner, EngineConfig.defaults()))) {
+        try (Engine engine = new Engine(runner, TOKENIZER, EngineTests.fitting(runner, EngineConfig.defaults()))) {
             RequestHandle ha = engine.submit(new EngineRequest("a", a, greedy(10, 1), 1));
             RequestHandle hb = engine.submit(new EngineRequest("b", b, greedy(5, 1), 0));
             engine.step();
             engine.step();
             assertEquals(1, engine.stats().numPreemptions(), "a preempted itself");
             RequestHandle hc = engine.submit(new EngineRequest("c", c, greedy(4, 1), 2));
-            EngineTestSupport.runUntilIdle(engine, 1000);
+            EngineTests.runUntilIdle(engine, 1000);
             assertTrue(engine.stats().prefixHitTokens() >= 16, "a came back from the cache");
-            assertArrayEquals(FakeRunner.expected(a, 10, VOCAB), EngineTestSupport.done(ha).choices().get(0).tokenIds());
-            assertArrayEquals(FakeRunner.expected(b, 5, VOCAB), EngineTestSupport.done(hb).choices().get(0).tokenIds());
-            assertArrayEquals(FakeRunner.expected(c, 4, VOCAB), EngineTestSupport.done(hc).choices().get(0).tokenIds());
+            assertArrayEquals(FakeRunner.expected(a, 10, VOCAB), EngineTests.done(ha).choices().get(0).tokenIds());
+            assertArrayEquals(FakeRunner.expected(b, 5, VOCAB), EngineTests.done(hb).choices().get(0).tokenIds());
+            assertArrayEquals(FakeRunner.expected(c, 4, VOCAB), EngineTests.done(hc).choices().get(0).tokenIds());
             assertEquals(0, engine.stats().kvUsedBlocks());
         }
         assertTrue(runner.batches.stream().anyMatch(st -> !st.prefill() && st.inputs().stream()
@@ -194,7 +194,7 @@ class FakeBackendSchedulingTest {
         FakeRunner runner = new FakeRunner(VOCAB, 1024, caps);
         Random rnd = new Random(100 + config);
         int count = 150;
-        int[][] prompts = prompts(rnd, count, 90, EngineTestSupport.randomTokens(rnd, 33, VOCAB));
+        int[][] prompts = prompts(rnd, count, 90, EngineTests.randomTokens(rnd, 33, VOCAB));
         int[] maxTokens = new int[count];
         int[] arrival = new int[count];
         int[] abortAt = new int[count];
@@ -207,7 +207,7 @@ class FakeBackendSchedulingTest {
             requests[i] = new EngineRequest("f" + i, prompts[i], greedy(maxTokens[i], 1 + rnd.nextInt(3)), rnd.nextInt(3));
         }
         RequestHandle[] handles = new RequestHandle[count];
-        try (Engine engine = new Engine(runner, TOKENIZER, EngineTestSupport.fitting(runner, EngineConfig.defaults().withMaxNumBatchedTokens(96)))) {
+        try (Engine engine = new Engine(runner, TOKENIZER, EngineTests.fitting(runner, EngineConfig.defaults().withMaxNumBatchedTokens(96)))) {
             int submitted = 0;
             for (int step = 0; submitted < count || engine.hasWork(); step++) {
                 for (int i = 0; i < count; i++) {
@@ -228,7 +228,7 @@ class FakeBackendSchedulingTest {
             else assertTrue(s.numPreemptions() > 0, "the small pool should preempt");
             int maxLen = engine.maxModelLen();
             for (int i = 0; i < count; i++) {
-                RequestHandle.Result r = EngineTestSupport.done(handles[i]);
+                RequestHandle.Result r = EngineTests.done(handles[i]);
                 int expectedLength = Math.min(maxTokens[i], maxLen - prompts[i].length);
                 int[] expected = FakeRunner.expected(prompts[i], expectedLength, VOCAB);
                 assertEquals(requests[i].params().n(), r.choices().size());
@@ -253,7 +253,7 @@ class FakeBackendSchedulingTest {
         Random rnd = new Random(12);
         int count = 12;
         int[][] prompts = prompts(rnd, count, 60, null);
-        prompts[count - 1] = EngineTestSupport.randomTokens(rnd, 100, VOCAB);  // runs into the slot length
+        prompts[count - 1] = EngineTests.randomTokens(rnd, 100, VOCAB);  // runs into the slot length
         int[] maxTokens = new int[count];
         int[] n = new int[count];
         for (int i = 0; i < count; i++) {
@@ -264,7 +264,7 @@ class FakeBackendSchedulingTest {
         RequestHandle[] handles = new RequestHandle[count];
         int[] firstTokenStep = new int[count];
         Arrays.fill(firstTokenStep, -1);
-        try (Engine engine = new Engine(runner, TOKENIZER, EngineTestSupport.fitting(runner, EngineConfig.defaults()))) {
+        try (Engine engine = new Engine(runner, TOKENIZER, EngineTests.fitting(runner, EngineConfig.defaults()))) {
             assertEquals(128, engine.maxModelLen(), "a slot's length caps the context");
             int[] step = {0};
             for (int i = 0; i < count; i++) {
@@ -285,7 +285,7 @@ class FakeBackendSchedulingTest {
                 assertTrue(step[0] < 5000, "the engine does not finish");
             }
             for (int i = 0; i < count; i++) {
-                RequestHandle.Result r = EngineTestSupport.done(handles[i]);
+                RequestHandle.Result r = EngineTests.done(handles[i]);
                 int expectedLength = Math.min(maxTokens[i], 128 - prompts[i].length);
                 int[] expected = FakeRunner.expected(prompts[i], expectedLength, VOCAB);
                 assertEquals(n[i], r.choices().size());
@@ -294,7 +294,7 @@ class FakeBackendSchedulingTest {
                     assertArrayEquals(expected, c.tokenIds(), "request " + i + " choice " + c.index());
                 }
             }
-            assertEquals(28, EngineTestSupport.done(handles[count - 1]).choices().get(0).tokenIds().length,
+            assertEquals(28, EngineTests.done(handles[count - 1]).choices().get(0).tokenIds().length,
                     "the 100-token prompt stops at the 128-position slot");
             EngineStats s = engine.stats();
             assertEquals(0, s.numPreemptions(), "SLOTS never preempt");

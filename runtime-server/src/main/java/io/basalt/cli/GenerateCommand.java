@@ -1,16 +1,22 @@
 package io.basalt.cli;
 
 import io.basalt.api.SamplingParams;
-import io.basalt.engine.Generator;
+import io.basalt.backend.Backends;
+import io.basalt.engine.Engine;
+import io.basalt.engine.EngineConfig;
+import io.basalt.engine.EngineRequest;
+import io.basalt.engine.RequestHandle;
+import io.basalt.engine.StreamEvent;
 import io.basalt.frontend.ModelTokenizer;
-import io.basalt.model.arch.LoadOptions;
-import io.basalt.model.arch.Model;
-import io.basalt.model.arch.ModelLoader;
-import io.basalt.tokenizer.IncrementalDecoder;
+import io.basalt.model.layout.LoadOptions;
+import io.basalt.model.layout.ModelInfo;
+import io.basalt.spi.Backend;
+import io.basalt.spi.ModelRunner;
 import io.basalt.tokenizer.Tokenizer;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,7 +24,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** Streams generated text to stdout; timing goes to stderr. */
+/**
+ * Streams generated text to stdout; timing goes to stderr. One request through the same engine {@code serve} runs
+ * (scheduler, KV manager, sampler), on any backend: there is no second generation loop.
+ */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Generate text from a prompt and stream it to stdout (statistics go to stderr).")
 final class GenerateCommand implements Callable<Integer> {
@@ -46,35 +55,63 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Random seed for sampling (default: time-based).")
     Long seed;
 
+    @Option(names = "--backend", defaultValue = "cpu", completionCandidates = BackendNames.class,
+            description = "Backend that runs the model: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--kv-cache-memory", defaultValue = "512MiB",
+            description = "Memory for the KV cache; must hold the prompt and the generated tokens (default: ${DEFAULT-VALUE}).")
+    String kvCacheMemory;
+
     @Mixin
     WeightOptions weights;
 
     @Override
     public Integer call() {
         LoadOptions options = weights.toLoadOptions();
+        long kvBytes = ServeCommand.parseBytes("--kv-cache-memory", kvCacheMemory);
         SamplingParams.Builder builder = SamplingParams.builder().temperature(temperature).topP(topP).maxTokens(maxTokens);
         if (seed != null) builder.seed(seed);
         SamplingParams params = builder.build();
+        if (tokenizer != null && !Files.isRegularFile(tokenizer)) throw new IllegalArgumentException("--tokenizer " + tokenizer + ": no such file");
+        Path path = model.resolve(model.reference(null));
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+
+        ModelInfo info = ModelInfo.describe(path);
+        Tokenizer tok = ModelTokenizer.forModel(info, tokenizer);
+        int[] ids = ModelTokenizer.promptIds(info, tok, prompt);
+        if (ids.length >= info.maxPositions()) {
+            throw new IllegalArgumentException("the prompt has " + ids.length + " tokens; this model's context length is " + info.maxPositions());
+        }
+        // One sequence: serve only the context it can reach, so the KV cache needs no more than that.
+        int context = (int) Math.min(info.maxPositions(), (long) ids.length + maxTokens);
+        EngineConfig config = new EngineConfig(1, Math.max(ids.length, 256), kvBytes, false, Math.max(2, context));
         long t0 = System.nanoTime();
-        Path path = model.resolve(model.reference(null));
-        try (Model m = ModelLoader.load(path, options)) {
-            Tokenizer tok = ModelTokenizer.forModel(m.info(), tokenizer);
-            int[] ids = ModelTokenizer.promptIds(m.info(), tok, prompt);
+        try (Backend b = Backends.open(backend)) {
+            ModelRunner runner = b.load(path, new Backend.LoadConfig(kvBytes, 1, config.maxNumBatchedTokens(),
+                    options.storage().name(), options.quantize().name()));
             long loaded = System.nanoTime() - t0;
-            IncrementalDecoder decoder = new IncrementalDecoder(tok, ids[ids.length - 1]);
-            Generator.Result r = Generator.generate(m, ids, params, tok.eosIds(), id -> {
-                out.print(decoder.next(id));
-                out.flush();
-            });
-            out.print(decoder.flush());
-            out.flush();
-            err.printf("%n[basalt] %s%s: load %.0f ms, prompt %d tokens in %.1f ms, generated %d tokens in %.1f ms (%.1f tok/s), finish=%s%n",
-                    m.info().architecture(), options.equals(LoadOptions.DEFAULT) ? "" : " (" + options.describe() + ")", loaded / 1e6, r.numPromptTokens(), r.prefillNanos() / 1e6, r.tokens().length,
-                    r.decodeNanos() / 1e6, r.decodeTokensPerSecond(), r.finishReason().openAiName());
+            try (Engine engine = new Engine(runner, tok, config)) { // closes the runner
+                RequestHandle h = engine.submit(new EngineRequest("generate", ids, params, 0), e -> {
+                    if (e instanceof StreamEvent.Delta d) out.print(d.text());
+                    else if (e instanceof StreamEvent.Finished f) out.print(f.text());
+                    out.flush();
+                });
+                engine.runUntilIdle(); // this thread steps the engine: the listener prints on it
+                RequestHandle.Result r = h.result().join();
+                RequestHandle.Choice choice = r.choices().getFirst();
+                if (choice.error() != null) throw new IllegalStateException(choice.error());
+                RequestHandle.Timeline t = r.timeline();
+                double decodeSeconds = Double.isNaN(t.decodeSeconds()) ? 0 : t.decodeSeconds();
+                int generated = r.numGeneratedTokens();
+                err.printf(Locale.ROOT, "%n[basalt] %s on %s%s: load %.0f ms, prompt %d tokens in %.1f ms, generated %d tokens in %.1f ms "
+                                + "(%.1f tok/s), finish=%s%n", info.architecture(), b.name(),
+                        options.equals(LoadOptions.DEFAULT) ? "" : " (" + options.describe() + ")", loaded / 1e6, ids.length,
+                        Double.isNaN(t.prefillSeconds()) ? 0 : t.prefillSeconds() * 1e3, generated, decodeSeconds * 1e3,
+                        generated > 1 && decodeSeconds > 0 ? (generated - 1) / decodeSeconds : 0, choice.finishReason().openAiName());
+            }
         }
         return 0;
     }
-
 }

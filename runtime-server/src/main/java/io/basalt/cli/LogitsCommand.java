@@ -1,8 +1,10 @@
 package io.basalt.cli;
 
-import io.basalt.model.arch.LoadOptions;
-import io.basalt.model.arch.Model;
-import io.basalt.model.arch.ModelLoader;
+import io.basalt.backend.Backends;
+import io.basalt.model.layout.LoadOptions;
+import io.basalt.parity.ParityRecorder;
+import io.basalt.spi.Backend;
+import io.basalt.spi.ModelRunner;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -18,9 +20,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** Full-sequence forward pass; writes logits [tokens, vocab] as little-endian float32. */
+/** The logits after each token (fed through the backend's runner, one per step); written [tokens, vocab] as little-endian float32. */
 @Command(name = "logits", mixinStandardHelpOptions = true,
-        description = "Run a full-sequence forward pass and write the logits [tokens, vocab] as little-endian float32.")
+        description = "Write the logits after each of the tokens [tokens, vocab] as little-endian float32 (teacher-forced, one token a step).")
 final class LogitsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -37,14 +39,25 @@ final class LogitsCommand implements Callable<Integer> {
     @Mixin
     WeightOptions weights;
 
+    @Option(names = "--backend", defaultValue = "cpu", completionCandidates = BackendNames.class,
+            description = "Backend that runs the model: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--kv-cache-memory", defaultValue = "128MiB",
+            description = "KV cache for the one sequence of tokens (default: ${DEFAULT-VALUE}).")
+    String kvCacheMemory;
+
     @Override
     public Integer call() throws IOException {
         LoadOptions options = weights.toLoadOptions();
         int[] ids = tokens.stream().mapToInt(Integer::intValue).toArray();
         OutputFile.check("--out", out);
         Path path = model.resolve(model.reference(null));
-        try (Model m = ModelLoader.load(path, options)) {
-            float[][] logits = m.forward(m.newCache(), ids, Model.Logits.ALL);
+        long kvBytes = ServeCommand.parseBytes("--kv-cache-memory", kvCacheMemory);
+        try (Backend b = Backends.open(backend);
+             ModelRunner runner = b.load(path, new Backend.LoadConfig(kvBytes, 1, Math.max(ids.length, 1),
+                     options.storage().name(), options.quantize().name()))) {
+            float[][] logits = ParityRecorder.logitsAt(runner, b.name(), ids);
             try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(out))) {
                 ByteBuffer row = ByteBuffer.allocate(4 * logits[0].length).order(ByteOrder.LITTLE_ENDIAN);
                 for (float[] r : logits) {

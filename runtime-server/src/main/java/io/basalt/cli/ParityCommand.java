@@ -1,6 +1,6 @@
 package io.basalt.cli;
 
-import io.basalt.model.arch.LoadOptions;
+import io.basalt.model.layout.LoadOptions;
 import io.basalt.parity.Comparison;
 import io.basalt.parity.DumpMetadata;
 import io.basalt.parity.LogitsImport;

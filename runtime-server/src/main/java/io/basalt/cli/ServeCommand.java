@@ -2,7 +2,7 @@ package io.basalt.cli;
 
 import io.basalt.backend.Backends;
 import io.basalt.engine.EngineConfig;
-import io.basalt.model.arch.LoadOptions;
+import io.basalt.model.layout.LoadOptions;
 import io.basalt.server.BasaltServer;
 import io.basalt.server.ServerConfig;
 import io.basalt.server.ServerMetrics;

@@ -1,13 +1,11 @@
 package io.basalt.server;
 
 import io.basalt.backend.Backends;
-import io.basalt.backend.cpu.CpuModelRunner;
 import io.basalt.engine.Engine;
 import io.basalt.engine.EngineConfig;
 import io.basalt.frontend.ModelTokenizer;
-import io.basalt.model.arch.LoadOptions;
-import io.basalt.model.arch.ModelInfo;
-import io.basalt.model.arch.ModelLoader;
+import io.basalt.model.layout.LoadOptions;
+import io.basalt.model.layout.ModelInfo;
 import io.basalt.server.grpc.GrpcServer;
 import io.basalt.server.http.HttpServer;
 import io.basalt.spi.Backend;
@@ -118,7 +116,7 @@ public final class BasaltServer implements AutoCloseable {
             ModelRunner runner = backend.load(s.model(), new Backend.LoadConfig(s.engine().kvCacheMemoryBytes(),
                     s.engine().maxNumSeqs(), s.engine().maxNumBatchedTokens(), s.weights().storage().name(), s.weights().quantize().name()));
             started.add(runner);
-            ModelInfo info = infoOf(runner, s.model());
+            ModelInfo info = ModelInfo.describe(s.model()); // the same for every backend
             Tokenizer tokenizer = ModelTokenizer.forModel(info, s.tokenizer());
             Engine engine = new Engine(runner, tokenizer, s.engine()).start();
             started.remove(runner);
@@ -172,11 +170,6 @@ public final class BasaltServer implements AutoCloseable {
         return "";
     }
 
-    /** The CPU runner has the model at hand; other backends get its description from the files. */
-    private static ModelInfo infoOf(ModelRunner runner, Path path) {
-        if (runner instanceof CpuModelRunner cpu) return cpu.model().info();
-        return ModelLoader.describe(path, runner.spec()); // never a second copy of the weights
-    }
 
     private static void closeQuietly(AutoCloseable c, Throwable into) {
         try {

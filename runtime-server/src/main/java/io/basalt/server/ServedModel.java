@@ -2,7 +2,7 @@ package io.basalt.server;
 
 import io.basalt.engine.Engine;
 import io.basalt.frontend.ModelTokenizer;
-import io.basalt.model.arch.ModelInfo;
+import io.basalt.model.layout.ModelInfo;
 import io.basalt.tokenizer.Tokenizer;
 import java.util.List;
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.basalt.api.SamplingParams;
 import io.basalt.engine.EngineRequest;
-import io.basalt.model.arch.LoadOptions;
+import io.basalt.model.layout.LoadOptions;
 import io.basalt.server.BasaltServer;
 import io.basalt.testing.Shared;
 import java.io.IOException;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.basalt.model.arch.Model;
-import io.basalt.model.arch.ModelLoader;
+import io.basalt.backend.cpu.model.Model;
+import io.basalt.backend.cpu.model.ModelLoader;
 import io.basalt.testing.Shared;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

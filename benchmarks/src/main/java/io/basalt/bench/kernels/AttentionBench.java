@@ -2,11 +2,11 @@ package io.basalt.bench.kernels;
 
 import io.basalt.backend.cpu.kernels.Attention;
 import io.basalt.backend.cpu.kernels.VectorKernels;
-import io.basalt.model.arch.BatchRows;
-import io.basalt.model.arch.ForwardMath;
-import io.basalt.model.arch.KvView;
-import io.basalt.model.arch.Model;
-import io.basalt.model.arch.SequenceChunk;
+import io.basalt.backend.cpu.model.BatchRows;
+import io.basalt.backend.cpu.model.ForwardMath;
+import io.basalt.backend.cpu.model.KvView;
+import io.basalt.backend.cpu.model.Model;
+import io.basalt.backend.cpu.model.SequenceChunk;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.basalt.server.openai;
 
 import io.basalt.frontend.harmony.ReasoningEffort;
-import io.basalt.model.arch.ModelInfo;
+import io.basalt.model.layout.ModelInfo;
 import io.basalt.server.ServedModel;
 import java.util.List;
 import java.util.logging.Logger;

@@ -11,7 +11,7 @@ import io.basalt.backend.cpu.CpuModelRunner;
 import io.basalt.engine.Engine;
 import io.basalt.engine.EngineConfig;
 import io.basalt.frontend.ModelTokenizer;
-import io.basalt.model.arch.ModelInfo;
+import io.basalt.model.layout.ModelInfo;
 import io.basalt.server.InferenceService;
 import io.basalt.server.ServedModel;
 import io.basalt.server.ServerConfig;

@@ -3,7 +3,7 @@ package io.basalt.backend.torch;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.basalt.model.arch.Rope;
+import io.basalt.model.layout.Rope;
 import io.basalt.spi.SequenceInput;
 import java.util.HashMap;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.basalt.backend.torch;
 
 import ai.djl.ndarray.types.DataType;
-import io.basalt.model.arch.LoadOptions;
+import io.basalt.model.layout.LoadOptions;
 import io.basalt.spi.Backend;
 
 /**

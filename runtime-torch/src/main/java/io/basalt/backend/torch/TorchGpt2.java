@@ -4,18 +4,18 @@ import static io.basalt.backend.torch.TorchOps.linear;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
-import io.basalt.model.arch.ModelInfo;
-import io.basalt.model.arch.gpt2.Gpt2;
-import io.basalt.model.arch.gpt2.Gpt2Layout;
+import io.basalt.model.layout.Gpt2Config;
+import io.basalt.model.layout.Gpt2Layout;
+import io.basalt.model.layout.ModelInfo;
 
 /** GPT-2: pre-LayerNorm, learned positions, tanh GELU, head tied to the token embeddings. */
-record TorchGpt2(ModelInfo info, Gpt2.Gpt2Config config, NDArray wte, NDArray wpe, Block[] blocks, NDArray lnfWeight,
+record TorchGpt2(ModelInfo info, Gpt2Config config, NDArray wte, NDArray wpe, Block[] blocks, NDArray lnfWeight,
                  NDArray lnfBias) implements TorchModel {
 
     record Block(NDArray ln1Weight, NDArray ln1Bias, NDArray qkv, NDArray qkvBias, NDArray proj, NDArray projBias,
                  NDArray ln2Weight, NDArray ln2Bias, NDArray fc, NDArray fcBias, NDArray fcProj, NDArray fcProjBias) { }
 
-    static TorchGpt2 load(Gpt2Layout layout, TorchWeights w, InfoFactory info) {
+    static TorchGpt2 load(Gpt2Layout layout, TorchWeights w, ModelInfo info) {
         layout.checkHead(w.checkpoint());
         Block[] blocks = new Block[layout.config().numLayers()];
         for (int i = 0; i < blocks.length; i++) {
@@ -28,9 +28,8 @@ record TorchGpt2(ModelInfo info, Gpt2.Gpt2Config config, NDArray wte, NDArray wp
         NDArray wpe = w.matrix(layout.wpe());
         NDArray lnfW = w.vector(layout.lnfWeight());
         NDArray lnfB = w.vector(layout.lnfBias());
-        Gpt2.Gpt2Config c = layout.config();
-        return new TorchGpt2(info.create(ModelInfo.Architecture.GPT2, c.vocabSize(), c.maxPositions(), c.numLayers(),
-                c.hiddenSize()), c, wte, wpe, blocks, lnfW, lnfB);
+        Gpt2Config c = layout.config();
+        return new TorchGpt2(info, c, wte, wpe, blocks, lnfW, lnfB);
     }
 
     @Override

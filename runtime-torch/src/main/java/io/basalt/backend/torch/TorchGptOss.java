@@ -9,10 +9,10 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Activation;
 import io.basalt.backend.cpu.kernels.Mxfp4Experts;
 import io.basalt.model.TensorInfo;
-import io.basalt.model.arch.ModelInfo;
-import io.basalt.model.arch.Rope;
-import io.basalt.model.arch.gptoss.GptOssConfig;
-import io.basalt.model.arch.gptoss.GptOssLayout;
+import io.basalt.model.layout.GptOssConfig;
+import io.basalt.model.layout.GptOssLayout;
+import io.basalt.model.layout.ModelInfo;
+import io.basalt.model.layout.Rope;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -28,7 +28,7 @@ record TorchGptOss(ModelInfo info, GptOssConfig config, Rope rope, NDArray embed
                  NDArray wo, NDArray bo, NDArray mlpNorm, NDArray router, NDArray routerBias, NDArray[] mlp1,
                  NDArray[] mlp1Bias, NDArray[] mlp2, NDArray[] mlp2Bias) { }
 
-    static TorchGptOss load(GptOssLayout layout, TorchWeights w, InfoFactory info) {
+    static TorchGptOss load(GptOssLayout layout, TorchWeights w, ModelInfo info) {
         GptOssConfig c = layout.config();
         int experts = c.numExperts();
         int inter = c.intermediateSize();
@@ -58,8 +58,7 @@ record TorchGptOss(ModelInfo info, GptOssConfig config, Rope rope, NDArray embed
         NDArray unembedding = w.matrix(layout.unembedding());
         Rope rope = Rope.yarn(c.headDim(), c.ropeTheta(), c.ropeScalingFactor(), c.initialContextLength(), c.ropeNtkBeta(),
                 c.ropeNtkAlpha());
-        return new TorchGptOss(info.create(ModelInfo.Architecture.GPT_OSS, c.vocabSize(), c.maxPositions(), c.numLayers(),
-                c.hiddenSize()), c, rope, embedding, layers, norm, unembedding);
+        return new TorchGptOss(info, c, rope, embedding, layers, norm, unembedding);
     }
 
     private static Mxfp4Experts experts(TorchWeights w, GptOssLayout.Experts x) {

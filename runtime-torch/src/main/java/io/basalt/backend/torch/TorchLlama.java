@@ -4,9 +4,9 @@ import static io.basalt.backend.torch.TorchOps.linear;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
-import io.basalt.model.arch.ModelInfo;
-import io.basalt.model.arch.llama.Llama;
-import io.basalt.model.arch.llama.LlamaLayout;
+import io.basalt.model.layout.LlamaConfig;
+import io.basalt.model.layout.LlamaLayout;
+import io.basalt.model.layout.ModelInfo;
 
 /** Llama: RMSNorm, RoPE (interleaved or half-split, per the checkpoint layout), GQA, SwiGLU, no biases. */
 record TorchLlama(ModelInfo info, LlamaLayout layout, NDArray embedding, Layer[] layers, NDArray finalNorm,
@@ -15,7 +15,7 @@ record TorchLlama(ModelInfo info, LlamaLayout layout, NDArray embedding, Layer[]
     record Layer(NDArray attnNorm, NDArray wq, NDArray wk, NDArray wv, NDArray wo, NDArray ffnNorm, NDArray gate, NDArray up,
                  NDArray down) { }
 
-    static TorchLlama load(LlamaLayout layout, TorchWeights w, InfoFactory info) {
+    static TorchLlama load(LlamaLayout layout, TorchWeights w, ModelInfo info) {
         Layer[] layers = new Layer[layout.config().numLayers()];
         for (int i = 0; i < layers.length; i++) {
             LlamaLayout.Layer l = layout.layers().get(i);
@@ -25,9 +25,8 @@ record TorchLlama(ModelInfo info, LlamaLayout layout, NDArray embedding, Layer[]
         NDArray embedding = w.matrix(layout.embedding());
         NDArray classifier = layout.classifier() != null ? w.matrix(layout.classifier()) : embedding;
         NDArray norm = w.vector(layout.finalNorm());
-        Llama.LlamaConfig c = layout.config();
-        return new TorchLlama(info.create(ModelInfo.Architecture.LLAMA, c.vocabSize(), c.maxPositions(), c.numLayers(),
-                c.hiddenSize()), layout, embedding, layers, norm, classifier);
+        LlamaConfig c = layout.config();
+        return new TorchLlama(info, layout, embedding, layers, norm, classifier);
     }
 
     @Override
@@ -35,7 +34,7 @@ record TorchLlama(ModelInfo info, LlamaLayout layout, NDArray embedding, Layer[]
 
     @Override
     public NDArray forward(Step step, TorchKvCache kv, BlockObserver observer) {
-        Llama.LlamaConfig c = layout.config();
+        LlamaConfig c = layout.config();
         int hd = c.headDim();
         float scale = (float) (1.0 / Math.sqrt(hd));
         NDArray x = embedding.get(new NDIndex("{}", step.tokenIds));

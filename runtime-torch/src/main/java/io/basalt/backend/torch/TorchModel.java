@@ -1,7 +1,7 @@
 package io.basalt.backend.torch;
 
 import ai.djl.ndarray.NDArray;
-import io.basalt.model.arch.ModelInfo;
+import io.basalt.model.layout.ModelInfo;
 
 /** One architecture's weights as NDArrays and its forward pass in libtorch operations. */
 sealed interface TorchModel permits TorchGpt2, TorchLlama, TorchGptOss {

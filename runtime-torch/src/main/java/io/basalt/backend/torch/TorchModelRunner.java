@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import io.basalt.model.arch.ModelInfo;
+import io.basalt.model.layout.ModelInfo;
 import io.basalt.spi.Batch;
 import io.basalt.spi.Capabilities;
 import io.basalt.spi.KvLayout;

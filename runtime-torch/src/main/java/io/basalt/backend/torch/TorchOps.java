@@ -7,7 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
-import io.basalt.model.arch.Rope;
+import io.basalt.model.layout.Rope;
 
 /** The transformer math as libtorch operations over all rows of a step. */
 final class TorchOps {

@@ -11,10 +11,9 @@ import io.basalt.model.Checkpoint;
 import io.basalt.model.DType;
 import io.basalt.model.ModelFormatException;
 import io.basalt.model.TensorInfo;
-import io.basalt.model.arch.MatrixRef;
-import io.basalt.model.arch.VectorRef;
-import io.basalt.model.arch.Weights;
-import io.basalt.model.arch.gptoss.GptOssLayout;
+import io.basalt.model.layout.GptOssLayout;
+import io.basalt.model.layout.MatrixRef;
+import io.basalt.model.layout.VectorRef;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -34,7 +33,6 @@ final class TorchWeights implements AutoCloseable {
     private final NDManager manager;
     private final TorchDtype dtype;
     private final Arena scratch = Arena.ofShared(); // converted copies, freed once the NDArrays hold the data
-    private long elements;
     private boolean widenedBf16;
 
     TorchWeights(Checkpoint checkpoint, NDManager manager, TorchDtype dtype) {
@@ -44,9 +42,6 @@ final class TorchWeights implements AutoCloseable {
     }
 
     Checkpoint checkpoint() { return checkpoint; }
-
-    /** Elements loaded so far (the model's parameter count). */
-    long elements() { return elements; }
 
     /** W [rows, cols] (outputs × inputs), the layout torch's linear takes. */
     NDArray matrix(MatrixRef ref) {
@@ -85,7 +80,7 @@ final class TorchWeights implements AutoCloseable {
     /** A small fp32 tensor (norms, biases, sinks) in the backend's dtype. */
     NDArray vector(VectorRef ref) {
         noteSource(checkpoint.tensor(ref.name()).dtype());
-        return create(Weights.floats(checkpoint, ref), new Shape(ref.length()));
+        return create(ref.read(checkpoint), new Shape(ref.length()));
     }
 
     /**
@@ -113,7 +108,7 @@ final class TorchWeights implements AutoCloseable {
         return create(b, new Shape(n));
     }
 
-    float[] floats(VectorRef ref) { return Weights.floats(checkpoint, ref); }
+    float[] floats(VectorRef ref) { return ref.read(checkpoint); }
 
     NDArray create(float[] data, Shape shape) {
         return create(MemorySegment.ofArray(data), shape);
@@ -122,7 +117,6 @@ final class TorchWeights implements AutoCloseable {
     /** The NDArray keeps its direct buffer alive (DJL holds a reference), so nothing here must outlive it. */
     private NDArray create(MemorySegment f32, Shape shape) {
         long n = shape.size();
-        elements += n;
         if (n * dtype.bytes > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("a " + shape + " tensor takes " + (n * dtype.bytes >> 20) + " MiB in "
                     + dtype.name().toLowerCase(java.util.Locale.ROOT) + "; the torch backend loads at most 2 GiB per tensor");
