@@ -21,7 +21,16 @@ public final class Main implements Runnable {
     public void run() { spec.commandLine().usage(System.err); }
 
     public static void main(String[] args) {
+        configureLogging();
         System.exit(commandLine().execute(args));
+    }
+
+    /** One line per log record, unless the user configured logging. */
+    private static void configureLogging() {
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null
+                && System.getProperty("java.util.logging.config.file") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
+        }
     }
 
     /** The configured command line (tests run it in-process). */

@@ -140,7 +140,6 @@ public final class ServeCommand implements Callable<Integer> {
         ServerConfig server = new ServerConfig(host.strip(), httpPortValue, grpcPortValue,
                 apiKey == null ? "" : apiKey.strip(), bodyLimit, grace, metricNames);
 
-        configureLogging();
         PrintWriter out = spec.commandLine().getOut();
         Path path = modelSource.resolve(model);
         if (names.isEmpty()) names.add(defaultName(model, path));
@@ -154,14 +153,6 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     private static String defaultName(String ref, Path path) { return ServedName.of(ref, path); }
-
-    /** One line per log record, unless the user configured logging. */
-    private static void configureLogging() {
-        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null
-                && System.getProperty("java.util.logging.config.file") == null) {
-            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
-        }
-    }
 
     static int parseInt(String option, String value, int min, int max) {
         long v;
