@@ -19,11 +19,11 @@ public final class CpuBackend implements Backend {
     @Override
     public String name() { return NAME; }
 
-    /** Weight storage comes from {@code config.weightDtype()} and {@code config.quantize()} (see {@link LoadOptions}). */
+    /** Weight storage comes from {@code config.storage()} and {@code config.quantization()} (see {@link LoadOptions}). */
     @Override
     public CpuModelRunner load(Path modelPath, LoadConfig config) {
         long t0 = System.nanoTime();
-        Model model = ModelLoader.load(modelPath, LoadOptions.parse(config.weightDtype(), config.quantize()));
+        Model model = ModelLoader.load(modelPath, new LoadOptions(config.storage(), config.quantization()));
         try {
             CpuModelRunner runner = runner(model, config.kvCacheMemoryBytes());
             ModelInfo info = model.info();

@@ -14,7 +14,6 @@ import io.basalt.spi.StepOutput;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Runs any mix of prefill chunks and decodes in one forward pass: the matrix products cover every
@@ -31,11 +30,10 @@ public final class CpuModelRunner implements ModelRunner {
     CpuModelRunner(Model model, int numBlocks) {
         this.model = model;
         var info = model.info();
-        this.spec = new ModelSpec(info.architecture().name().toLowerCase(java.util.Locale.ROOT), info.vocabSize(),
+        this.spec = new ModelSpec(info.architecture(), info.vocabSize(),
                 info.maxPositions(), info.numLayers(), info.hiddenSize(), kvBytesPerToken(model));
         this.pool = new PagedKvPool(info.numLayers(), numBlocks, BLOCK_SIZE, model.kvDim());
-        this.capabilities = new Capabilities(new ShapePolicy.Dynamic(), true, new KvLayout.Paged(BLOCK_SIZE), numBlocks,
-                Set.of("f32", "f16", "bf16", "q8_0", "q4_0", "mxfp4"), Runtime.getRuntime().maxMemory(), false);
+        this.capabilities = new Capabilities(new ShapePolicy.Dynamic(), true, new KvLayout.Paged(BLOCK_SIZE), numBlocks, false);
     }
 
     /** K and V, fp32, every layer. */

@@ -4,6 +4,7 @@ import io.basalt.model.Checkpoint;
 import io.basalt.model.Format;
 import io.basalt.model.ModelFormatException;
 import io.basalt.model.ModelFormats;
+import io.basalt.spi.Architecture;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -14,8 +15,6 @@ import java.util.Map;
  */
 public record ModelInfo(Architecture architecture, Path path, Format format, int vocabSize, int maxPositions,
                         int numLayers, int hiddenSize, long numParameters, Map<String, Object> metadata) {
-    public enum Architecture { GPT2, LLAMA, GPT_OSS }
-
     /** The model at {@code path}: its checkpoint is opened for the configuration (no weight is read) and closed. */
     public static ModelInfo describe(Path path) {
         try (Checkpoint checkpoint = ModelFormats.open(path)) {

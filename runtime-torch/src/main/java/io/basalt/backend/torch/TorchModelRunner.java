@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * Runs engine steps on libtorch: every scheduled token of every sequence in one set of matrix
@@ -42,11 +41,10 @@ public final class TorchModelRunner implements ModelRunner {
         this.model = model;
         this.dtype = dtype;
         ModelInfo info = model.info();
-        this.spec = new ModelSpec(info.architecture().name().toLowerCase(Locale.ROOT), info.vocabSize(), info.maxPositions(),
+        this.spec = new ModelSpec(info.architecture(), info.vocabSize(), info.maxPositions(),
                 info.numLayers(), info.hiddenSize(), kvBytesPerToken(model, dtype));
         this.kv = new TorchKvCache(manager, info.numLayers(), numBlocks, BLOCK_SIZE, model.kvDim(), dtype);
-        this.capabilities = new Capabilities(new ShapePolicy.Dynamic(), true, new KvLayout.Paged(BLOCK_SIZE), numBlocks,
-                Set.of(dtype == TorchDtype.FP32 ? "f32" : "f16"), 0, false);
+        this.capabilities = new Capabilities(new ShapePolicy.Dynamic(), true, new KvLayout.Paged(BLOCK_SIZE), numBlocks, false);
     }
 
     /** K and V, every layer, in the compute dtype. */
