@@ -2,7 +2,6 @@ package io.basalt.backend.torch;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.basalt.backend.cpu.CpuBackend;
 import io.basalt.model.layout.LoadOptions;
 import io.basalt.spi.Backend;
 import io.basalt.spi.Batch;
@@ -12,7 +11,10 @@ import io.basalt.spi.SequenceInput;
 import io.basalt.testing.Shared;
 import java.util.List;
 
-/** Loads models on both backends (skipping, never failing, where libtorch cannot start) and drives steps. */
+/**
+ * Loads models on the torch backend (skipping, never failing, where libtorch cannot start) and drives steps;
+ * backend-tests reuses it to run the same steps on the CPU backend.
+ */
 final class TorchTestSupport {
     private TorchTestSupport() {}
 
@@ -39,10 +41,6 @@ final class TorchTestSupport {
     static TorchModelRunner torch(String model, long kvBytes, String dtype) {
         return torch().load(Shared.model(model), new Backend.LoadConfig(kvBytes, 16, 512,
                 LoadOptions.parseStorage(dtype), Quantization.NONE));
-    }
-
-    static ModelRunner cpu(String model, long kvBytes) {
-        return new CpuBackend().load(Shared.model(model), new Backend.LoadConfig(kvBytes, 16, 512));
     }
 
     /**
