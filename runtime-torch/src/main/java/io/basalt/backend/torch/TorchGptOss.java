@@ -58,9 +58,6 @@ record TorchGptOss(ModelInfo info, GptOssConfig config, Rope rope, NDArray embed
     }
 
     @Override
-    public int kvDim() { return config.kvDim(); }
-
-    @Override
     public NDArray forward(Step step, TorchKvCache kv, BlockObserver observer) {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
