@@ -61,7 +61,7 @@ public final class Basalt implements AutoCloseable {
         ModelRunner runner;
         try {
             runner = backend.load(model, new Backend.LoadConfig(config.kvCacheMemoryBytes(), config.maxNumSeqs(),
-                    config.maxNumBatchedTokens(), weights.storage().name(), weights.quantize().name()));
+                    config.maxNumBatchedTokens(), weights.storage(), weights.quantize()));
         } catch (RuntimeException e) {
             backend.close();
             throw e;

@@ -19,6 +19,7 @@ import io.basalt.model.DType;
 import io.basalt.model.ModelFormats;
 import io.basalt.model.TensorInfo;
 import io.basalt.model.layout.LoadOptions;
+import io.basalt.spi.Quantization;
 import io.basalt.tokenizer.Tokenizer;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -152,7 +153,7 @@ public final class BenchChild {
          * AUTO the file's own, averaged over its rank-2 tensors (by elements, so mixed GGUFs count right).
          */
         void describeStorage(Path path, LoadOptions options) {
-            if (options.quantize() == LoadOptions.Quantization.Q8_0) {
+            if (options.quantize() == Quantization.Q8_0) {
                 storage = "q8_0";
                 bytesPerParam = DType.Q8_0.blockBytes() / (double) DType.Q8_0.blockSize();
                 return;

@@ -29,7 +29,7 @@ public record ModelShape(Kind kind, int layers, int dim, int qDim, int kvDim, in
         return switch (model) {
             case Llama l -> {
                 LlamaConfig c = l.config();
-                yield new ModelShape(Kind.LLAMA, c.numLayers(), c.hiddenSize(), c.hiddenSize(), l.kvDim(), c.intermediateSize(),
+                yield new ModelShape(Kind.LLAMA, c.numLayers(), c.hiddenSize(), c.hiddenSize(), c.kvDim(), c.intermediateSize(),
                         c.vocabSize(), c.maxPositions());
             }
             case Gpt2 g -> {

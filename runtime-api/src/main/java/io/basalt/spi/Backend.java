@@ -13,21 +13,28 @@ public interface Backend extends AutoCloseable {
     default void close() { }
 
     /**
-     * How to load: the KV memory budget, the scheduler limits the backend may size for, and how the
-     * weights are stored ({@code --dtype}: auto, fp32, bf16, f16; {@code --quantize}: none, q8_0),
-     * as text the backend interprets (an unsupported value is its error to report).
+     * How to load.
+     *
+     * @param kvCacheMemoryBytes  the KV budget the backend sizes its pool from
+     * @param maxNumSeqs          the engine's sequences per step; with {@code maxNumBatchedTokens}, what an accelerator
+     *                            sizes for before the KV pool (CUDA: graphs captured for batch sizes up to it and the
+     *                            activation memory of a full step; Neuron: its compiled buckets must cover both). The
+     *                            CPU and torch backends allocate per step and read neither.
+     * @param maxNumBatchedTokens the engine's tokens per step
+     * @param storage             how float weight matrices are stored ({@code --dtype})
+     * @param quantization        block quantization at load ({@code --quantize})
      */
-    record LoadConfig(long kvCacheMemoryBytes, int maxNumSeqs, int maxNumBatchedTokens, String weightDtype, String quantize) {
+    record LoadConfig(long kvCacheMemoryBytes, int maxNumSeqs, int maxNumBatchedTokens, StorageDtype storage,
+                      Quantization quantization) {
         public LoadConfig {
             if (kvCacheMemoryBytes <= 0) throw new IllegalArgumentException("kv cache memory must be positive");
             if (maxNumSeqs <= 0 || maxNumBatchedTokens <= 0) throw new IllegalArgumentException("limits must be positive");
-            weightDtype = weightDtype == null ? "auto" : weightDtype;
-            quantize = quantize == null ? "none" : quantize;
+            if (storage == null || quantization == null) throw new IllegalArgumentException("storage and quantization are required");
         }
 
         /** Weights as stored in the file. */
         public LoadConfig(long kvCacheMemoryBytes, int maxNumSeqs, int maxNumBatchedTokens) {
-            this(kvCacheMemoryBytes, maxNumSeqs, maxNumBatchedTokens, "auto", "none");
+            this(kvCacheMemoryBytes, maxNumSeqs, maxNumBatchedTokens, StorageDtype.AUTO, Quantization.NONE);
         }
     }
 }

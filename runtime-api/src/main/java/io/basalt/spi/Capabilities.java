@@ -1,7 +1,5 @@
 package io.basalt.spi;
 
-import java.util.Set;
-
 /**
  * What a loaded model on a backend can do; the scheduler reads it and never asks the backend
  * anything else.
@@ -10,15 +8,12 @@ import java.util.Set;
  * @param mixedPrefillDecode     whether prefill chunks and decodes may share one step
  * @param kvLayout               paged blocks or per-sequence slots
  * @param numKvBlocks            KV capacity: blocks (PAGED) or slots (SLOTS), sized from the memory budget
- * @param dtypes                 weight/activation types the backend computes in (e.g. "f32", "bf16")
- * @param deviceMemoryBytes      memory the backend may use for weights + KV (0 if unknown)
  * @param onDeviceSampling       whether the runner returns sampled ids instead of logits
  */
 public record Capabilities(ShapePolicy shapePolicy, boolean mixedPrefillDecode, KvLayout kvLayout, int numKvBlocks,
-                           Set<String> dtypes, long deviceMemoryBytes, boolean onDeviceSampling) {
+                           boolean onDeviceSampling) {
     public Capabilities {
         if (numKvBlocks <= 0) throw new IllegalArgumentException("a backend needs at least one KV block");
-        dtypes = Set.copyOf(dtypes);
     }
 
     /** Positions per block: the block size (PAGED) or a slot's length (SLOTS). */

@@ -1,5 +1,5 @@
 package io.basalt.spi;
 
 /** The facts about a loaded model that the engine needs: vocabulary and context sizes, KV cost. */
-public record ModelSpec(String architecture, int vocabSize, int maxPositions, int numLayers, int hiddenSize,
+public record ModelSpec(Architecture architecture, int vocabSize, int maxPositions, int numLayers, int hiddenSize,
                         long kvBytesPerToken) { }

@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.basalt.backend.cpu.CpuBackend;
 import io.basalt.backend.cpu.CpuModelRunner;
 import io.basalt.model.Format;
+import io.basalt.model.layout.KvGeometry;
 import io.basalt.model.layout.ModelInfo;
+import io.basalt.spi.Architecture;
 import io.basalt.spi.Backend;
 import io.basalt.testing.Shared;
 import io.basalt.tokenizer.Tokenizer;
@@ -28,6 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Which BOS/EOS a model gets, and what happens when its tokenizer has more tokens than the model. */
 class ModelTokenizerTest {
+    /** One layer of one 8-wide head: these descriptions are only read for their tokenizer metadata. */
+    private static final KvGeometry KV = new KvGeometry(1, 1, 8);
+
     static ModelInfo info(String model) {
         try (CpuModelRunner runner = new CpuBackend().load(Shared.model(model), new Backend.LoadConfig(1L << 20, 4, 256))) {
             return runner.model().info();
@@ -71,23 +76,23 @@ class ModelTokenizerTest {
         assertEquals(1, tok.bosId());
         assertArrayEquals(new int[] {2, 1}, tok.eosIds());
         Tokenizer r50k = Tokenizers.r50kBase();
-        ModelInfo none = new ModelInfo(ModelInfo.Architecture.GPT2, Path.of("none"), Format.SAFETENSORS, 50257, 1024, 1, 8, 0, Map.of());
+        ModelInfo none = new ModelInfo(Architecture.GPT2, Path.of("none"), Format.SAFETENSORS, 50257, 1024, 1, 8, KV, 0, Map.of());
         assertSame(r50k, ModelTokenizer.withDeclaredSpecials(none, r50k));
     }
 
     @Test
     void generationConfigWinsOverConfigAndIdsOutsideTheVocabularyAreIgnored(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("generation_config.json"), "{\"bos_token_id\": 7, \"eos_token_id\": [9, 10]}");
-        ModelInfo info = new ModelInfo(ModelInfo.Architecture.GPT2, dir, Format.SAFETENSORS, 1000, 64, 1, 8, 0,
+        ModelInfo info = new ModelInfo(Architecture.GPT2, dir, Format.SAFETENSORS, 1000, 64, 1, 8, KV, 0,
                 Map.of("bos_token_id", 5, "eos_token_id", List.of(6, 5000)));
         Tokenizer tok = ModelTokenizer.withDeclaredSpecials(info, Tokenizers.r50kBase());
         assertEquals(7, tok.bosId());
         assertArrayEquals(new int[] {9, 10}, tok.eosIds());
         // a tokenizer EOS the model has stays, first (a chat template's eos_token maps to it)
-        ModelInfo full = new ModelInfo(ModelInfo.Architecture.GPT2, Path.of("none"), Format.SAFETENSORS, 50257, 64, 1, 8, 0,
+        ModelInfo full = new ModelInfo(Architecture.GPT2, Path.of("none"), Format.SAFETENSORS, 50257, 64, 1, 8, KV, 0,
                 Map.of("eos_token_id", 9));
         assertArrayEquals(new int[] {50256, 9}, ModelTokenizer.withDeclaredSpecials(full, Tokenizers.r50kBase()).eosIds());
-        ModelInfo tooBig = new ModelInfo(ModelInfo.Architecture.GPT2, Path.of("none"), Format.SAFETENSORS, 1000, 64, 1, 8, 0,
+        ModelInfo tooBig = new ModelInfo(Architecture.GPT2, Path.of("none"), Format.SAFETENSORS, 1000, 64, 1, 8, KV, 0,
                 Map.of("bos_token_id", 1000, "eos_token_id", 4000));
         assertEquals(50256, ModelTokenizer.withDeclaredSpecials(tooBig, Tokenizers.r50kBase()).bosId());
     }

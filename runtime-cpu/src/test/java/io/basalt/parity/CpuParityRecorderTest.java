@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.basalt.model.layout.LoadOptions;
 import io.basalt.testing.Shared;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,7 +26,7 @@ class CpuParityRecorderTest {
 
     private ParityRecorder.Request request(Path model, String backend, String dtype, Path prompts, Path out, int maxTokens, LogitsMode logits,
                                            boolean hidden) {
-        return new ParityRecorder.Request(model, backend, dtype, "none", null, prompts, out, maxTokens, logits, hidden, 1 << 20);
+        return new ParityRecorder.Request(model, backend, LoadOptions.parse(dtype, "none"), null, prompts, out, maxTokens, logits, hidden, 1 << 20);
     }
 
     @Test

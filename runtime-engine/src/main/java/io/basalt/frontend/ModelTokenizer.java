@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.basalt.model.Format;
 import io.basalt.model.ModelFormatException;
 import io.basalt.model.layout.ModelInfo;
+import io.basalt.spi.Architecture;
 import io.basalt.tokenizer.Tokenizer;
 import io.basalt.tokenizer.Tokenizers;
 import java.io.IOException;
@@ -84,7 +85,7 @@ public final class ModelTokenizer {
     /** {@link #promptIds} without the vocabulary check: what the tokenizer makes of the text (for /tokenize). */
     public static int[] tokenizePrompt(ModelInfo info, Tokenizer tok, String prompt) {
         int[] text = tok.encode(prompt);
-        boolean addBos = prompt.isEmpty() || info.architecture() == ModelInfo.Architecture.LLAMA;
+        boolean addBos = prompt.isEmpty() || info.architecture() == Architecture.LLAMA;
         int[] ids = text;
         if (addBos && tok.bosId() >= 0) {
             ids = new int[text.length + 1];

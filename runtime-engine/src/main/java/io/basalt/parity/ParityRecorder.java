@@ -1,6 +1,7 @@
 package io.basalt.parity;
 
 import io.basalt.backend.Backends;
+import io.basalt.model.layout.LoadOptions;
 import io.basalt.spi.Backend;
 import io.basalt.spi.Batch;
 import io.basalt.spi.Capabilities;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
@@ -30,7 +32,7 @@ public final class ParityRecorder {
      * @param kvCacheMemoryBytes the KV budget handed to the backend; one sequence at a time is
      *                           recorded, so it needs room for the longest prompt + maxTokens only
      */
-    public record Request(Path model, String backend, String dtype, String quantize, Path tokenizer, Path prompts, Path out,
+    public record Request(Path model, String backend, LoadOptions weights, Path tokenizer, Path prompts, Path out,
                           int maxTokens, LogitsMode logits, boolean hidden, long kvCacheMemoryBytes) {
         public Request {
             if (maxTokens < 0) throw new ParityInputException("--max-tokens must not be negative, got " + maxTokens);
@@ -43,9 +45,10 @@ public final class ParityRecorder {
         if (!Files.exists(r.model())) throw new ParityInputException("--model " + r.model() + ": no such file or directory");
         if (r.tokenizer() != null && !Files.isRegularFile(r.tokenizer())) throw new ParityInputException("--tokenizer " + r.tokenizer() + ": no such file");
         String hash = ModelFingerprint.of(r.model());
-        Precision precision = Precision.ofRun(r.dtype(), r.quantize());
+        Precision precision = Precision.ofRun(r.weights());
         try (Backend backend = Backends.open(r.backend());
-             ModelRunner runner = backend.load(r.model(), new Backend.LoadConfig(r.kvCacheMemoryBytes(), 1, 1, r.dtype(), r.quantize()))) {
+             ModelRunner runner = backend.load(r.model(), new Backend.LoadConfig(r.kvCacheMemoryBytes(), 1, 1,
+                     r.weights().storage(), r.weights().quantize()))) {
             ModelSpec spec = runner.spec();
             List<int[]> ids = PromptTokens.encode(prompts, r.model(), r.tokenizer());
             List<DumpMetadata.Prompt> entries = new ArrayList<>();
@@ -53,9 +56,9 @@ public final class ParityRecorder {
                 entries.add(new DumpMetadata.Prompt(prompts.get(i).text(), ids.get(i).length, ids.get(i).length + r.maxTokens()));
             }
             DumpMetadata meta = new DumpMetadata(DumpMetadata.VERSION, "run", r.model().toString(), hash, ModelFingerprint.METHOD,
-                    backend.name(), r.dtype(), r.quantize(), precision.label(), r.logits().spec(), spec.vocabSize(),
+                    backend.name(), lower(r.weights().storage()), lower(r.weights().quantize()), precision.label(), r.logits().spec(), spec.vocabSize(),
                     r.hidden() ? spec.numLayers() : 0, r.hidden() ? spec.hiddenSize() : 0, MachineInfo.machine(),
-                    MachineInfo.versions(backend), Instant.now().toString(), spec.architecture() + " on " + backend.name(), entries);
+                    MachineInfo.versions(backend), Instant.now().toString(), lower(spec.architecture()) + " on " + backend.name(), entries);
             try (DumpWriter w = DumpWriter.create(r.out(), meta)) {
                 record(runner, ids, w, log);
                 w.commit();
@@ -63,6 +66,8 @@ public final class ParityRecorder {
             return meta;
         }
     }
+
+    private static String lower(Enum<?> e) { return e.name().toLowerCase(Locale.ROOT); }
 
     /**
      * Runs every prompt of {@code writer}'s metadata through {@code runner} and writes its rows.

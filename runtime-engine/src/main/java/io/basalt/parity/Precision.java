@@ -1,5 +1,6 @@
 package io.basalt.parity;
 
+import io.basalt.model.layout.LoadOptions;
 import java.util.Locale;
 
 /**
@@ -29,10 +30,14 @@ public enum Precision {
      * weights and computes in float32, so it is fp32 (a backend that computes in lower precision
      * should be run with that {@code --dtype}, or compared with {@code --dtype-defaults}).
      */
-    public static Precision ofRun(String dtype, String quantize) {
-        String q = quantize == null ? "none" : quantize.strip().toLowerCase(Locale.ROOT);
-        if (!q.equals("none")) return parse(q);
-        String d = dtype == null ? "auto" : dtype.strip().toLowerCase(Locale.ROOT);
-        return d.equals("auto") ? FP32 : parse(d);
+    public static Precision ofRun(LoadOptions weights) {
+        return switch (weights.quantize()) {
+            case Q8_0 -> Q8_0;
+            case NONE -> switch (weights.storage()) {
+                case AUTO, FP32 -> FP32;
+                case BF16 -> BF16;
+                case F16 -> F16;
+            };
+        };
     }
 }

@@ -1,5 +1,6 @@
 package io.basalt.engine;
 
+import io.basalt.spi.Architecture;
 import io.basalt.spi.Batch;
 import io.basalt.spi.BlockCopy;
 import io.basalt.spi.Capabilities;
@@ -46,7 +47,7 @@ final class FakeRunner implements ModelRunner {
     private final Set<Long> retired = new HashSet<>();
 
     FakeRunner(int vocabSize, int maxPositions, Capabilities caps) {
-        this.spec = new ModelSpec("fake", vocabSize, maxPositions, 1, 8, 64);
+        this.spec = new ModelSpec(Architecture.LLAMA, vocabSize, maxPositions, 1, 8, 64);
         this.caps = caps;
         this.blockSize = caps.kvBlockSize();
         int numBlocks = caps.kvLayout() instanceof KvLayout.Slots s ? s.maxSequences() : caps.numKvBlocks();
@@ -55,7 +56,7 @@ final class FakeRunner implements ModelRunner {
     }
 
     static Capabilities capabilities(ShapePolicy shapes, boolean mixed, KvLayout layout, int numKvBlocks) {
-        return new Capabilities(shapes, mixed, layout, numKvBlocks, Set.of("f32"), 0, false);
+        return new Capabilities(shapes, mixed, layout, numKvBlocks, false);
     }
 
     /** Makes a prompt known, so that 1-token chunks inside it count as prefill. */

@@ -1,5 +1,6 @@
 package io.basalt.parity;
 
+import io.basalt.spi.Architecture;
 import io.basalt.spi.Backend;
 import io.basalt.spi.BackendProvider;
 import io.basalt.spi.Batch;
@@ -10,11 +11,11 @@ import io.basalt.spi.ModelSpec;
 import io.basalt.spi.SequenceInput;
 import io.basalt.spi.ShapePolicy;
 import io.basalt.spi.StepOutput;
+import io.basalt.spi.StorageDtype;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 
 /**
  * A backend that is not the CPU one, found by name ({@value #NAME}) through the ServiceLoader like
@@ -40,7 +41,7 @@ public final class FakeBackendProvider implements BackendProvider {
 
         @Override
         public ModelRunner load(Path model, LoadConfig config) {
-            return new FakeRunner(config.weightDtype().equalsIgnoreCase("bf16"), (int) Math.max(1, config.kvCacheMemoryBytes() / (BLOCK * 4)));
+            return new FakeRunner(config.storage() == StorageDtype.BF16, (int) Math.max(1, config.kvCacheMemoryBytes() / (BLOCK * 4)));
         }
     }
 
@@ -54,11 +55,11 @@ public final class FakeBackendProvider implements BackendProvider {
             this.kv = new int[Math.min(blocks, 1024)][BLOCK];
         }
 
-        @Override public ModelSpec spec() { return new ModelSpec("fake", VOCAB, 256, LAYERS, HIDDEN, 4); }
+        @Override public ModelSpec spec() { return new ModelSpec(Architecture.LLAMA, VOCAB, 256, LAYERS, HIDDEN, 4); }
 
         @Override
         public Capabilities capabilities() {
-            return new Capabilities(new ShapePolicy.Dynamic(), true, new KvLayout.Paged(BLOCK), kv.length, Set.of("f32"), 0, false);
+            return new Capabilities(new ShapePolicy.Dynamic(), true, new KvLayout.Paged(BLOCK), kv.length, false);
         }
 
         @Override

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.basalt.model.layout.LoadOptions;
 import io.basalt.spi.Batch;
 import io.basalt.testing.Shared;
 import java.io.IOException;
@@ -29,7 +30,7 @@ class ParityRecorderTest {
 
     private ParityRecorder.Request request(Path model, String backend, String dtype, Path prompts, Path out, int maxTokens, LogitsMode logits,
                                            boolean hidden) {
-        return new ParityRecorder.Request(model, backend, dtype, "none", null, prompts, out, maxTokens, logits, hidden, 1 << 20);
+        return new ParityRecorder.Request(model, backend, LoadOptions.parse(dtype, "none"), null, prompts, out, maxTokens, logits, hidden, 1 << 20);
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.basalt.model.layout.LoadOptions;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -28,9 +29,11 @@ class ParityReportTest {
 
     @Test
     void precisionClassesOrderAndParse() {
-        assertEquals(Precision.FP32, Precision.ofRun("auto", "none"));
-        assertEquals(Precision.BF16, Precision.ofRun("bfloat16", "none"));
-        assertEquals(Precision.Q8_0, Precision.ofRun("bf16", "q8_0"));
+        assertEquals(Precision.FP32, Precision.ofRun(LoadOptions.parse("auto", "none")));
+        assertEquals(Precision.FP32, Precision.ofRun(LoadOptions.parse("fp32", "none")));
+        assertEquals(Precision.BF16, Precision.ofRun(LoadOptions.parse("bfloat16", "none")));
+        assertEquals(Precision.F16, Precision.ofRun(LoadOptions.parse("f16", "none")));
+        assertEquals(Precision.Q8_0, Precision.ofRun(LoadOptions.parse("bf16", "q8_0")));
         assertEquals(Precision.BF16, Precision.lessPrecise(Precision.FP32, Precision.BF16));
         assertEquals(Precision.BF16, Precision.lessPrecise(Precision.BF16, Precision.F16));
         assertTrue(assertThrows(ParityInputException.class, () -> Precision.parse("fp8")).getMessage().contains("unknown precision 'fp8'"));

@@ -90,7 +90,7 @@ final class GenerateCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (Backend b = Backends.open(backend)) {
             ModelRunner runner = b.load(path, new Backend.LoadConfig(kvBytes, 1, config.maxNumBatchedTokens(),
-                    options.storage().name(), options.quantize().name()));
+                    options.storage(), options.quantize()));
             long loaded = System.nanoTime() - t0;
             try (Engine engine = new Engine(runner, tok, config)) { // closes the runner
                 RequestHandle h = engine.submit(new EngineRequest("generate", ids, params, 0), e -> {

@@ -56,7 +56,7 @@ final class LogitsCommand implements Callable<Integer> {
         long kvBytes = ServeCommand.parseBytes("--kv-cache-memory", kvCacheMemory);
         try (Backend b = Backends.open(backend);
              ModelRunner runner = b.load(path, new Backend.LoadConfig(kvBytes, 1, Math.max(ids.length, 1),
-                     options.storage().name(), options.quantize().name()))) {
+                     options.storage(), options.quantize()))) {
             float[][] logits = ParityRecorder.logitsAt(runner, b.name(), ids);
             try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(out))) {
                 ByteBuffer row = ByteBuffer.allocate(4 * logits[0].length).order(ByteOrder.LITTLE_ENDIAN);

@@ -93,15 +93,13 @@ final class ParityCommand implements Runnable {
             PrintWriter err = spec.commandLine().getErr();
             long t0 = System.nanoTime();
             Path path = model.resolve(model.reference(null));
-            DumpMetadata meta = ParityRecorder.run(new ParityRecorder.Request(path, backend, lower(load.storage()), lower(load.quantize()),
+            DumpMetadata meta = ParityRecorder.run(new ParityRecorder.Request(path, backend, load,
                     tokenizer, prompts, out, maxTokens, LogitsMode.parse(logits), recordHidden,
                     ServeCommand.parseBytes("--kv-cache-memory", kvCacheMemory)), line -> err.println("[basalt] " + line));
             err.printf("[basalt] wrote %s: %d prompt(s), %s logits%s, model hash %s, in %.1f s%n", out, meta.prompts().size(), meta.logits(),
                     meta.hasHidden() ? " + hidden states of " + meta.numLayers() + " layers" : "", meta.modelHash(), (System.nanoTime() - t0) / 1e9);
             return 0;
         }
-
-        private static String lower(Enum<?> e) { return e.name().toLowerCase(Locale.ROOT); }
     }
 
     @Command(name = "compare", mixinStandardHelpOptions = true,

@@ -114,7 +114,7 @@ public final class BasaltServer implements AutoCloseable {
             LOG.info(() -> "loading " + s.model() + " on the " + s.backend() + " backend"
                     + (s.weights().equals(LoadOptions.DEFAULT) ? "" : " (" + s.weights().describe() + ")"));
             ModelRunner runner = backend.load(s.model(), new Backend.LoadConfig(s.engine().kvCacheMemoryBytes(),
-                    s.engine().maxNumSeqs(), s.engine().maxNumBatchedTokens(), s.weights().storage().name(), s.weights().quantize().name()));
+                    s.engine().maxNumSeqs(), s.engine().maxNumBatchedTokens(), s.weights().storage(), s.weights().quantize()));
             started.add(runner);
             ModelInfo info = ModelInfo.describe(s.model()); // the same for every backend
             Tokenizer tokenizer = ModelTokenizer.forModel(info, s.tokenizer());

@@ -1,12 +1,14 @@
 package io.basalt.bench.kernels;
 
+import io.basalt.backend.FlatBatch;
 import io.basalt.backend.cpu.kernels.Attention;
 import io.basalt.backend.cpu.kernels.VectorKernels;
-import io.basalt.backend.cpu.model.BatchRows;
 import io.basalt.backend.cpu.model.ForwardMath;
-import io.basalt.backend.cpu.model.KvView;
-import io.basalt.backend.cpu.model.Model;
-import io.basalt.backend.cpu.model.SequenceChunk;
+import io.basalt.backend.cpu.model.KvStore;
+import io.basalt.spi.Architecture;
+import io.basalt.spi.Batch;
+import io.basalt.spi.ModelSpec;
+import io.basalt.spi.SequenceInput;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -61,10 +63,10 @@ public class AttentionBench {
     float[] out;
     float[] scores;
     float scale;
-    BatchRows rows;
+    FlatBatch rows;
     float[][] qs;
     float[][] outs;
-    BatchRows prefillRows;
+    FlatBatch prefillRows;
     float[][] prefillQ;
     float[][] prefillOut;
 
@@ -77,11 +79,11 @@ public class AttentionBench {
         out = new float[KV_DIM];
         scores = new float[context];
         scale = (float) (1.0 / Math.sqrt(HEAD_DIM));
-        rows = BatchRows.of(List.of(new SequenceChunk(kv, new int[1], context - 1, Model.Logits.NONE)), context);
+        rows = kv.batch(1);
         qs = new float[][] {q};
         outs = new float[][] {new float[KV_DIM]};
         int chunk = Math.min(PREFILL_ROWS, context);
-        prefillRows = BatchRows.of(List.of(new SequenceChunk(kv, new int[chunk], context - chunk, Model.Logits.NONE)), context);
+        prefillRows = kv.batch(chunk);
         prefillQ = new float[chunk][KV_DIM];
         for (float[] row : prefillQ) for (int i = 0; i < row.length; i++) row[i] = (float) rnd.nextGaussian();
         prefillOut = new float[chunk][KV_DIM];
@@ -108,18 +110,18 @@ public class AttentionBench {
 
     @Benchmark
     public float[][] rows() {
-        ForwardMath.attentionRows(rows, 0, qs, HEADS, HEADS, HEAD_DIM, scale, 0, null, outs);
+        ForwardMath.attentionRows(rows, kv, 0, qs, HEADS, HEADS, HEAD_DIM, scale, 0, null, outs);
         return outs;
     }
 
     /** The previous attentionRows over a prefill chunk: rows split across the cores, each row alone. */
     @Benchmark
     public float[][] legacyPrefill() {
-        int n = prefillRows.size();
+        int n = prefillRows.numRows();
         io.basalt.backend.cpu.kernels.Parallel.forRange(n, (long) KV_DIM * context, (start, end) -> {
             float[] sc = new float[context];
             for (int r = start; r < end; r++) {
-                legacyAttention(prefillQ[r], kv, 0, prefillRows.positionOf()[r], HEADS, HEADS, HEAD_DIM, scale, 0, null,
+                legacyAttention(prefillQ[r], kv, 0, prefillRows.position(r), HEADS, HEADS, HEAD_DIM, scale, 0, null,
                         prefillOut[r], sc);
             }
         });
@@ -128,12 +130,12 @@ public class AttentionBench {
 
     @Benchmark
     public float[][] prefill() {
-        ForwardMath.attentionRows(prefillRows, 0, prefillQ, HEADS, HEADS, HEAD_DIM, scale, 0, null, prefillOut);
+        ForwardMath.attentionRows(prefillRows, kv, 0, prefillQ, HEADS, HEADS, HEAD_DIM, scale, 0, null, prefillOut);
         return prefillOut;
     }
 
     /** ForwardMath.attention as it was before the online-softmax kernel (commit 4ed1c6c). */
-    static void legacyAttention(float[] q, KvView kv, int layer, int pos, int numHeads, int numKvHeads, int headDim,
+    static void legacyAttention(float[] q, Paged kv, int layer, int pos, int numHeads, int numKvHeads, int headDim,
                                 float scale, int window, float[] sinks, float[] out, float[] scores) {
         float[] keys = kv.keys(layer);
         float[] values = kv.values(layer);
@@ -166,12 +168,14 @@ public class AttentionBench {
     }
 
     /** One layer of a paged pool, the sequence's blocks shuffled through it as after some churn. */
-    static final class Paged implements KvView {
+    static final class Paged implements KvStore {
+        final int length;
         final int[] blockTable;
         final float[] keys;
         final float[] values;
 
         Paged(int length, Random rnd) {
+            this.length = length;
             int blocks = (length + BLOCK - 1) / BLOCK;
             List<Integer> ids = new ArrayList<>();
             for (int b = 0; b < 2 * blocks; b++) ids.add(b);
@@ -190,7 +194,13 @@ public class AttentionBench {
 
         @Override public float[] values(int layer) { return values; }
 
-        @Override
-        public int offset(int position) { return (blockTable[position / BLOCK] * BLOCK + position % BLOCK) * KV_DIM; }
+        int offset(int position) { return (blockTable[position / BLOCK] * BLOCK + position % BLOCK) * KV_DIM; }
+
+        /** The sequence's last {@code numRows} positions as one step's rows. */
+        FlatBatch batch(int numRows) {
+            SequenceInput in = new SequenceInput(0, new int[numRows], length - numRows, blockTable, false);
+            return FlatBatch.of(new Batch(List.of(), List.of(in), null, Batch.HiddenStates.NONE), BLOCK,
+                    new ModelSpec(Architecture.GPT2, 1, length, 1, KV_DIM, 2L * 4 * KV_DIM));
+        }
     }
 }

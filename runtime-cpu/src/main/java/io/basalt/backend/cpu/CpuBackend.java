@@ -19,11 +19,11 @@ public final class CpuBackend implements Backend {
     @Override
     public String name() { return NAME; }
 
-    /** Weight storage comes from {@code config.weightDtype()} and {@code config.quantize()} (see {@link LoadOptions}). */
+    /** Weight storage comes from {@code config.storage()} and {@code config.quantization()} (see {@link LoadOptions}). */
     @Override
     public CpuModelRunner load(Path modelPath, LoadConfig config) {
         long t0 = System.nanoTime();
-        Model model = ModelLoader.load(modelPath, LoadOptions.parse(config.weightDtype(), config.quantize()));
+        Model model = ModelLoader.load(modelPath, new LoadOptions(config.storage(), config.quantization()));
         try {
             CpuModelRunner runner = runner(model, config.kvCacheMemoryBytes());
             ModelInfo info = model.info();
@@ -44,21 +44,16 @@ public final class CpuBackend implements Backend {
      * {@link LoadOptions} themselves), with a paged KV pool of {@code kvCacheMemoryBytes}.
      */
     public static CpuModelRunner runner(Model model, long kvCacheMemoryBytes) {
-        long perBlock = kvBytesPerToken(model) * CpuModelRunner.BLOCK_SIZE;
-        long blocks = kvCacheMemoryBytes / perBlock;
-        if (blocks < 1) {
-            throw new IllegalArgumentException("--kv-cache-memory of " + kvCacheMemoryBytes
-                    + " bytes holds no KV block; one block of " + CpuModelRunner.BLOCK_SIZE + " positions needs " + perBlock);
-        }
+        int blocks = model.info().kv().numBlocks(kvCacheMemoryBytes, CpuModelRunner.BLOCK_SIZE, Model.KV_DTYPE);
         Runtime rt = Runtime.getRuntime();
         long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (kvCacheMemoryBytes > available * 0.9) {
             throw new IllegalArgumentException("--kv-cache-memory of " + (kvCacheMemoryBytes >> 20)
                     + " MiB does not fit in the JVM heap (" + (available >> 20) + " MiB free); lower it or raise -Xmx");
         }
-        return new CpuModelRunner(model, (int) Math.min(blocks, Integer.MAX_VALUE / 2));
+        return new CpuModelRunner(model, blocks);
     }
 
     /** KV cache bytes one position of one sequence takes (keys and values, every layer, fp32). */
-    public static long kvBytesPerToken(Model model) { return CpuModelRunner.kvBytesPerToken(model); }
+    public static long kvBytesPerToken(Model model) { return model.spec().kvBytesPerToken(); }
 }

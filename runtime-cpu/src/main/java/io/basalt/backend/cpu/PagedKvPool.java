@@ -1,13 +1,13 @@
 package io.basalt.backend.cpu;
 
-import io.basalt.backend.cpu.model.KvView;
+import io.basalt.backend.cpu.model.KvStore;
 
 /**
  * The CPU backend's KV memory: per layer, one key and one value array holding numBlocks blocks of
- * blockSize positions × kvDim floats. Sequences see it through block tables ({@link #view}); the
- * engine's KV manager decides which blocks each sequence owns.
+ * blockSize positions × kvDim floats; a row's slot (block · blockSize + offset, from its block table)
+ * indexes it. The engine's KV manager decides which blocks each sequence owns.
  */
-final class PagedKvPool {
+final class PagedKvPool implements KvStore {
     private final int numBlocks;
     private final int blockSize;
     private final int kvDim;
@@ -38,17 +38,7 @@ final class PagedKvPool {
         }
     }
 
-    KvView view(int[] blockTable) {
-        return new KvView() {
-            @Override public float[] keys(int layer) { return keys[layer]; }
+    @Override public float[] keys(int layer) { return keys[layer]; }
 
-            @Override public float[] values(int layer) { return values[layer]; }
-
-            @Override
-            public int offset(int position) {
-                int block = blockTable[position / blockSize];
-                return (block * blockSize + position % blockSize) * kvDim;
-            }
-        };
-    }
+    @Override public float[] values(int layer) { return values[layer]; }
 }

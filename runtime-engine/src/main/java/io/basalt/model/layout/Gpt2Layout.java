@@ -30,6 +30,9 @@ public record Gpt2Layout(Gpt2Config config, String prefix, boolean conv1d) {
         return new Gpt2Layout(config, p, checkpoint.format() != Format.LLMC);
     }
 
+    /** Multi-head attention: every head keeps its own keys and values. */
+    public KvGeometry kvGeometry() { return new KvGeometry(config.numLayers(), config.numHeads(), config.headDim()); }
+
     public Block block(int i) {
         String b = prefix + "h." + i + ".";
         long c = config.hiddenSize();

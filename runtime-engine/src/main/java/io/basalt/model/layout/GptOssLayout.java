@@ -42,6 +42,9 @@ public record GptOssLayout(GptOssConfig config, boolean original, List<Layer> la
         }
     }
 
+    /** Grouped-query attention on every layer (sliding or not, the same shape). */
+    public KvGeometry kvGeometry() { return new KvGeometry(config.numLayers(), config.numKvHeads(), config.headDim()); }
+
     public static GptOssLayout of(Checkpoint checkpoint) { return of(checkpoint, GptOssConfig.from(checkpoint)); }
 
     public static GptOssLayout of(Checkpoint checkpoint, GptOssConfig c) {

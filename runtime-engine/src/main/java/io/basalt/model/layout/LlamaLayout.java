@@ -19,6 +19,9 @@ public record LlamaLayout(LlamaConfig config, List<Layer> layers, MatrixRef embe
     public record Layer(VectorRef attnNorm, MatrixRef wq, MatrixRef wk, MatrixRef wv, MatrixRef wo, VectorRef ffnNorm,
                         MatrixRef gate, MatrixRef up, MatrixRef down) { }
 
+    /** Grouped-query attention: numKvHeads keys and values per position. */
+    public KvGeometry kvGeometry() { return new KvGeometry(config.numLayers(), config.numKvHeads(), config.headDim()); }
+
     /** Embedding (and a separate head unless tied), per layer the norms and the seven projections, the final norm. */
     public long numParameters() {
         long d = config.hiddenSize();

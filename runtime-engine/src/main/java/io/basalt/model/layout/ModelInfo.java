@@ -1,20 +1,31 @@
 package io.basalt.model.layout;
 
 import io.basalt.model.Checkpoint;
+import io.basalt.model.DType;
 import io.basalt.model.Format;
 import io.basalt.model.ModelFormatException;
 import io.basalt.model.ModelFormats;
+import io.basalt.spi.Architecture;
+import io.basalt.spi.ModelSpec;
 import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * What a model is: its architecture, sizes, where it came from, and the format's metadata (config.json or GGUF
- * key-values; the GGUF tokenizer lives there). Read from the checkpoint's configuration alone, the same for every
- * backend, so nothing needs a particular backend's loaded model to describe it.
+ * What a model is: its architecture, sizes, KV shape, where it came from, and the format's metadata (config.json or
+ * GGUF key-values; the GGUF tokenizer lives there). Read from the checkpoint's configuration alone, the same for every
+ * backend, so nothing needs a particular backend's loaded model to describe it, and every runner's
+ * {@link ModelSpec} comes from here ({@link #spec}).
  */
 public record ModelInfo(Architecture architecture, Path path, Format format, int vocabSize, int maxPositions,
-                        int numLayers, int hiddenSize, long numParameters, Map<String, Object> metadata) {
-    public enum Architecture { GPT2, LLAMA, GPT_OSS }
+                        int numLayers, int hiddenSize, KvGeometry kv, long numParameters, Map<String, Object> metadata) {
+    public ModelInfo {
+        if (kv.numLayers() != numLayers) throw new IllegalArgumentException("KV geometry of " + kv.numLayers() + " layers for " + numLayers);
+    }
+
+    /** What the engine needs from a runner that keeps its KV cache as {@code kvDtype}. */
+    public ModelSpec spec(DType kvDtype) {
+        return new ModelSpec(architecture, vocabSize, maxPositions, numLayers, hiddenSize, kv.bytesPerToken(kvDtype));
+    }
 
     /** The model at {@code path}: its checkpoint is opened for the configuration (no weight is read) and closed. */
     public static ModelInfo describe(Path path) {
@@ -27,25 +38,29 @@ public record ModelInfo(Architecture architecture, Path path, Format format, int
     public static ModelInfo of(Checkpoint checkpoint) {
         return switch (architectureOf(checkpoint)) {
             case GPT2 -> {
-                Gpt2Config c = Gpt2Layout.of(checkpoint).config();
-                yield of(Architecture.GPT2, checkpoint, c.vocabSize(), c.maxPositions(), c.numLayers(), c.hiddenSize(), c.numParameters());
+                Gpt2Layout layout = Gpt2Layout.of(checkpoint);
+                Gpt2Config c = layout.config();
+                yield of(Architecture.GPT2, checkpoint, c.vocabSize(), c.maxPositions(), c.numLayers(), c.hiddenSize(),
+                        layout.kvGeometry(), c.numParameters());
             }
             case LLAMA -> {
                 LlamaLayout layout = LlamaLayout.of(checkpoint);
                 LlamaConfig c = layout.config();
                 yield of(Architecture.LLAMA, checkpoint, c.vocabSize(), c.maxPositions(), c.numLayers(), c.hiddenSize(),
-                        layout.numParameters());
+                        layout.kvGeometry(), layout.numParameters());
             }
             case GPT_OSS -> {
-                GptOssConfig c = GptOssLayout.of(checkpoint).config();
+                GptOssLayout layout = GptOssLayout.of(checkpoint);
+                GptOssConfig c = layout.config();
                 yield of(Architecture.GPT_OSS, checkpoint, c.vocabSize(), c.maxPositions(), c.numLayers(), c.hiddenSize(),
-                        c.numParameters());
+                        layout.kvGeometry(), c.numParameters());
             }
         };
     }
 
-    private static ModelInfo of(Architecture a, Checkpoint c, int vocab, int maxPositions, int layers, int hidden, long params) {
-        return new ModelInfo(a, c.path(), c.format(), vocab, maxPositions, layers, hidden, params, c.metadata());
+    private static ModelInfo of(Architecture a, Checkpoint c, int vocab, int maxPositions, int layers, int hidden, KvGeometry kv,
+                                long params) {
+        return new ModelInfo(a, c.path(), c.format(), vocab, maxPositions, layers, hidden, kv, params, c.metadata());
     }
 
     /** Which architecture a checkpoint holds, from its format and metadata. */

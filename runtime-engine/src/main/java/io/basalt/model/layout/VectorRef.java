@@ -5,8 +5,6 @@ import io.basalt.model.ModelFormatException;
 import io.basalt.model.TensorInfo;
 import io.basalt.model.quant.Dequantize;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * A small tensor an architecture reads as fp32 (norm scales, biases, sinks): elements [start,
@@ -44,11 +42,8 @@ public record VectorRef(String name, long[] shape, long start, int length) {
             data = data.asSlice(start * size, length * size);
         }
         float[] out = new float[length];
-        ValueLayout.OfShort i16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         switch (t.dtype()) {
-            case F32 -> MemorySegment.copy(data, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, out, 0, length);
-            case BF16 -> { for (int i = 0; i < length; i++) out[i] = Dequantize.bf16(data.getAtIndex(i16, i)); }
-            case F16 -> { for (int i = 0; i < length; i++) out[i] = Float.float16ToFloat(data.getAtIndex(i16, i)); }
+            case F32, F16, BF16 -> Dequantize.row(data, t.dtype(), 0, out, 0, length);
             default -> throw new ModelFormatException(checkpoint.path(), "tensor '" + t.name() + "' is " + t.dtype()
                     + "; expected F32, F16 or BF16");
         }

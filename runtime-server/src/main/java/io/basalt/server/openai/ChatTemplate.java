@@ -1,8 +1,8 @@
 package io.basalt.server.openai;
 
 import io.basalt.frontend.harmony.ReasoningEffort;
-import io.basalt.model.layout.ModelInfo;
 import io.basalt.server.ServedModel;
+import io.basalt.spi.Architecture;
 import java.util.List;
 import java.util.logging.Logger;
 
@@ -28,7 +28,7 @@ public interface ChatTemplate {
     ChatOutputParser newParser(int lastPromptToken);
 
     static ChatTemplate forModel(ServedModel model) {
-        if (model.info().architecture() == ModelInfo.Architecture.GPT_OSS) return new HarmonyChatTemplate(model.tokenizer());
+        if (model.info().architecture() == Architecture.GPT_OSS) return new HarmonyChatTemplate(model.tokenizer());
         try {
             ChatTemplate jinja = JinjaChatTemplate.find(model);
             if (jinja != null) return jinja;

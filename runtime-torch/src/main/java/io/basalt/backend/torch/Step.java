@@ -3,81 +3,45 @@ package io.basalt.backend.torch;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.basalt.backend.FlatBatch;
 import io.basalt.model.layout.Rope;
-import io.basalt.spi.SequenceInput;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
- * One engine step flattened into rows (one per new token, sequences in batch order) with the index
- * arrays the forward pass needs: token ids, positions, KV slots, and per sequence the slots and
- * mask of the keys it attends to. Every array lives in the step's manager, closed after the step.
+ * One engine step's index arrays on the device, made from its {@link FlatBatch} (the rows, positions, slots and
+ * block tables every dynamic runner shares): token ids, positions and KV slots per row, and per sequence the slots
+ * and mask of the keys it attends to. Every array lives in the step's manager, closed after the step.
  */
 final class Step {
-    /** One sequence's rows [firstRow, firstRow + numTokens) at positions [start, start + numTokens). */
-    record Seq(int firstRow, int numTokens, int start, int[] blockTable) {
-        int end() { return start + numTokens; }
-    }
-
     final NDManager manager;
     final TorchDtype dtype;
-    final List<Seq> seqs;
+    final FlatBatch batch;
     final int numRows;
-    final int[] positions;
     final NDArray tokenIds;
     final NDArray positionIds;
     final NDArray slots;
-    private final int blockSize;
     private final Map<Integer, Attend[]> attends = new HashMap<>();
     private final Map<Rope, NDArray[]> ropeTables = new HashMap<>();
 
     /** The keys sequence s attends to from its rows: slots [L] and an additive mask [rows, L] (null: none masked). */
     record Attend(NDArray slots, int numKeys, NDArray mask) { }
 
-    Step(NDManager manager, TorchDtype dtype, List<SequenceInput> inputs, int blockSize, int vocabSize, int maxPositions) {
+    Step(NDManager manager, TorchDtype dtype, FlatBatch batch) {
         this.manager = manager;
         this.dtype = dtype;
-        this.blockSize = blockSize;
-        int n = inputs.stream().mapToInt(SequenceInput::numTokens).sum();
-        long[] tokens = new long[n];
-        long[] pos = new long[n];
-        long[] slot = new long[n];
-        positions = new int[n];
-        Seq[] list = new Seq[inputs.size()];
-        int r = 0;
-        for (int s = 0; s < inputs.size(); s++) {
-            SequenceInput in = inputs.get(s);
-            Seq seq = new Seq(r, in.numTokens(), in.startPosition(), in.blockTable());
-            if (seq.end() > maxPositions) {
-                throw new IllegalArgumentException("sequence of " + seq.end() + " positions exceeds the model's context length of "
-                        + maxPositions);
-            }
-            if ((seq.end() + blockSize - 1) / blockSize > in.blockTable().length) {
-                throw new IllegalArgumentException("block table of sequence " + in.seqId() + " has " + in.blockTable().length
-                        + " blocks for " + seq.end() + " positions");
-            }
-            list[s] = seq;
-            for (int i = 0; i < in.numTokens(); i++, r++) {
-                int t = in.tokenIds()[i];
-                if (t < 0 || t >= vocabSize) {
-                    throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + vocabSize + ")");
-                }
-                tokens[r] = t;
-                positions[r] = in.startPosition() + i;
-                pos[r] = positions[r];
-                slot[r] = slotOf(in.blockTable(), positions[r]);
-            }
-        }
-        this.seqs = List.of(list);
-        this.numRows = n;
-        this.tokenIds = manager.create(tokens);
-        this.positionIds = manager.create(pos);
-        this.slots = manager.create(slot);
+        this.batch = batch;
+        this.numRows = batch.numRows();
+        this.tokenIds = manager.create(toLongs(batch.tokenIds()));
+        this.positionIds = manager.create(toLongs(batch.positions()));
+        this.slots = manager.create(toLongs(batch.slots()));
     }
 
-    private long slotOf(int[] blockTable, int position) {
-        return (long) blockTable[position / blockSize] * blockSize + position % blockSize;
+    /** Index arrays are int64, as libtorch's indexing takes them. */
+    private static long[] toLongs(int[] v) {
+        long[] out = new long[v.length];
+        for (int i = 0; i < v.length; i++) out[i] = v[i];
+        return out;
     }
 
     /** First position a query at pos sees (sliding window of {@code window} positions, 0: none). */
@@ -86,17 +50,19 @@ final class Step {
     /** Per sequence, the keys its rows attend to under this window (causal; built once per step and window). */
     Attend[] attend(int window) {
         return attends.computeIfAbsent(window, w -> {
-            Attend[] out = new Attend[seqs.size()];
+            Attend[] out = new Attend[batch.numSequences()];
             for (int s = 0; s < out.length; s++) {
-                Seq seq = seqs.get(s);
-                int first = firstAttended(seq.start(), w);
-                int numKeys = seq.end() - first;
+                int start = batch.startPosition(s);
+                int end = batch.endPosition(s);
+                int n = batch.numTokens(s);
+                int first = firstAttended(start, w);
+                int numKeys = end - first;
                 long[] keySlots = new long[numKeys];
-                for (int p = first; p < seq.end(); p++) keySlots[p - first] = slotOf(seq.blockTable(), p);
-                float[] mask = new float[seq.numTokens() * numKeys];
+                for (int p = first; p < end; p++) keySlots[p - first] = batch.slot(s, p);
+                float[] mask = new float[n * numKeys];
                 boolean masked = false;
-                for (int i = 0; i < seq.numTokens(); i++) {
-                    int p = seq.start() + i;
+                for (int i = 0; i < n; i++) {
+                    int p = start + i;
                     for (int k = 0; k < numKeys; k++) {
                         int q = first + k;
                         if (q > p || q < firstAttended(p, w)) {
@@ -105,8 +71,7 @@ final class Step {
                         }
                     }
                 }
-                out[s] = new Attend(manager.create(keySlots), numKeys,
-                        masked ? typed(manager.create(mask, new Shape(seq.numTokens(), numKeys))) : null);
+                out[s] = new Attend(manager.create(keySlots), numKeys, masked ? typed(manager.create(mask, new Shape(n, numKeys))) : null);
             }
             return out;
         });
@@ -124,8 +89,9 @@ final class Step {
             float[] cos = new float[numRows * half];
             float[] sin = new float[numRows * half];
             for (int r = 0; r < numRows; r++) {
+                int position = batch.position(r);
                 for (int i = 0; i < half; i++) {
-                    float angle = positions[r] * inv[i];
+                    float angle = position * inv[i];
                     cos[r * half + i] = (float) Math.cos(angle) * c;
                     sin[r * half + i] = (float) Math.sin(angle) * c;
                 }

@@ -50,13 +50,9 @@ public final class TorchBackend implements Backend {
             try (Checkpoint checkpoint = ModelFormats.open(modelPath)) {
                 model = TorchModels.load(checkpoint, manager, dtype);
             }
-            long perBlock = TorchModelRunner.kvBytesPerToken(model, dtype) * TorchModelRunner.BLOCK_SIZE;
-            long blocks = config.kvCacheMemoryBytes() / perBlock;
-            if (blocks < 1) {
-                throw new IllegalArgumentException("--kv-cache-memory of " + config.kvCacheMemoryBytes() + " bytes holds no KV block; one block of "
-                        + TorchModelRunner.BLOCK_SIZE + " positions needs " + perBlock);
-            }
-            TorchModelRunner runner = new TorchModelRunner(manager, model, dtype, (int) Math.min(blocks, Integer.MAX_VALUE / 2));
+            // K and V in the compute dtype, the pool sized as every backend sizes it
+            int blocks = model.info().kv().numBlocks(config.kvCacheMemoryBytes(), TorchModelRunner.BLOCK_SIZE, dtype.element);
+            TorchModelRunner runner = new TorchModelRunner(manager, model, dtype, blocks);
             LOG.info(() -> "torch: " + modelPath.getFileName() + " on " + device + " in " + dtype.name().toLowerCase(java.util.Locale.ROOT)
                     + ", " + runner.capabilities().numKvBlocks() + " KV blocks");
             return runner;

@@ -33,9 +33,6 @@ record TorchGpt2(ModelInfo info, Gpt2Config config, NDArray wte, NDArray wpe, Bl
     }
 
     @Override
-    public int kvDim() { return config.hiddenSize(); }
-
-    @Override
     public NDArray forward(Step step, TorchKvCache kv, BlockObserver observer) {
         int c = config.hiddenSize();
         int heads = config.numHeads();

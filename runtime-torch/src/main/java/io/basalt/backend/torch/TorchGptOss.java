@@ -7,8 +7,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Activation;
-import io.basalt.backend.cpu.kernels.Mxfp4Experts;
-import io.basalt.model.TensorInfo;
 import io.basalt.model.layout.GptOssConfig;
 import io.basalt.model.layout.GptOssLayout;
 import io.basalt.model.layout.ModelInfo;
@@ -39,14 +37,12 @@ record TorchGptOss(ModelInfo info, GptOssConfig config, Rope rope, NDArray embed
             NDArray[] mlp1Bias = new NDArray[experts];
             NDArray[] mlp2 = new NDArray[experts];
             NDArray[] mlp2Bias = new NDArray[experts];
-            Mxfp4Experts x1 = experts(w, l.mlp1());
-            Mxfp4Experts x2 = experts(w, l.mlp2());
             float[] b1 = w.floats(l.mlp1Bias());
             float[] b2 = w.floats(l.mlp2Bias());
             for (int e = 0; e < experts; e++) {
-                mlp1[e] = w.expert(l.mlp1(), x1, e, true);
+                mlp1[e] = w.expert(l.mlp1(), e, true);
                 mlp1Bias[e] = w.expertBias(b1, e, 2 * inter, true);
-                mlp2[e] = w.expert(l.mlp2(), x2, e, false);
+                mlp2[e] = w.expert(l.mlp2(), e, false);
                 mlp2Bias[e] = w.expertBias(b2, e, c.hiddenSize(), false);
             }
             layers[i] = new Layer(w.vector(l.attnNorm()), w.matrix(l.wq()), w.vector(l.bq()), w.matrix(l.wk()), w.vector(l.bk()),
@@ -60,14 +56,6 @@ record TorchGptOss(ModelInfo info, GptOssConfig config, Rope rope, NDArray embed
                 c.ropeNtkAlpha());
         return new TorchGptOss(info, c, rope, embedding, layers, norm, unembedding);
     }
-
-    private static Mxfp4Experts experts(TorchWeights w, GptOssLayout.Experts x) {
-        TensorInfo[] t = x.tensors(w.checkpoint());
-        return new Mxfp4Experts(t[0].data(), t[1].data(), (int) x.numExperts(), (int) x.rows(), (int) x.cols());
-    }
-
-    @Override
-    public int kvDim() { return config.kvDim(); }
 
     @Override
     public NDArray forward(Step step, TorchKvCache kv, BlockObserver observer) {

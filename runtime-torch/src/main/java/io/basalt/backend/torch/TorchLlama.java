@@ -30,9 +30,6 @@ record TorchLlama(ModelInfo info, LlamaLayout layout, NDArray embedding, Layer[]
     }
 
     @Override
-    public int kvDim() { return layout.config().kvDim(); }
-
-    @Override
     public NDArray forward(Step step, TorchKvCache kv, BlockObserver observer) {
         LlamaConfig c = layout.config();
         int hd = c.headDim();

@@ -14,9 +14,6 @@ sealed interface TorchModel permits TorchGpt2, TorchLlama, TorchGptOss {
 
     ModelInfo info();
 
-    /** Floats of K (and of V) per position per layer. */
-    int kvDim();
-
     /** Runs every block over the step's rows, writing their keys and values; returns the residual [rows, hidden]. */
     NDArray forward(Step step, TorchKvCache kv, BlockObserver observer);
 

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import io.basalt.backend.FlatBatch;
 import io.basalt.model.layout.ModelInfo;
 import io.basalt.spi.Batch;
 import io.basalt.spi.Capabilities;
@@ -14,11 +15,8 @@ import io.basalt.spi.ModelSpec;
 import io.basalt.spi.SequenceInput;
 import io.basalt.spi.ShapePolicy;
 import io.basalt.spi.StepOutput;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
 
 /**
  * Runs engine steps on libtorch: every scheduled token of every sequence in one set of matrix
@@ -42,16 +40,9 @@ public final class TorchModelRunner implements ModelRunner {
         this.model = model;
         this.dtype = dtype;
         ModelInfo info = model.info();
-        this.spec = new ModelSpec(info.architecture().name().toLowerCase(Locale.ROOT), info.vocabSize(), info.maxPositions(),
-                info.numLayers(), info.hiddenSize(), kvBytesPerToken(model, dtype));
-        this.kv = new TorchKvCache(manager, info.numLayers(), numBlocks, BLOCK_SIZE, model.kvDim(), dtype);
-        this.capabilities = new Capabilities(new ShapePolicy.Dynamic(), true, new KvLayout.Paged(BLOCK_SIZE), numBlocks,
-                Set.of(dtype == TorchDtype.FP32 ? "f32" : "f16"), 0, false);
-    }
-
-    /** K and V, every layer, in the compute dtype. */
-    static long kvBytesPerToken(TorchModel model, TorchDtype dtype) {
-        return 2L * dtype.bytes * model.kvDim() * model.info().numLayers();
+        this.spec = info.spec(dtype.element);
+        this.kv = new TorchKvCache(manager, info.numLayers(), numBlocks, BLOCK_SIZE, info.kv().kvDim(), dtype);
+        this.capabilities = new Capabilities(new ShapePolicy.Dynamic(), true, new KvLayout.Paged(BLOCK_SIZE), numBlocks, false);
     }
 
     /** What was loaded (architecture, sizes, the checkpoint's metadata: what a tokenizer needs). */
@@ -77,42 +68,35 @@ public final class TorchModelRunner implements ModelRunner {
             scope.suppressNotUsedWarning();
             kv.copyBlocks(batch.blockCopies());
             if (inputs.isEmpty()) return new StepOutput(List.of(), sampled, List.of());
-            Step step = new Step(stepManager, dtype, inputs, BLOCK_SIZE, spec.vocabSize(), spec.maxPositions());
+            Step step = new Step(stepManager, dtype, FlatBatch.of(batch, BLOCK_SIZE, spec));
             boolean hidden = batch.hiddenStates() == Batch.HiddenStates.PER_LAYER;
             float[][][][] states = hidden ? new float[inputs.size()][spec.numLayers()][][] : null;
             NDArray x = model.forward(step, kv, hidden ? (layer, residual) -> split(step, residual, layer, states)
                     : TorchModel.BlockObserver.NONE);
-            return new StepOutput(logits(step, inputs, x), sampled, hidden ? Arrays.asList(states) : List.of());
+            return new StepOutput(logits(step, x), sampled, hidden ? Arrays.asList(states) : List.of());
         }
     }
 
     /** The last row's logits of each sequence that asked (one head product over all of them), null for the rest. */
-    private List<float[]> logits(Step step, List<SequenceInput> inputs, NDArray x) {
-        List<float[]> out = new ArrayList<>(inputs.size());
-        long[] rows = new long[inputs.size()];
-        int m = 0;
-        for (int s = 0; s < inputs.size(); s++) {
-            if (inputs.get(s).needLogits()) {
-                Step.Seq seq = step.seqs.get(s);
-                rows[m++] = seq.firstRow() + seq.numTokens() - 1;
-            }
-        }
-        float[] all = m == 0 ? new float[0] : toFloats(model.logits(x.get(new NDIndex("{}", step.manager.create(Arrays.copyOf(rows, m))))));
+    private List<float[]> logits(Step step, NDArray x) {
+        int[] rows = step.batch.logitRows();
+        long[] index = new long[rows.length];
+        for (int k = 0; k < rows.length; k++) index[k] = rows[k];
+        float[] all = rows.length == 0 ? new float[0] : toFloats(model.logits(x.get(new NDIndex("{}", step.manager.create(index)))));
         int vocab = spec.vocabSize();
-        int k = 0;
-        for (SequenceInput in : inputs) out.add(in.needLogits() ? Arrays.copyOfRange(all, vocab * k, vocab * ++k) : null);
-        return out;
+        float[][] bySequence = new float[step.batch.numSequences()][];
+        for (int k = 0; k < rows.length; k++) bySequence[step.batch.sequence(rows[k])] = Arrays.copyOfRange(all, vocab * k, vocab * (k + 1));
+        return Arrays.asList(bySequence);
     }
 
     /** One layer's residual rows into [sequence][layer][token][hidden]. */
     private void split(Step step, NDArray residual, int layer, float[][][][] states) {
         float[] all = toFloats(residual);
         int hidden = spec.hiddenSize();
-        for (int s = 0; s < step.seqs.size(); s++) {
-            Step.Seq seq = step.seqs.get(s);
-            float[][] rows = new float[seq.numTokens()][];
+        for (int s = 0; s < step.batch.numSequences(); s++) {
+            float[][] rows = new float[step.batch.numTokens(s)][];
             for (int i = 0; i < rows.length; i++) {
-                int r = seq.firstRow() + i;
+                int r = step.batch.firstRow(s) + i;
                 rows[i] = Arrays.copyOfRange(all, r * hidden, (r + 1) * hidden);
             }
             states[s][layer] = rows;

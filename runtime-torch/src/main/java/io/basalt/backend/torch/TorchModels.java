@@ -13,13 +13,12 @@ final class TorchModels {
 
     /** Copies every weight into {@code manager}; the checkpoint may be closed afterwards. */
     static TorchModel load(Checkpoint checkpoint, NDManager manager, TorchDtype dtype) {
-        try (TorchWeights w = new TorchWeights(checkpoint, manager, dtype)) {
-            ModelInfo info = ModelInfo.of(checkpoint);
-            return switch (info.architecture()) {
-                case GPT2 -> TorchGpt2.load(Gpt2Layout.of(checkpoint), w, info);
-                case LLAMA -> TorchLlama.load(LlamaLayout.of(checkpoint), w, info);
-                case GPT_OSS -> TorchGptOss.load(GptOssLayout.of(checkpoint), w, info);
-            };
-        }
+        TorchWeights w = new TorchWeights(checkpoint, manager, dtype);
+        ModelInfo info = ModelInfo.of(checkpoint);
+        return switch (info.architecture()) {
+            case GPT2 -> TorchGpt2.load(Gpt2Layout.of(checkpoint), w, info);
+            case LLAMA -> TorchLlama.load(LlamaLayout.of(checkpoint), w, info);
+            case GPT_OSS -> TorchGptOss.load(GptOssLayout.of(checkpoint), w, info);
+        };
     }
 }

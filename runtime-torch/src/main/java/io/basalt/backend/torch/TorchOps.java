@@ -74,13 +74,13 @@ final class TorchOps {
                              int window, NDArray sinks) {
         int group = heads / kvHeads;
         Step.Attend[] attend = step.attend(window);
-        NDList outs = new NDList(step.seqs.size());
+        NDList outs = new NDList(attend.length);
         for (int s = 0; s < attend.length; s++) {
-            Step.Seq seq = step.seqs.get(s);
             Step.Attend a = attend[s];
-            int n = seq.numTokens();
+            int first = step.batch.firstRow(s);
+            int n = step.batch.numTokens(s);
             int len = a.numKeys();
-            NDArray qs = q.get(new NDIndex(seq.firstRow() + ":" + (seq.firstRow() + n)))
+            NDArray qs = q.get(new NDIndex(first + ":" + (first + n)))
                     .reshape(n, kvHeads, group, hd).transpose(1, 2, 0, 3).reshape(kvHeads, (long) group * n, hd);
             NDArray keys = kv.keys(layer, a.slots()).reshape(len, kvHeads, hd).transpose(1, 2, 0);
             NDArray values = kv.values(layer, a.slots()).reshape(len, kvHeads, hd).transpose(1, 0, 2);

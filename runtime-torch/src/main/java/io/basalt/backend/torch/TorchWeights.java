@@ -3,10 +3,6 @@ package io.basalt.backend.torch;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.basalt.backend.cpu.kernels.Mxfp4Experts;
-import io.basalt.backend.cpu.kernels.WeightConversion;
-import io.basalt.backend.cpu.kernels.WeightMatrices;
-import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.model.Checkpoint;
 import io.basalt.model.DType;
 import io.basalt.model.ModelFormatException;
@@ -14,7 +10,7 @@ import io.basalt.model.TensorInfo;
 import io.basalt.model.layout.GptOssLayout;
 import io.basalt.model.layout.MatrixRef;
 import io.basalt.model.layout.VectorRef;
-import java.lang.foreign.Arena;
+import io.basalt.model.quant.Dequantize;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -24,15 +20,15 @@ import java.util.logging.Logger;
 /**
  * Copies checkpoint tensors into NDArrays of the backend's dtype: float matrices converted (bf16
  * widened, never a BF16 array), GGUF Q8_0/Q4_0 and MXFP4 dequantized, GPT-2's Conv1D transposed to
- * [out, in]. Everything is copied, so the checkpoint may close once the model is built.
+ * [out, in], all through the scalar decoders of {@link Dequantize} (nothing of the CPU backend's).
+ * Everything is copied, so the checkpoint may close once the model is built.
  */
-final class TorchWeights implements AutoCloseable {
+final class TorchWeights {
     private static final Logger LOG = Logger.getLogger("basalt.torch");
 
     private final Checkpoint checkpoint;
     private final NDManager manager;
     private final TorchDtype dtype;
-    private final Arena scratch = Arena.ofShared(); // converted copies, freed once the NDArrays hold the data
     private boolean widenedBf16;
 
     TorchWeights(Checkpoint checkpoint, NDManager manager, TorchDtype dtype) {
@@ -43,38 +39,35 @@ final class TorchWeights implements AutoCloseable {
 
     Checkpoint checkpoint() { return checkpoint; }
 
-    /** W [rows, cols] (outputs × inputs), the layout torch's linear takes. */
+    /**
+     * W [rows, cols] (outputs × inputs), the layout torch's linear takes: every stored type decoded to fp32 by
+     * {@link Dequantize} (GPT-2's Conv1D [in, out] transposed), then stored in the backend's dtype.
+     */
     NDArray matrix(MatrixRef ref) {
         TensorInfo t = checkpoint.tensor(ref.name(), ref.storedShape());
         int rows = Math.toIntExact(ref.rows());
         int cols = Math.toIntExact(ref.cols());
         noteSource(t.dtype());
+        Shape shape = new Shape(rows, cols);
+        checkSize(shape);
+        float[] w = new float[rows * cols];
         try {
-            MemorySegment f32;
             if (ref.conv1d()) {
-                f32 = WeightConversion.transpose(t.data(), t.dtype(), cols, rows, DType.F32, scratch).data();
+                float[] stored = new float[rows]; // one input's row of the [in, out] tensor
+                for (int i = 0; i < cols; i++) {
+                    Dequantize.row(t.data(), t.dtype(), t.dtype().byteSize((long) i * rows), stored, 0, rows);
+                    for (int o = 0; o < rows; o++) w[o * cols + i] = stored[o];
+                }
             } else {
                 long rowBytes = t.dtype().byteSize(ref.cols());
-                MemorySegment data = t.data().asSlice(ref.rowStart() * rowBytes, ref.rows() * rowBytes);
-                f32 = t.dtype().isQuantized() ? dequantize(data, t.dtype(), rows, cols)
-                        : WeightConversion.convert(data, t.dtype(), rows, cols, DType.F32, scratch).data();
+                for (int r = 0; r < rows; r++) {
+                    Dequantize.row(t.data(), t.dtype(), (ref.rowStart() + r) * rowBytes, w, r * cols, cols);
+                }
             }
-            return create(f32, new Shape(rows, cols));
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(checkpoint.path(), "tensor '" + ref.name() + "': " + e.getMessage(), e);
         }
-    }
-
-    /** Block-quantized rows (Q8_0, Q4_0) decoded through the row reader that defines their layout. */
-    private MemorySegment dequantize(MemorySegment data, DType type, int rows, int cols) {
-        WeightMatrix m = WeightMatrices.rowMajor(data, type, rows, cols, scratch);
-        MemorySegment out = scratch.allocate(4L * rows * cols, 64);
-        float[] row = new float[cols];
-        for (int r = 0; r < rows; r++) {
-            m.row(r, row);
-            MemorySegment.copy(row, 0, out, ValueLayout.JAVA_FLOAT, 4L * r * cols, cols);
-        }
-        return out;
+        return create(w, shape);
     }
 
     /** A small fp32 tensor (norms, biases, sinks) in the backend's dtype. */
@@ -88,15 +81,15 @@ final class TorchWeights implements AutoCloseable {
      * first, then the odd ones (gpt-oss's mlp1 interleaves gate and linear rows; split, the SwiGLU
      * halves are two contiguous column ranges of the product).
      */
-    NDArray expert(GptOssLayout.Experts x, Mxfp4Experts experts, int e, boolean deinterleave) {
+    NDArray expert(GptOssLayout.Experts x, int e, boolean deinterleave) {
+        TensorInfo[] t = x.tensors(checkpoint); // blocks [E, rows, cols/32, 16], scales [E, rows, cols/32]
         int rows = Math.toIntExact(x.rows());
         int cols = Math.toIntExact(x.cols());
+        long blocksPerRow = cols / Dequantize.BLOCK;
         float[] data = new float[rows * cols];
-        float[] row = new float[cols];
         for (int r = 0; r < rows; r++) {
-            experts.row(e, r, row);
             int to = deinterleave ? (r % 2 == 0 ? r / 2 : rows / 2 + r / 2) : r;
-            System.arraycopy(row, 0, data, to * cols, cols);
+            Dequantize.mxfp4(t[0].data(), t[1].data(), ((long) e * rows + r) * blocksPerRow, data, to * cols, cols);
         }
         return create(data, new Shape(rows, cols));
     }
@@ -114,13 +107,19 @@ final class TorchWeights implements AutoCloseable {
         return create(MemorySegment.ofArray(data), shape);
     }
 
-    /** The NDArray keeps its direct buffer alive (DJL holds a reference), so nothing here must outlive it. */
-    private NDArray create(MemorySegment f32, Shape shape) {
+    /** A tensor of this shape fits one NDArray of the backend's dtype (checked before anything is decoded). */
+    private void checkSize(Shape shape) {
         long n = shape.size();
         if (n * dtype.bytes > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("a " + shape + " tensor takes " + (n * dtype.bytes >> 20) + " MiB in "
                     + dtype.name().toLowerCase(java.util.Locale.ROOT) + "; the torch backend loads at most 2 GiB per tensor");
         }
+    }
+
+    /** The NDArray keeps its direct buffer alive (DJL holds a reference), so nothing here must outlive it. */
+    private NDArray create(MemorySegment f32, Shape shape) {
+        checkSize(shape);
+        long n = shape.size();
         ByteBuffer buf = ByteBuffer.allocateDirect((int) (n * dtype.bytes)).order(ByteOrder.nativeOrder());
         MemorySegment dst = MemorySegment.ofBuffer(buf);
         if (dtype == TorchDtype.FP32) {
@@ -141,7 +140,4 @@ final class TorchWeights implements AutoCloseable {
                     + (dtype == TorchDtype.FP32 ? "fp32" : "f16") + " at load (DJL cannot hold bf16 arrays)");
         }
     }
-
-    @Override
-    public void close() { scratch.close(); }
 }

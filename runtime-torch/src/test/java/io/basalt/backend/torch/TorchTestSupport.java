@@ -2,15 +2,19 @@ package io.basalt.backend.torch;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.basalt.backend.cpu.CpuBackend;
+import io.basalt.model.layout.LoadOptions;
 import io.basalt.spi.Backend;
 import io.basalt.spi.Batch;
 import io.basalt.spi.ModelRunner;
+import io.basalt.spi.Quantization;
 import io.basalt.spi.SequenceInput;
 import io.basalt.testing.Shared;
 import java.util.List;
 
-/** Loads models on both backends (skipping, never failing, where libtorch cannot start) and drives steps. */
+/**
+ * Loads models on the torch backend (skipping, never failing, where libtorch cannot start) and drives steps;
+ * backend-tests reuses it to run the same steps on the CPU backend.
+ */
 final class TorchTestSupport {
     private TorchTestSupport() {}
 
@@ -35,11 +39,8 @@ final class TorchTestSupport {
     static TorchModelRunner torch(String model, long kvBytes) { return torch(model, kvBytes, "auto"); }
 
     static TorchModelRunner torch(String model, long kvBytes, String dtype) {
-        return torch().load(Shared.model(model), new Backend.LoadConfig(kvBytes, 16, 512, dtype, "none"));
-    }
-
-    static ModelRunner cpu(String model, long kvBytes) {
-        return new CpuBackend().load(Shared.model(model), new Backend.LoadConfig(kvBytes, 16, 512));
+        return torch().load(Shared.model(model), new Backend.LoadConfig(kvBytes, 16, 512,
+                LoadOptions.parseStorage(dtype), Quantization.NONE));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.basalt.backend.cpu.model;
 
+import io.basalt.backend.FlatBatch;
 import io.basalt.backend.cpu.kernels.Attention;
 import io.basalt.backend.cpu.kernels.Parallel;
 import io.basalt.backend.cpu.kernels.PrefillAttention;
@@ -30,42 +31,26 @@ public final class ForwardMath {
     public interface Norm { void apply(float[] out, float[] x); }
 
     /**
-     * Final norm and output projection for the rows each chunk asked for (ALL: every row, LAST: its
-     * last row, NONE: none); one matrix product over all of them, so the head is read once.
+     * Final norm and output projection for the rows that need logits ({@link FlatBatch#logitRows}), one matrix
+     * product over all of them, so the head is read once; returned per sequence, in row order.
      */
-    public static java.util.List<float[][]> logits(BatchRows rows, float[][] x, Norm norm, WeightMatrix head) {
-        java.util.List<SequenceChunk> chunks = rows.chunks();
-        int count = 0;
-        for (SequenceChunk c : chunks) count += numLogitRows(c);
-        float[][] normed = new float[count][];
-        int k = 0;
-        int first = 0;
-        for (SequenceChunk c : chunks) {
-            int n = c.tokens().length;
-            for (int r = first + n - numLogitRows(c); r < first + n; r++) {
-                normed[k] = new float[x[r].length];
-                norm.apply(normed[k++], x[r]);
-            }
-            first += n;
+    public static java.util.List<float[][]> logits(FlatBatch batch, float[][] x, Norm norm, WeightMatrix head) {
+        int[] rows = batch.logitRows();
+        float[][] normed = new float[rows.length][];
+        for (int k = 0; k < rows.length; k++) {
+            normed[k] = new float[x[rows[k]].length];
+            norm.apply(normed[k], x[rows[k]]);
         }
-        float[][] all = new float[count][head.rows()];
-        if (count > 0) head.matmul(normed, all);
-        java.util.List<float[][]> out = new java.util.ArrayList<>(chunks.size());
-        k = 0;
-        for (SequenceChunk c : chunks) {
-            int m = numLogitRows(c);
-            out.add(java.util.Arrays.copyOfRange(all, k, k + m));
-            k += m;
+        float[][] all = new float[rows.length][head.rows()];
+        if (rows.length > 0) head.matmul(normed, all);
+        java.util.List<float[][]> out = new java.util.ArrayList<>(batch.numSequences());
+        int k = 0;
+        for (int s = 0; s < batch.numSequences(); s++) {
+            int from = k;
+            while (k < rows.length && batch.sequence(rows[k]) == s) k++;
+            out.add(java.util.Arrays.copyOfRange(all, from, k));
         }
         return out;
-    }
-
-    private static int numLogitRows(SequenceChunk c) {
-        return switch (c.logits()) {
-            case ALL -> c.tokens().length;
-            case LAST -> 1;
-            case NONE -> 0;
-        };
     }
 
     /** out = x / sqrt(mean(x²) + eps) · weight. */
@@ -159,24 +144,25 @@ public final class ForwardMath {
      *                 denominator but carries no value, so the weights sum to less than one
      * @param out      per row, receives numHeads × headDim
      */
-    public static void attentionRows(BatchRows rows, int layer, float[][] q, int numHeads, int numKvHeads, int headDim,
-                                     float scale, int window, float[] sinks, float[][] out) {
-        int n = rows.size();
+    public static void attentionRows(FlatBatch batch, KvStore kv, int layer, float[][] q, int numHeads, int numKvHeads,
+                                     int headDim, float scale, int window, float[] sinks, float[][] out) {
+        int n = batch.numRows();
         int group = numHeads / numKvHeads;
+        int kvDim = numKvHeads * headDim;
+        float[] keys = kv.keys(layer);
+        float[] values = kv.values(layer);
         // Each sequence's position → array-index map, resolved once here for all its rows and heads
-        // (KvView.offset is a virtual call with a division on the paged path).
-        java.util.List<SequenceChunk> chunks = rows.chunks();
-        int[][] offsets = new int[chunks.size()][];
-        int[] base = new int[chunks.size()];
-        for (int c = 0; c < chunks.size(); c++) {
-            SequenceChunk chunk = chunks.get(c);
-            int b = firstAttended(chunk.startPosition(), window);
-            int end = chunk.startPosition() + chunk.tokens().length;
+        // (a block-table lookup and a division per position).
+        int numSeqs = batch.numSequences();
+        int[][] offsets = new int[numSeqs][];
+        int[] base = new int[numSeqs];
+        for (int s = 0; s < numSeqs; s++) {
+            int b = firstAttended(batch.startPosition(s), window);
+            int end = batch.endPosition(s);
             int[] table = new int[end - b];
-            KvView kv = chunk.kv();
-            for (int p = b; p < end; p++) table[p - b] = kv.offset(p);
-            offsets[c] = table;
-            base[c] = b;
+            for (int p = b; p < end; p++) table[p - b] = batch.slot(s, p) * kvDim;
+            offsets[s] = table;
+            base[s] = b;
         }
         // Prefill chunks of plain causal attention go PrefillAttention.ROWS rows at a time through PrefillAttention
         // (rows in vector lanes, no reductions); the rest of their rows, decode rows, and every row of a
@@ -185,18 +171,19 @@ public final class ForwardMath {
         int[] blockRow = new int[n / PrefillAttention.ROWS];
         int[] single = new int[n];
         int numBlocks = 0, numSingle = 0;
-        for (int c = 0, r = 0; c < chunks.size(); c++) {
-            int len = chunks.get(c).tokens().length, inBlocks = blocks ? len - len % PrefillAttention.ROWS : 0;
+        for (int s = 0; s < numSeqs; s++) {
+            int r = batch.firstRow(s), len = batch.numTokens(s), inBlocks = blocks ? len - len % PrefillAttention.ROWS : 0;
             for (int i = 0; i < inBlocks; i += PrefillAttention.ROWS) blockRow[numBlocks++] = r + i;
             for (int i = inBlocks; i < len; i++) single[numSingle++] = r + i;
-            r += len;
         }
-        if (numBlocks > 0) attentionBlocks(rows, layer, q, blockRow, numBlocks, offsets, base, numHeads, group, headDim, scale, out);
+        if (numBlocks > 0) {
+            attentionBlocks(batch, keys, values, q, blockRow, numBlocks, offsets, base, numHeads, group, headDim, scale, out);
+        }
         if (numSingle == 0) return;
         int m = numSingle;
         long positions = 0;
         for (int i = 0; i < m; i++) {
-            int pos = rows.positionOf()[single[i]];
+            int pos = batch.position(single[i]);
             positions += pos - firstAttended(pos, window) + 1;
         }
         int items = m * numKvHeads;
@@ -209,31 +196,30 @@ public final class ForwardMath {
                 int g = it / m;
                 int k = it - g * m;
                 int r = single[(k & 1) == 0 ? k >> 1 : m - 1 - (k >> 1)];
-                int c = rows.chunkOf()[r];
-                KvView kv = chunks.get(c).kv();
-                int pos = rows.positionOf()[r];
+                int s = batch.sequence(r);
+                int pos = batch.position(r);
                 int qOff = g * group * headDim;
-                Attention.attend(q[r], qOff, kv.keys(layer), kv.values(layer), offsets[c], base[c], g * headDim,
+                Attention.attend(q[r], qOff, keys, values, offsets[s], base[s], g * headDim,
                         firstAttended(pos, window), pos, group, headDim, scale, sinks, g * group, out[r], qOff, scratch);
             }
         });
     }
 
     /** Attention of whole eight-row blocks of prefill rows (no sinks, no window), one (block, query head) per item. */
-    private static void attentionBlocks(BatchRows rows, int layer, float[][] q, int[] blockRow, int numBlocks, int[][] offsets,
-                                        int[] base, int numHeads, int group, int headDim, float scale, float[][] out) {
+    private static void attentionBlocks(FlatBatch batch, float[] keys, float[] values, float[][] q, int[] blockRow, int numBlocks,
+                                        int[][] offsets, int[] base, int numHeads, int group, int headDim, float scale,
+                                        float[][] out) {
         long positions = 0;
-        for (int b = 0; b < numBlocks; b++) positions += rows.positionOf()[blockRow[b]] + PrefillAttention.ROWS;
+        for (int b = 0; b < numBlocks; b++) positions += batch.position(blockRow[b]) + PrefillAttention.ROWS;
         long costPerItem = Math.max(1, 2 * positions * PrefillAttention.ROWS * headDim / numBlocks);
         Parallel.forRange(numBlocks * numHeads, costPerItem, (start, stop) -> {
             PrefillAttention.Scratch scratch = PrefillAttention.scratch();
             for (int it = start; it < stop; it++) {
                 int h = it / numBlocks, k = it - h * numBlocks;
                 int r0 = blockRow[(k & 1) == 0 ? k >> 1 : numBlocks - 1 - (k >> 1)]; // folded: shares cost about the same
-                int c = rows.chunkOf()[r0];
-                KvView kv = rows.chunks().get(c).kv();
-                PrefillAttention.attend(q, r0, h * headDim, kv.keys(layer), kv.values(layer), offsets[c], base[c],
-                        (h / group) * headDim, rows.positionOf()[r0], headDim, scale, out, scratch);
+                int s = batch.sequence(r0);
+                PrefillAttention.attend(q, r0, h * headDim, keys, values, offsets[s], base[s],
+                        (h / group) * headDim, batch.position(r0), headDim, scale, out, scratch);
             }
         });
     }
@@ -243,9 +229,9 @@ public final class ForwardMath {
         return window > 0 ? Math.max(0, pos - window + 1) : 0;
     }
 
-    /** Stores one row's key and value (each kvDim floats at kOff/vOff) at its position. */
-    public static void storeKv(KvView kv, int layer, int pos, float[] k, int kOff, float[] v, int vOff, int kvDim) {
-        int at = kv.offset(pos);
+    /** Stores one row's key and value (each kvDim floats at kOff/vOff) at its KV slot. */
+    public static void storeKv(KvStore kv, int layer, int slot, float[] k, int kOff, float[] v, int vOff, int kvDim) {
+        int at = slot * kvDim;
         System.arraycopy(k, kOff, kv.keys(layer), at, kvDim);
         System.arraycopy(v, vOff, kv.values(layer), at, kvDim);
     }

@@ -1,5 +1,6 @@
 package io.basalt.backend.cpu.model;
 
+import io.basalt.backend.FlatBatch;
 import io.basalt.backend.cpu.kernels.Parallel;
 import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.model.Checkpoint;
@@ -68,13 +69,9 @@ public final class Gpt2 implements Model {
     @Override public ModelInfo info() { return info; }
 
     @Override
-    public int kvDim() { return config.hiddenSize(); }
-
-    @Override
-    public List<float[][]> forward(List<SequenceChunk> chunks, ResidualObserver observer) {
-        BatchRows rows = BatchRows.of(chunks, config.maxPositions());
-        float[][] x = ForwardMath.embed(wte, rows.tokens());
-        int n = rows.size();
+    public List<float[][]> forward(FlatBatch batch, KvStore kv, ResidualObserver observer) {
+        float[][] x = ForwardMath.embed(wte, batch.tokenIds());
+        int n = batch.numRows();
         int c = config.hiddenSize();
         int heads = config.numHeads();
         int hd = config.headDim();
@@ -84,7 +81,7 @@ public final class Gpt2 implements Model {
         float[][] fc = new float[n][4 * c];
         float[] pos = new float[c];
         for (int r = 0; r < n; r++) {
-            wpe.row(rows.positionOf()[r], pos);
+            wpe.row(batch.position(r), pos);
             ForwardMath.add(x[r], pos, c);
         }
         float scale = (float) (1.0 / Math.sqrt(hd));
@@ -101,10 +98,10 @@ public final class Gpt2 implements Model {
             Parallel.forRange(n, 16L * c, (start, end) -> {
                 for (int r = start; r < end; r++) {
                     ForwardMath.add(qkv[r], blk.qkvBias(), 3 * c);
-                    ForwardMath.storeKv(rows.kv(r), layer, rows.positionOf()[r], qkv[r], c, qkv[r], 2 * c, c);
+                    ForwardMath.storeKv(kv, layer, batch.slot(r), qkv[r], c, qkv[r], 2 * c, c);
                 }
             });
-            ForwardMath.attentionRows(rows, l, qkv, heads, heads, hd, scale, 0, null, att);
+            ForwardMath.attentionRows(batch, kv, l, qkv, heads, heads, hd, scale, 0, null, att);
             blk.proj().matmul(att, h);
             Parallel.forRange(n, 16L * c, (start, end) -> {
                 for (int r = start; r < end; r++) {
@@ -129,7 +126,7 @@ public final class Gpt2 implements Model {
             });
             for (int r = 0; r < n; r++) observer.afterBlock(l, r, x[r]); // in row order, on this thread
         }
-        return ForwardMath.logits(rows, x, (out, row) -> ForwardMath.layerNorm(out, row, lnfWeight, lnfBias, config.eps()), wte);
+        return ForwardMath.logits(batch, x, (out, row) -> ForwardMath.layerNorm(out, row, lnfWeight, lnfBias, config.eps()), wte);
     }
 
     @Override

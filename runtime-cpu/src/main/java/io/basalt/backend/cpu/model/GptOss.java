@@ -1,5 +1,6 @@
 package io.basalt.backend.cpu.model;
 
+import io.basalt.backend.FlatBatch;
 import io.basalt.backend.cpu.kernels.Mxfp4Experts;
 import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.model.Checkpoint;
@@ -45,13 +46,9 @@ public final class GptOss implements Model {
     @Override public ModelInfo info() { return info; }
 
     @Override
-    public int kvDim() { return config.kvDim(); }
-
-    @Override
-    public List<float[][]> forward(List<SequenceChunk> chunks, ResidualObserver observer) {
-        BatchRows rows = BatchRows.of(chunks, config.maxPositions());
-        float[][] x = ForwardMath.embed(weights.embedding(), rows.tokens());
-        int n = rows.size();
+    public List<float[][]> forward(FlatBatch batch, KvStore kv, ResidualObserver observer) {
+        float[][] x = ForwardMath.embed(weights.embedding(), batch.tokenIds());
+        int n = batch.numRows();
         int dim = config.hiddenSize();
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
@@ -72,16 +69,16 @@ public final class GptOss implements Model {
             layer.wk().matmul(h, k);
             layer.wv().matmul(h, v);
             for (int r = 0; r < n; r++) {
-                int pos = rows.positionOf()[r];
+                int pos = batch.position(r);
                 ForwardMath.add(q[r], layer.bq(), qDim);
                 ForwardMath.add(k[r], layer.bk(), kvDim);
                 ForwardMath.add(v[r], layer.bv(), kvDim);
                 rope.apply(q[r], heads, hd, pos);
                 rope.apply(k[r], kvHeads, hd, pos);
-                ForwardMath.storeKv(rows.kv(r), l, pos, k[r], 0, v[r], 0, kvDim);
+                ForwardMath.storeKv(kv, l, batch.slot(r), k[r], 0, v[r], 0, kvDim);
             }
             int window = config.isSliding(l) ? config.slidingWindow() : 0;
-            ForwardMath.attentionRows(rows, l, q, heads, kvHeads, hd, scale, window, layer.sinks(), att);
+            ForwardMath.attentionRows(batch, kv, l, q, heads, kvHeads, hd, scale, window, layer.sinks(), att);
             layer.wo().matmul(att, h);
             for (int r = 0; r < n; r++) {
                 ForwardMath.add(h[r], layer.bo(), dim);
@@ -91,7 +88,7 @@ public final class GptOss implements Model {
                 observer.afterBlock(l, r, x[r]);
             }
         }
-        return ForwardMath.logits(rows, x, (out, row) -> ForwardMath.rmsNorm(out, row, weights.finalNorm(), config.eps()),
+        return ForwardMath.logits(batch, x, (out, row) -> ForwardMath.rmsNorm(out, row, weights.finalNorm(), config.eps()),
                 weights.unembedding());
     }
 

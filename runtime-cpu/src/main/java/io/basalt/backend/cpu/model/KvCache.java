@@ -3,11 +3,12 @@ package io.basalt.backend.cpu.model;
 import java.util.Arrays;
 
 /**
- * One sequence's contiguous key/value cache (the single-sequence path: CLI, tests): per layer, keys
- * and values laid out [position][kvDim]. Grows by doubling up to {@code maxPositions}, so short
- * sequences on long-context models stay small. The engine uses paged views instead.
+ * One sequence's contiguous key/value cache (the single-sequence path: tests, benchmarks): per layer,
+ * keys and values laid out [position][kvDim]. Grows by doubling up to {@code maxPositions}, so short
+ * sequences on long-context models stay small. Seen as a pool, it is block 0 of {@code maxPositions}
+ * positions, so a position's slot is the position itself. The engine uses the paged pool instead.
  */
-public final class KvCache implements KvView {
+public final class KvCache implements KvStore {
     private final int numLayers;
     private final int kvDim;
     private final int maxPositions;
@@ -52,9 +53,6 @@ public final class KvCache implements KvView {
 
     @Override
     public float[] values(int layer) { return values[layer]; }
-
-    @Override
-    public int offset(int position) { return position * kvDim; }
 
     /** Records that positions up to newLength are filled (called once per forward, after all layers). */
     public void setLength(int newLength) { this.length = newLength; }

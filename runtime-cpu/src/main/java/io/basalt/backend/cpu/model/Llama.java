@@ -1,5 +1,6 @@
 package io.basalt.backend.cpu.model;
 
+import io.basalt.backend.FlatBatch;
 import io.basalt.backend.cpu.kernels.Parallel;
 import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.model.Checkpoint;
@@ -70,13 +71,9 @@ public final class Llama implements Model {
     @Override public ModelInfo info() { return info; }
 
     @Override
-    public int kvDim() { return config.kvDim(); }
-
-    @Override
-    public List<float[][]> forward(List<SequenceChunk> chunks, ResidualObserver observer) {
-        BatchRows rows = BatchRows.of(chunks, config.maxPositions());
-        float[][] x = ForwardMath.embed(embedding, rows.tokens());
-        int n = rows.size();
+    public List<float[][]> forward(FlatBatch batch, KvStore kv, ResidualObserver observer) {
+        float[][] x = ForwardMath.embed(embedding, batch.tokenIds());
+        int n = batch.numRows();
         int dim = config.hiddenSize();
         int hd = config.headDim();
         int heads = config.numHeads();
@@ -104,13 +101,13 @@ public final class Llama implements Model {
             layer.wv().matmul(h, v);
             Parallel.forRange(n, 16L * (heads + kvHeads) * hd, (start, end) -> {
                 for (int r = start; r < end; r++) {
-                    int pos = rows.positionOf()[r];
+                    int pos = batch.position(r);
                     rope.apply(q[r], heads, hd, pos);
                     rope.apply(k[r], kvHeads, hd, pos);
-                    ForwardMath.storeKv(rows.kv(r), li, pos, k[r], 0, v[r], 0, kvDim);
+                    ForwardMath.storeKv(kv, li, batch.slot(r), k[r], 0, v[r], 0, kvDim);
                 }
             });
-            ForwardMath.attentionRows(rows, l, q, heads, kvHeads, hd, scale, 0, null, att);
+            ForwardMath.attentionRows(batch, kv, l, q, heads, kvHeads, hd, scale, 0, null, att);
             layer.wo().matmul(att, h);
             Parallel.forRange(n, 8L * dim, (start, end) -> {
                 for (int r = start; r < end; r++) {
@@ -129,7 +126,7 @@ public final class Llama implements Model {
             });
             for (int r = 0; r < n; r++) observer.afterBlock(l, r, x[r]); // in row order, on this thread
         }
-        return ForwardMath.logits(rows, x, (out, row) -> ForwardMath.rmsNorm(out, row, finalNorm, config.eps()), classifier);
+        return ForwardMath.logits(batch, x, (out, row) -> ForwardMath.rmsNorm(out, row, finalNorm, config.eps()), classifier);
     }
 
     @Override

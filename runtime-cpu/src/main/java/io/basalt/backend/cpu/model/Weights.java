@@ -13,6 +13,7 @@ import io.basalt.model.TensorInfo;
 import io.basalt.model.layout.LoadOptions;
 import io.basalt.model.layout.MatrixRef;
 import io.basalt.model.layout.VectorRef;
+import io.basalt.spi.Quantization;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -189,7 +190,7 @@ public final class Weights {
     private DType target(TensorInfo t, long cols, Role role) {
         DType source = t.dtype();
         if (!WeightConversion.isFloat(source)) return source; // quantized as stored, or a type the kernels reject
-        if (role != Role.UNQUANTIZED && options.quantize() == LoadOptions.Quantization.Q8_0) {
+        if (role != Role.UNQUANTIZED && options.quantize() == Quantization.Q8_0) {
             if (WeightConversion.fits(DType.Q8_0, cols)) return DType.Q8_0;
             notQuantized.add(t.name() + Arrays.toString(t.shape()));
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.basalt.model.DType;
+import io.basalt.model.quant.Dequantize;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -15,8 +16,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every weight format's matmul/row against a float64 reference. The test packs its own bytes
- * (GGML / OCP MX layouts written out by hand) and decodes them with its own decoders, so a kernel
- * that agrees with itself but not with the format is caught. Sizes are odd on purpose: 1/3/17 rows
+ * (GGML / OCP MX layouts written out by hand) and decodes them with model.quant's scalar decoders
+ * ({@link Dequantize}, checked against the formats' bit fields in DequantizeTest), never with the
+ * kernels' own code, so a kernel that agrees with itself but not with the format is caught. Sizes are odd on purpose: 1/3/17 rows
  * (serial path), 613 rows (Parallel.forRange splits; on 512-bit machines decode takes nine groups of four
  * panels, then two full panels alone and a partial one), and columns that hit the vector main loop,
  * the single-vector loop and the scalar tail.
@@ -171,7 +173,7 @@ class KernelsTest {
                         short bits = (short) (Float.floatToIntBits((float) rnd.nextGaussian()) >>> 16);
                         stored[2 * (i * out + o)] = (byte) bits;
                         stored[2 * (i * out + o) + 1] = (byte) (bits >> 8);
-                        ref[o][i] = VectorKernels.bf16ToFloat(bits);
+                        ref[o][i] = Dequantize.bf16(bits);
                     }
                 }
                 for (var seg : segments(stored)) {
@@ -240,10 +242,12 @@ class KernelsTest {
                             for (int j = 0; j < 16; j++) {
                                 int lo = rnd.nextInt(16), hi = rnd.nextInt(16);
                                 blocks[blk * 16 + j] = (byte) (lo | hi << 4);
-                                ref[e][r][b * 32 + 2 * j] = e2m1(lo) * Math.scalb(1.0, scale - 127);
-                                ref[e][r][b * 32 + 2 * j + 1] = e2m1(hi) * Math.scalb(1.0, scale - 127);
                             }
                         }
+                        float[] row = new float[cols];
+                        Dequantize.mxfp4(MemorySegment.ofArray(blocks), MemorySegment.ofArray(scales), (e * rows + r) * (long) nb,
+                                row, 0, cols);
+                        for (int c = 0; c < cols; c++) ref[e][r][c] = row[c];
                     }
                 }
                 var blockSegs = segments(blocks);
@@ -270,21 +274,18 @@ class KernelsTest {
         }
     }
 
-    // ---- independent decoders ---------------------------------------------------------------
+    // ---- the reference: model.quant's decoders -----------------------------------------------
 
-    /** IEEE binary16 → double from the bit fields (subnormals: mantissa · 2^-24). */
-    static double fp16(int bits) {
-        int sign = (bits >> 15) & 1, exp = (bits >> 10) & 0x1F, man = bits & 0x3FF;
-        if (exp == 0x1F) throw new IllegalArgumentException("test never stores inf/NaN");
-        double v = exp == 0 ? man * Math.scalb(1.0, -24) : (1024 + man) * Math.scalb(1.0, exp - 25);
-        return sign == 1 ? -v : v;
-    }
-
-    /** FP4 E2M1: bit 3 sign, bits 2..1 exponent (bias 1), bit 0 mantissa; exponent 0 is subnormal (m·0.5). */
-    static double e2m1(int code) {
-        int exp = (code >> 1) & 3, man = code & 1;
-        double v = exp == 0 ? man * 0.5 : (1 + man * 0.5) * Math.scalb(1.0, exp - 1);
-        return (code & 8) != 0 ? -v : v;
+    /** Each stored row decoded by {@link Dequantize#row}, [rows][cols]. */
+    static double[][] decodeRows(byte[] bytes, DType dtype, int rows, int cols) {
+        MemorySegment seg = MemorySegment.ofArray(bytes);
+        double[][] ref = new double[rows][cols];
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            Dequantize.row(seg, dtype, r * dtype.byteSize(cols), row, 0, cols);
+            for (int c = 0; c < cols; c++) ref[r][c] = row[c];
+        }
+        return ref;
     }
 
     // ---- packers: random values, stored bytes, reference ------------------------------------
@@ -298,26 +299,21 @@ class KernelsTest {
 
     static Packed packBf16(Random rnd, int rows, int cols) {
         byte[] b = new byte[2 * rows * cols];
-        double[][] ref = new double[rows][cols];
         for (int i = 0; i < rows * cols; i++) {
-            int bits = Float.floatToRawIntBits((float) rnd.nextGaussian()) & 0xFFFF0000; // truncate: exactly bf16
-            ref[i / cols][i % cols] = Float.intBitsToFloat(bits);
-            put16(b, 2 * i, bits >>> 16);
+            put16(b, 2 * i, Float.floatToRawIntBits((float) rnd.nextGaussian()) >>> 16); // truncate: exactly bf16
         }
-        return new Packed(b, ref);
+        return new Packed(b, decodeRows(b, DType.BF16, rows, cols));
     }
 
     static Packed packF16(Random rnd, int rows, int cols) {
         byte[] b = new byte[2 * rows * cols];
-        double[][] ref = new double[rows][cols];
         for (int i = 0; i < rows * cols; i++) {
             // One in four is a subnormal (exponent field 0), the rest any finite normal-range value.
             int bits = rnd.nextInt(4) == 0 ? rnd.nextInt(0x400) : rnd.nextInt(0x7C00);
             if (rnd.nextBoolean()) bits |= 0x8000;
-            ref[i / cols][i % cols] = fp16(bits);
             put16(b, 2 * i, bits);
         }
-        return new Packed(b, ref);
+        return new Packed(b, decodeRows(b, DType.F16, rows, cols));
     }
 
     /** A random fp16 scale of modest magnitude (some subnormal), as a quantizer might emit. */
@@ -330,39 +326,28 @@ class KernelsTest {
     static Packed packQ8(Random rnd, int rows, int cols) {
         int nb = cols / 32;
         byte[] b = new byte[rows * nb * 34];
-        double[][] ref = new double[rows][cols];
         for (int r = 0; r < rows; r++) {
             for (int k = 0; k < nb; k++) {
-                int o = (r * nb + k) * 34, d = randomScaleBits(rnd);
-                put16(b, o, d);
-                for (int j = 0; j < 32; j++) {
-                    int q = rnd.nextInt(256) - 128;
-                    b[o + 2 + j] = (byte) q;
-                    ref[r][k * 32 + j] = fp16(d) * q;
-                }
+                int o = (r * nb + k) * 34;
+                put16(b, o, randomScaleBits(rnd));
+                for (int j = 0; j < 32; j++) b[o + 2 + j] = (byte) (rnd.nextInt(256) - 128);
             }
         }
-        return new Packed(b, ref);
+        return new Packed(b, decodeRows(b, DType.Q8_0, rows, cols));
     }
 
     /** GGML block_q4_0: fp16 d, then 16 bytes; element j = (lo nibble of byte j) − 8, j+16 = (hi nibble) − 8. */
     static Packed packQ4(Random rnd, int rows, int cols) {
         int nb = cols / 32;
         byte[] b = new byte[rows * nb * 18];
-        double[][] ref = new double[rows][cols];
         for (int r = 0; r < rows; r++) {
             for (int k = 0; k < nb; k++) {
-                int o = (r * nb + k) * 18, d = randomScaleBits(rnd);
-                put16(b, o, d);
-                for (int j = 0; j < 16; j++) {
-                    int lo = rnd.nextInt(16), hi = rnd.nextInt(16);
-                    b[o + 2 + j] = (byte) (lo | hi << 4);
-                    ref[r][k * 32 + j] = fp16(d) * (lo - 8);
-                    ref[r][k * 32 + j + 16] = fp16(d) * (hi - 8);
-                }
+                int o = (r * nb + k) * 18;
+                put16(b, o, randomScaleBits(rnd));
+                for (int j = 0; j < 16; j++) b[o + 2 + j] = (byte) (rnd.nextInt(16) | rnd.nextInt(16) << 4);
             }
         }
-        return new Packed(b, ref);
+        return new Packed(b, decodeRows(b, DType.Q4_0, rows, cols));
     }
 
     static void put16(byte[] b, int off, int v) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.basalt.model.DType;
+import io.basalt.model.quant.Dequantize;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -39,7 +40,7 @@ class WeightConversionTest {
     void bf16KeepsNaNsNaN() {
         for (int bits : new int[] {0x7FC0_0000, 0x7F80_0001, 0x7FFF_FFFF, 0xFF80_0001, 0xFFC1_2345}) {
             short h = bf16(bits);
-            float back = VectorKernels.bf16ToFloat(h);
+            float back = Dequantize.bf16(h);
             assertTrue(Float.isNaN(back), Integer.toHexString(bits) + " -> " + Integer.toHexString(h & 0xFFFF));
             assertEquals(bits < 0, (h & 0x8000) != 0, "sign of " + Integer.toHexString(bits));
         }
@@ -101,9 +102,11 @@ class WeightConversionTest {
             assertEquals(DType.Q8_0, s.dtype());
             assertEquals((long) rows * (cols / 32) * 34, s.data().byteSize());
             float[] kernelRow = new float[cols];
+            float[] reference = new float[cols];
             WeightMatrix m = WeightMatrices.rowMajor(s.data(), DType.Q8_0, rows, cols);
             for (int r = 0; r < rows; r++) {
                 m.row(r, kernelRow);
+                Dequantize.q8_0(s.data(), DType.Q8_0.byteSize((long) r * cols), reference, 0, cols);
                 for (int b = 0; b < cols / 32; b++) {
                     long o = ((long) r * (cols / 32) + b) * 34;
                     double d = Float.float16ToFloat(s.data().get(I16, o));
@@ -117,7 +120,8 @@ class WeightConversionTest {
                         double err = Math.abs(v - q * d);
                         assertTrue(err <= d / 2 * (1 + 1e-6), "row " + r + " block " + b + " elem " + j + ": |" + v + " - " + q
                                 + "·" + d + "| = " + err + " > d/2");
-                        assertEquals((float) (q * d), kernelRow[b * 32 + j], Math.ulp((float) (q * d)), "kernel dequant");
+                        assertEquals((float) (q * d), reference[b * 32 + j], "model.quant's Q8_0 decode");
+                        assertEquals(reference[b * 32 + j], kernelRow[b * 32 + j], Math.ulp(reference[b * 32 + j]), "kernel dequant");
                     }
                     assertTrue(d * 127 >= amax, "scale covers the block maximum");
                     // A normal fp16 scale puts the block maximum at ±126..127; subnormal scales (max|x| < 127·2^-14) are coarser.

@@ -2,6 +2,11 @@ package io.basalt.backend.cpu.model;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.basalt.backend.FlatBatch;
+import io.basalt.spi.Architecture;
+import io.basalt.spi.Batch;
+import io.basalt.spi.ModelSpec;
+import io.basalt.spi.SequenceInput;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -12,11 +17,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link ForwardMath#attentionRows} (the online-softmax kernel and its row × head-group split) against
- * a float64 two-pass softmax attention. Each batch mixes a prefill chunk and a decode row on a paged
- * view whose blocks are shuffled through the pool (so consecutive blocks are never adjacent), a
- * decode row on a contiguous cache, and a row at position 0; sequences span several 16-position
- * blocks and several 32-position tiles. Head sizes hit the vector main loops, the single-vector loop
- * and the scalar tail.
+ * a float64 two-pass softmax attention, reading keys and values through the rows' block tables
+ * ({@link FlatBatch}). Each batch mixes a prefill chunk whose blocks are shuffled through the pool
+ * (so consecutive blocks are never adjacent), a decode row on consecutive blocks, and a row at
+ * position 0; sequences span several 16-position blocks and several 32-position tiles. Head sizes hit
+ * the vector main loops, the single-vector loop and the scalar tail.
  */
 class AttentionTest {
     static final int BLOCK = 16;
@@ -78,17 +83,15 @@ class AttentionTest {
             Random rnd = new Random(seed++);
             Case c = new Case(shape[0], shape[1], shape[2], 0, false, 2f);
             int kvDim = c.kvHeads() * c.headDim();
-            PagedView a = new PagedView(37, kvDim, rnd), b = new PagedView(13, kvDim, rnd);
-            fill(a.keys, rnd, c.logitScale());
-            fill(b.keys, rnd, c.logitScale());
-            List<SequenceChunk> chunks = List.of(new SequenceChunk(a, new int[37], 0, Model.Logits.NONE),
-                    new SequenceChunk(b, new int[8], 5, Model.Logits.NONE));
+            Pool pool = new Pool(kvDim, rnd, c.logitScale());
+            List<SequenceInput> chunks = List.of(new SequenceInput(0, new int[37], 0, pool.scattered(37), false),
+                    new SequenceInput(1, new int[8], 5, pool.scattered(13), false));
             int[] positions = new int[45];
             for (int i = 0; i < 37; i++) positions[i] = i;
             for (int i = 0; i < 8; i++) positions[37 + i] = 5 + i;
             float[][] q = new float[45][c.heads() * c.headDim()];
             for (float[] row : q) fill(row, rnd, 1f);
-            compare(c, chunks, q, positions, null, (float) (1.0 / Math.sqrt(c.headDim())));
+            compare(c, pool, chunks, q, positions, null, (float) (1.0 / Math.sqrt(c.headDim())));
         }
     }
 
@@ -96,16 +99,18 @@ class AttentionTest {
     void increasingScoresRaiseTheMaximumEveryTile() {
         Random rnd = new Random(400);
         int heads = 4, kvHeads = 2, headDim = 64, kvDim = kvHeads * headDim, length = 150;
-        PagedView kv = new PagedView(length, kvDim, rnd);
+        Pool pool = new Pool(kvDim, rnd, 1f);
+        int[] table = pool.scattered(length);
         float[] q = new float[heads * headDim];
         Arrays.fill(q, 1f);
         for (int p = 0; p < length; p++) {
-            for (int i = 0; i < kvDim; i++) kv.keys[kv.offset(p) + i] = p * 0.02f; // score grows with p
+            int at = (table[p / BLOCK] * BLOCK + p % BLOCK) * kvDim;
+            for (int i = 0; i < kvDim; i++) pool.keys[at + i] = p * 0.02f; // score grows with p
         }
         int[] pos = {length - 1};
-        List<SequenceChunk> chunks = List.of(new SequenceChunk(kv, new int[1], length - 1, Model.Logits.NONE));
+        List<SequenceInput> chunks = List.of(new SequenceInput(0, new int[1], length - 1, table, false));
         float[][] qs = {q};
-        compare(new Case(heads, kvHeads, headDim, 0, true, 1f), chunks, qs, pos, new float[heads], 0.125f);
+        compare(new Case(heads, kvHeads, headDim, 0, true, 1f), pool, chunks, qs, pos, new float[heads], 0.125f);
     }
 
     record Case(int heads, int kvHeads, int headDim, int window, boolean sinks, float logitScale, double tolerance) {
@@ -117,20 +122,13 @@ class AttentionTest {
     private void check(Case c, long seed) {
         Random rnd = new Random(seed);
         int kvDim = c.kvHeads * c.headDim;
-        PagedView paged = new PagedView(90, kvDim, rnd);
-        PagedView short0 = new PagedView(1, kvDim, rnd);
-        KvCache contiguous = new KvCache(1, kvDim, 128);
-        contiguous.ensureCapacity(71);
-        fill(contiguous.keys(0), rnd, c.logitScale);
-        fill(contiguous.values(0), rnd, 1f);
-        fill(paged.keys, rnd, c.logitScale);
-        fill(short0.keys, rnd, c.logitScale);
-        // Prefill of positions [40, 90) on the paged view, a decode at 70 on the contiguous cache,
+        Pool pool = new Pool(kvDim, rnd, c.logitScale);
+        // Prefill of positions [40, 90) on shuffled blocks, a decode at 70 on consecutive blocks,
         // and a first token at 0.
-        List<SequenceChunk> chunks = List.of(
-                new SequenceChunk(paged, new int[50], 40, Model.Logits.NONE),
-                new SequenceChunk(contiguous, new int[1], 70, Model.Logits.NONE),
-                new SequenceChunk(short0, new int[1], 0, Model.Logits.NONE));
+        List<SequenceInput> chunks = List.of(
+                new SequenceInput(0, new int[50], 40, pool.scattered(90), false),
+                new SequenceInput(1, new int[1], 70, pool.consecutive(71), false),
+                new SequenceInput(2, new int[1], 0, pool.scattered(1), false));
         int rows = 52;
         int[] positions = new int[rows];
         for (int i = 0; i < 50; i++) positions[i] = 40 + i;
@@ -144,18 +142,20 @@ class AttentionTest {
             for (int h = 0; h < c.heads; h++) sinks[h] = (float) (rnd.nextGaussian() * 2);
             sinks[0] = 30f; // a sink that outweighs every key
         }
-        compare(c, chunks, q, positions, sinks, (float) (1.0 / Math.sqrt(c.headDim)));
+        compare(c, pool, chunks, q, positions, sinks, (float) (1.0 / Math.sqrt(c.headDim)));
     }
 
-    private void compare(Case c, List<SequenceChunk> chunks, float[][] q, int[] positions, float[] sinks, float scale) {
-        BatchRows rows = BatchRows.of(chunks, 1 << 16);
-        int n = rows.size();
+    private void compare(Case c, Pool pool, List<SequenceInput> chunks, float[][] q, int[] positions, float[] sinks, float scale) {
+        FlatBatch rows = FlatBatch.of(new Batch(List.of(), chunks, null, Batch.HiddenStates.NONE), BLOCK,
+                new ModelSpec(Architecture.LLAMA, 1, 1 << 16, 1, 1, 1));
+        int n = rows.numRows();
         float[][] out = new float[n][c.heads * c.headDim];
         for (float[] row : out) Arrays.fill(row, Float.NaN); // every element must be written
-        ForwardMath.attentionRows(rows, 0, q, c.heads, c.kvHeads, c.headDim, scale, c.window, sinks, out);
+        ForwardMath.attentionRows(rows, pool, 0, q, c.heads, c.kvHeads, c.headDim, scale, c.window, sinks, out);
         for (int r = 0; r < n; r++) {
-            assertTrue(rows.positionOf()[r] == positions[r]);
-            double[][] ref = reference(q[r], rows.kv(r), positions[r], c, scale, sinks);
+            assertTrue(rows.position(r) == positions[r]);
+            int s = rows.sequence(r);
+            double[][] ref = reference(q[r], pool, p -> rows.slot(s, p) * c.kvHeads * c.headDim, positions[r], c, scale, sinks);
             for (int h = 0; h < c.heads; h++) {
                 for (int d = 0; d < c.headDim; d++) {
                     double got = out[r][h * c.headDim + d];
@@ -169,7 +169,8 @@ class AttentionTest {
     }
 
     /** [0]: the attention output; [1]: Σ_t w_t·|v_t| per element, the scale its error is measured against. */
-    private static double[][] reference(float[] q, KvView kv, int pos, Case c, float scale, float[] sinks) {
+    private static double[][] reference(float[] q, Pool kv, java.util.function.IntUnaryOperator offset, int pos, Case c, float scale,
+                                        float[] sinks) {
         int group = c.heads / c.kvHeads;
         int first = c.window > 0 ? Math.max(0, pos - c.window + 1) : 0;
         double[][] result = new double[2][c.heads * c.headDim];
@@ -179,7 +180,7 @@ class AttentionTest {
             double max = sinks != null ? sinks[h] : Double.NEGATIVE_INFINITY;
             for (int t = first; t <= pos; t++) {
                 double dot = 0;
-                for (int d = 0; d < c.headDim; d++) dot += (double) q[h * c.headDim + d] * kv.keys(0)[kv.offset(t) + kvOff + d];
+                for (int d = 0; d < c.headDim; d++) dot += (double) q[h * c.headDim + d] * kv.keys[offset.applyAsInt(t) + kvOff + d];
                 s[t] = dot * scale;
                 max = Math.max(max, s[t]);
             }
@@ -188,7 +189,7 @@ class AttentionTest {
             for (int t = first; t <= pos; t++) {
                 double w = Math.exp(s[t] - max) / sum;
                 for (int d = 0; d < c.headDim; d++) {
-                    double v = kv.values(0)[kv.offset(t) + kvOff + d];
+                    double v = kv.values[offset.applyAsInt(t) + kvOff + d];
                     result[0][h * c.headDim + d] += w * v;
                     result[1][h * c.headDim + d] += w * Math.abs(v);
                 }
@@ -202,34 +203,46 @@ class AttentionTest {
     }
 
     /**
-     * One layer of a paged pool: blocks of 16 positions handed out in shuffled order from the even
-     * block ids of a pool twice the size needed, so no two blocks of the sequence are adjacent.
+     * One layer of a paged pool, keys and values random. {@link #scattered} hands out blocks of 16 positions in
+     * shuffled order from even block ids of a fresh region twice the size needed, so no two blocks of the sequence
+     * are adjacent; {@link #consecutive} hands out a run of adjacent ones. Sequences never share a block.
      */
-    static final class PagedView implements KvView {
+    static final class Pool implements KvStore {
+        static final int BLOCKS = 64;
         final int kvDim;
-        final int[] blockTable;
         final float[] keys;
         final float[] values;
+        private final Random rnd;
+        private int nextFree;
 
-        PagedView(int length, int kvDim, Random rnd) {
+        Pool(int kvDim, Random rnd, float logitScale) {
             this.kvDim = kvDim;
+            this.rnd = rnd;
+            keys = new float[BLOCKS * BLOCK * kvDim];
+            values = new float[BLOCKS * BLOCK * kvDim];
+            fill(keys, rnd, logitScale);
+            fill(values, rnd, 1f);
+        }
+
+        int[] scattered(int length) {
             int blocks = (length + BLOCK - 1) / BLOCK;
-            int poolBlocks = 2 * blocks;
             List<Integer> order = new ArrayList<>();
             for (int b = 0; b < blocks; b++) order.add(b);
             Collections.shuffle(order, rnd);
-            blockTable = new int[blocks];
-            for (int b = 0; b < blocks; b++) blockTable[b] = 2 * order.get(b); // even ids: never adjacent
-            keys = new float[poolBlocks * BLOCK * kvDim];
-            values = new float[poolBlocks * BLOCK * kvDim];
-            fill(values, rnd, 1f);
+            int[] table = new int[blocks];
+            for (int b = 0; b < blocks; b++) table[b] = nextFree + 2 * order.get(b); // even offsets: never adjacent
+            nextFree += 2 * blocks;
+            return table;
+        }
+
+        int[] consecutive(int length) {
+            int[] table = new int[(length + BLOCK - 1) / BLOCK];
+            for (int b = 0; b < table.length; b++) table[b] = nextFree++;
+            return table;
         }
 
         @Override public float[] keys(int layer) { return keys; }
 
         @Override public float[] values(int layer) { return values; }
-
-        @Override
-        public int offset(int position) { return (blockTable[position / BLOCK] * BLOCK + position % BLOCK) * kvDim; }
     }
 }

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.basalt.engine.sampling.SequenceSampler;
-import io.basalt.model.layout.LoadOptions.Quantization;
-import io.basalt.model.layout.LoadOptions.Storage;
+import io.basalt.spi.Quantization;
+import io.basalt.spi.StorageDtype;
 import io.basalt.model.layout.LoadOptions;
 import io.basalt.testing.Shared;
 import java.io.IOException;
@@ -24,10 +24,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * llama2.c's fp32 ids.
  */
 class StorageDriftTest {
-    static final LoadOptions FP32 = LoadOptions.of(Storage.FP32);
-    static final LoadOptions BF16 = LoadOptions.of(Storage.BF16);
-    static final LoadOptions F16 = LoadOptions.of(Storage.F16);
-    static final LoadOptions Q8_0 = new LoadOptions(Storage.AUTO, Quantization.Q8_0);
+    static final LoadOptions FP32 = LoadOptions.of(StorageDtype.FP32);
+    static final LoadOptions BF16 = LoadOptions.of(StorageDtype.BF16);
+    static final LoadOptions F16 = LoadOptions.of(StorageDtype.F16);
+    static final LoadOptions Q8_0 = new LoadOptions(StorageDtype.AUTO, Quantization.Q8_0);
 
     static final String STORIES = "stories260K/stories260K.bin";
     static final String GPT2_HF = "gpt2-tiny-random/hf";

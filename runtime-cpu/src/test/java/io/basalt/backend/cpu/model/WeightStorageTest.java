@@ -8,15 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.model.Checkpoint;
 import io.basalt.model.ModelFormats;
-import io.basalt.model.layout.LoadOptions.Quantization;
-import io.basalt.model.layout.LoadOptions.Storage;
+import io.basalt.spi.Quantization;
+import io.basalt.spi.StorageDtype;
 import io.basalt.model.layout.LoadOptions;
 import io.basalt.testing.Shared;
 import org.junit.jupiter.api.Test;
 
 /** What Weights does with LoadOptions: which matrices convert, which fall back, and who frees the copies. */
 class WeightStorageTest {
-    static final LoadOptions Q8_0 = new LoadOptions(Storage.AUTO, Quantization.Q8_0);
+    static final LoadOptions Q8_0 = new LoadOptions(StorageDtype.AUTO, Quantization.Q8_0);
 
     @Test
     void q8_0FallsBackToFloatForRowsThatAreNotWholeBlocks() {
@@ -44,7 +44,7 @@ class WeightStorageTest {
             Weights w = new Weights(ck);
             w.matrix("blk.0.attn_q.weight", 8, 8);
             assertTrue(w.summary().startsWith("1 F16"), w.summary());
-            Weights fp32 = new Weights(ck, LoadOptions.of(Storage.FP32));
+            Weights fp32 = new Weights(ck, LoadOptions.of(StorageDtype.FP32));
             fp32.matrix("blk.0.attn_q.weight", 8, 8);
             assertTrue(fp32.summary().startsWith("1 F32"), fp32.summary());
         }
@@ -54,7 +54,7 @@ class WeightStorageTest {
     void conv1dWeightsInAnyStorageAreTransposedCopiesThatMultiplyAlike() {
         try (Checkpoint ck = ModelFormats.open(Shared.model("gpt2-tiny-random/hf"))) {
             WeightMatrix fp32 = new Weights(ck).conv1d("h.0.mlp.c_fc.weight", 64, 256);
-            Weights bf16Weights = new Weights(ck, LoadOptions.of(Storage.BF16));
+            Weights bf16Weights = new Weights(ck, LoadOptions.of(StorageDtype.BF16));
             WeightMatrix bf16 = bf16Weights.conv1d("h.0.mlp.c_fc.weight", 64, 256);
             assertTrue(bf16Weights.summary().startsWith("1 BF16"), bf16Weights.summary());
             assertEquals(256, bf16.rows());
@@ -78,7 +78,7 @@ class WeightStorageTest {
     @Test
     void convertedMatricesAreFreedWithTheCheckpoint() {
         Checkpoint ck = ModelFormats.open(Shared.model("stories260K/stories260K.bin"));
-        WeightMatrix m = new Weights(ck, LoadOptions.of(Storage.BF16)).matrix("blk.0.attn_q.weight", 64, 64);
+        WeightMatrix m = new Weights(ck, LoadOptions.of(StorageDtype.BF16)).matrix("blk.0.attn_q.weight", 64, 64);
         float[] row = new float[64];
         m.row(0, row);
         ck.close();

@@ -25,7 +25,7 @@ class DecodeSpeedTest {
             try (ModelRunner r = TorchTestSupport.torch(model, 16L << 20)) {
                 torch = tokensPerSecond(r);
             }
-            try (ModelRunner r = TorchTestSupport.cpu(model, 16L << 20)) {
+            try (ModelRunner r = TorchParityTest.cpu(model, 16L << 20)) {
                 cpu = tokensPerSecond(r);
             }
             System.out.printf("decode %-28s torch %8.1f tok/s   cpu %8.1f tok/s   (%d tokens after %d warm-up, threads: %s)%n",

@@ -5,7 +5,11 @@ import static io.basalt.backend.torch.TorchTestSupport.logitsPerPosition;
 import static io.basalt.backend.torch.TorchTestSupport.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.djl.engine.Engine;
+import io.basalt.backend.cpu.CpuBackend;
+import io.basalt.spi.Backend;
 import io.basalt.spi.Batch;
 import io.basalt.spi.ModelRunner;
 import io.basalt.testing.Shared;
@@ -16,8 +20,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
-/** torch fp32 against the CPU backend (same inputs, per position and per layer) and against the peers' references. */
+/**
+ * torch fp32 against the CPU backend (same inputs, per position and per layer) and against the peers' references:
+ * the per-backend contract test. It lives here because runtime-torch does not depend on runtime-cpu.
+ */
 class TorchParityTest {
+    private static final String STORIES = "stories260K/stories260K.bin";
+
+    /** The reference: the CPU backend, weights as stored. */
+    static ModelRunner cpu(String model, long kvBytes) {
+        return new CpuBackend().load(Shared.model(model), new Backend.LoadConfig(kvBytes, 16, 512));
+    }
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({
@@ -30,7 +43,7 @@ class TorchParityTest {
     })
     void logitsAndHiddenStatesMatchTheCpuBackend(String model, float tolerance) {
         try (TorchModelRunner torch = TorchTestSupport.torch(model, 4L << 20);
-             ModelRunner cpu = TorchTestSupport.cpu(model, 4L << 20)) {
+             ModelRunner cpu = cpu(model, 4L << 20)) {
             int[] tokens = TorchTestSupport.mod(S1, torch.spec().vocabSize());
             List<float[][][]> torchStates = new ArrayList<>();
             List<float[][][]> cpuStates = new ArrayList<>();
@@ -102,6 +115,23 @@ class TorchParityTest {
                 }
             }
             assertTrue(worst <= 1e-3f, "max |Δresidual| " + worst);
+        }
+    }
+
+    /** Runs only where a CUDA libtorch sees a GPU (PYTORCH_LIBRARY_PATH); the same logits as on the CPU. */
+    @Test
+    void cudaMatchesCpuWhereAGpuIsPresent() {
+        TorchTestSupport.torch();
+        assumeTrue(Engine.getEngine("PyTorch").getGpuCount() > 0, "no GPU visible to libtorch");
+        String previous = System.setProperty(TorchDevice.PROPERTY, "cuda");
+        try (TorchModelRunner gpu = new TorchBackend().load(Shared.model(STORIES), new Backend.LoadConfig(1L << 20, 4, 64));
+             ModelRunner cpu = cpu(STORIES, 1L << 20)) {
+            assertTrue(gpu.device().startsWith("gpu"), gpu.device());
+            int[] tokens = TorchTestSupport.mod(S1, 512);
+            assertTrue(maxAbsDiff(logitsPerPosition(gpu, tokens), logitsPerPosition(cpu, tokens)) <= 1e-3f);
+        } finally {
+            if (previous == null) System.clearProperty(TorchDevice.PROPERTY);
+            else System.setProperty(TorchDevice.PROPERTY, previous);
         }
     }
 }
