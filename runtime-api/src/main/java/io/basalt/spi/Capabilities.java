@@ -12,7 +12,9 @@ import java.util.Set;
  * @param numKvBlocks            KV capacity: blocks (PAGED) or slots (SLOTS), sized from the memory budget
  * @param dtypes                 weight/activation types the backend computes in (e.g. "f32", "bf16")
  * @param deviceMemoryBytes      memory the backend may use for weights + KV (0 if unknown)
- * @param onDeviceSampling       whether the runner returns sampled ids instead of logits
+ * @param onDeviceSampling       whether the runner draws each next token itself ({@link SequenceOutput.Sampled}, with
+ *                               {@link SequenceInput.Sampling}) instead of returning logits; the engine then refuses
+ *                               requests that need logits (logit_bias, penalties, min_tokens, logprobs)
  */
 public record Capabilities(ShapePolicy shapePolicy, boolean mixedPrefillDecode, KvLayout kvLayout, int numKvBlocks,
                            Set<String> dtypes, long deviceMemoryBytes, boolean onDeviceSampling) {

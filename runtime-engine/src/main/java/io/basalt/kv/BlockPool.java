@@ -91,11 +91,6 @@ final class BlockPool {
         System.arraycopy(tokens, from, blockTokens, block * blockSize, blockSize);
     }
 
-    void resetCache() {
-        cachedBlocks.clear();
-        Arrays.fill(cached, false);
-    }
-
     /** Drops the block from the prefix cache (if there) because its owner is about to overwrite part of it. */
     void evict(int block) {
         if (cached[block]) uncache(block);

@@ -9,6 +9,7 @@ import io.basalt.spi.KvLayout;
 import io.basalt.spi.ModelRunner;
 import io.basalt.spi.ModelSpec;
 import io.basalt.spi.SequenceInput;
+import io.basalt.spi.SequenceOutput;
 import io.basalt.spi.ShapePolicy;
 import io.basalt.spi.StepOutput;
 import java.util.ArrayList;
@@ -51,9 +52,7 @@ public final class CpuModelRunner implements ModelRunner {
     public StepOutput execute(Batch batch) {
         for (BlockCopy copy : batch.blockCopies()) pool.copyBlock(copy.source(), copy.target());
         List<SequenceInput> inputs = batch.sequences();
-        int[] sampled = new int[inputs.size()];
-        Arrays.fill(sampled, -1);
-        if (inputs.isEmpty()) return new StepOutput(List.of(), sampled, List.of());
+        if (inputs.isEmpty()) return new StepOutput(List.of(), List.of());
         List<SequenceChunk> chunks = new ArrayList<>(inputs.size());
         for (SequenceInput in : inputs) {
             chunks.add(new SequenceChunk(pool.view(in.blockTable()), in.tokenIds(), in.startPosition(),
@@ -62,9 +61,9 @@ public final class CpuModelRunner implements ModelRunner {
         HiddenStateRecorder recorder = batch.hiddenStates() == Batch.HiddenStates.PER_LAYER
                 ? new HiddenStateRecorder(inputs, spec.numLayers(), spec.hiddenSize()) : null;
         List<float[][]> logits = model.forward(chunks, recorder != null ? recorder : Model.ResidualObserver.NONE);
-        List<float[]> out = new ArrayList<>(inputs.size());
-        for (float[][] rows : logits) out.add(rows.length == 0 ? null : rows[0]);
-        return new StepOutput(out, sampled, recorder != null ? recorder.states() : List.of());
+        List<SequenceOutput> out = new ArrayList<>(inputs.size());
+        for (float[][] rows : logits) out.add(rows.length == 0 ? SequenceOutput.NONE : new SequenceOutput.Logits(rows[0]));
+        return new StepOutput(out, recorder != null ? recorder.states() : List.of());
     }
 
     private boolean closed;

@@ -12,6 +12,7 @@ import io.basalt.spi.KvLayout;
 import io.basalt.spi.ModelRunner;
 import io.basalt.spi.ModelSpec;
 import io.basalt.spi.SequenceInput;
+import io.basalt.spi.SequenceOutput;
 import io.basalt.spi.ShapePolicy;
 import io.basalt.spi.StepOutput;
 import java.util.ArrayList;
@@ -71,24 +72,22 @@ public final class TorchModelRunner implements ModelRunner {
     public synchronized StepOutput execute(Batch batch) {
         if (closed) throw new IllegalStateException("the torch runner is closed");
         List<SequenceInput> inputs = batch.sequences();
-        int[] sampled = new int[inputs.size()];
-        Arrays.fill(sampled, -1);
         try (NDManager stepManager = manager.newSubManager(); NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             kv.copyBlocks(batch.blockCopies());
-            if (inputs.isEmpty()) return new StepOutput(List.of(), sampled, List.of());
+            if (inputs.isEmpty()) return new StepOutput(List.of(), List.of());
             Step step = new Step(stepManager, dtype, inputs, BLOCK_SIZE, spec.vocabSize(), spec.maxPositions());
             boolean hidden = batch.hiddenStates() == Batch.HiddenStates.PER_LAYER;
             float[][][][] states = hidden ? new float[inputs.size()][spec.numLayers()][][] : null;
             NDArray x = model.forward(step, kv, hidden ? (layer, residual) -> split(step, residual, layer, states)
                     : TorchModel.BlockObserver.NONE);
-            return new StepOutput(logits(step, inputs, x), sampled, hidden ? Arrays.asList(states) : List.of());
+            return new StepOutput(logits(step, inputs, x), hidden ? Arrays.asList(states) : List.of());
         }
     }
 
-    /** The last row's logits of each sequence that asked (one head product over all of them), null for the rest. */
-    private List<float[]> logits(Step step, List<SequenceInput> inputs, NDArray x) {
-        List<float[]> out = new ArrayList<>(inputs.size());
+    /** The last row's logits of each sequence that asked (one head product over all of them), NONE for the rest. */
+    private List<SequenceOutput> logits(Step step, List<SequenceInput> inputs, NDArray x) {
+        List<SequenceOutput> out = new ArrayList<>(inputs.size());
         long[] rows = new long[inputs.size()];
         int m = 0;
         for (int s = 0; s < inputs.size(); s++) {
@@ -100,7 +99,9 @@ public final class TorchModelRunner implements ModelRunner {
         float[] all = m == 0 ? new float[0] : toFloats(model.logits(x.get(new NDIndex("{}", step.manager.create(Arrays.copyOf(rows, m))))));
         int vocab = spec.vocabSize();
         int k = 0;
-        for (SequenceInput in : inputs) out.add(in.needLogits() ? Arrays.copyOfRange(all, vocab * k, vocab * ++k) : null);
+        for (SequenceInput in : inputs) {
+            out.add(in.needLogits() ? new SequenceOutput.Logits(Arrays.copyOfRange(all, vocab * k, vocab * ++k)) : SequenceOutput.NONE);
+        }
         return out;
     }
 
