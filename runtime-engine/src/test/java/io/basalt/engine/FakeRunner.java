@@ -113,6 +113,11 @@ final class FakeRunner implements ModelRunner {
         List<SequenceInput> inputs = batch.sequences();
         check(!inputs.isEmpty(), "an empty batch was executed");
         checkShape(batch);
+        // The copies come first, as on a device: what a sequence reads (and so whether its step is prefill) is after them.
+        for (BlockCopy c : batch.blockCopies()) {
+            check(c.source() != c.target(), "a block copied onto itself");
+            kv[c.target()] = kv[c.source()].clone();
+        }
         boolean anyPrefill = false, anyDecode = false;
         for (SequenceInput in : inputs) {
             if (isPrefill(in)) anyPrefill = true;
@@ -123,11 +128,6 @@ final class FakeRunner implements ModelRunner {
                     + describe(inputs));
         }
         batches.add(new Step(inputs, batch.paddedShape().orElse(null), batch.blockCopies(), anyPrefill));
-
-        for (BlockCopy c : batch.blockCopies()) {
-            check(c.source() != c.target(), "a block copied onto itself");
-            kv[c.target()] = kv[c.source()].clone();
-        }
         if (caps.kvLayout() instanceof KvLayout.Slots) checkSlots(inputs);
 
         // Read every context first (one forward: attention sees the KV as it was before this step's writes).
