@@ -6,11 +6,8 @@ import io.basalt.engine.sampling.StopStringMatcher;
 import io.basalt.kv.KvCacheManager;
 import io.basalt.kv.KvCacheManagers;
 import io.basalt.kv.KvStats;
-import io.basalt.spi.Batch;
 import io.basalt.spi.Capabilities;
 import io.basalt.spi.ModelRunner;
-import io.basalt.spi.SequenceInput;
-import io.basalt.spi.SequenceOutput;
 import io.basalt.spi.StepOutput;
 import io.basalt.tokenizer.IncrementalDecoder;
 import io.basalt.tokenizer.Tokenizer;
@@ -261,7 +258,7 @@ public final class Engine implements AutoCloseable {
         StepOutput output;
         try {
             output = runner.execute(plan.batch());
-            checkOutput(plan.batch(), output);
+            StepCompleter.checkOutput(plan.batch(), output, onDeviceSampling, runner.spec().vocabSize());
         } catch (RuntimeException e) {
             completer.fail(plan, "the backend failed: " + e);
             publishStats(t1 - t0, System.nanoTime() - t1, 0);
@@ -272,31 +269,6 @@ public final class Engine implements AutoCloseable {
         requests.values().removeIf(RequestState::isFinished);
         publishStats(t1 - t0, t2 - t1, plan.numTokens());
         return plan.numTokens();
-    }
-
-    /**
-     * The runner kept the contract: one output per sequence, a token or logits for each sequence that reached its
-     * end and nothing for the rest, sampled ids only from a backend that samples (whose requests were checked).
-     */
-    private void checkOutput(Batch batch, StepOutput output) {
-        int n = batch.sequences().size();
-        if (output.sequences().size() != n) {
-            throw new IllegalStateException("the runner returned " + output.sequences().size() + " outputs for " + n + " sequences");
-        }
-        int vocab = runner.spec().vocabSize();
-        for (int i = 0; i < n; i++) {
-            SequenceInput in = batch.sequences().get(i);
-            boolean ok = switch (output.sequences().get(i)) {
-                case SequenceOutput.None none -> !in.needLogits();
-                case SequenceOutput.Logits logits -> in.needLogits();
-                case SequenceOutput.Sampled sampled -> in.needLogits() && onDeviceSampling && sampled.tokenId() < vocab;
-            };
-            if (!ok) {
-                throw new IllegalStateException("the runner returned " + output.sequences().get(i) + " for sequence " + in.seqId()
-                        + (in.needLogits() ? ", which needs its next token" : ", which asked for nothing")
-                        + (onDeviceSampling ? "" : " (the backend does not sample on the device)"));
-            }
-        }
     }
 
     /** Steps until nothing is queued or running (tests, benchmarks, offline batches). Step thread only. */

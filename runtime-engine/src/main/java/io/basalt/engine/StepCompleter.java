@@ -4,6 +4,8 @@ import io.basalt.api.FinishReason;
 import io.basalt.engine.sampling.Sample;
 import io.basalt.engine.sampling.StopStringMatcher;
 import io.basalt.kv.KvCacheManager;
+import io.basalt.spi.Batch;
+import io.basalt.spi.SequenceInput;
 import io.basalt.spi.SequenceOutput;
 import io.basalt.spi.StepOutput;
 import java.util.List;
@@ -43,6 +45,30 @@ final class StepCompleter {
     long sampleNanos() { return sampleNanos; }
 
     long lastSampleNanos() { return lastSampleNanos; }
+
+    /**
+     * The runner kept the contract: one output per sequence, a token or logits for each sequence that reached its
+     * end and nothing for the rest, sampled ids only from a backend that samples (whose requests were checked).
+     */
+    static void checkOutput(Batch batch, StepOutput output, boolean onDeviceSampling, int vocab) {
+        int n = batch.sequences().size();
+        if (output.sequences().size() != n) {
+            throw new IllegalStateException("the runner returned " + output.sequences().size() + " outputs for " + n + " sequences");
+        }
+        for (int i = 0; i < n; i++) {
+            SequenceInput in = batch.sequences().get(i);
+            boolean ok = switch (output.sequences().get(i)) {
+                case SequenceOutput.None none -> !in.needLogits();
+                case SequenceOutput.Logits logits -> in.needLogits();
+                case SequenceOutput.Sampled sampled -> in.needLogits() && onDeviceSampling && sampled.tokenId() < vocab;
+            };
+            if (!ok) {
+                throw new IllegalStateException("the runner returned " + output.sequences().get(i) + " for sequence " + in.seqId()
+                        + (in.needLogits() ? ", which needs its next token" : ", which asked for nothing")
+                        + (onDeviceSampling ? "" : " (the backend does not sample on the device)"));
+            }
+        }
+    }
 
     void complete(Scheduler.Plan plan, StepOutput output) {
         long t0 = System.nanoTime();

@@ -103,10 +103,6 @@ final class BlockPool {
 
     // For invariant checks in tests.
 
-    boolean isCached(int block) {
-        return cached[block];
-    }
-
     int[] cachedTokens(int block) {
         return cached[block] ? Arrays.copyOfRange(blockTokens, block * blockSize, (block + 1) * blockSize) : null;
     }
