@@ -8,7 +8,9 @@ package io.basalt.spi;
  * @param mixedPrefillDecode     whether prefill chunks and decodes may share one step
  * @param kvLayout               paged blocks or per-sequence slots
  * @param numKvBlocks            KV capacity: blocks (PAGED) or slots (SLOTS), sized from the memory budget
- * @param onDeviceSampling       whether the runner returns sampled ids instead of logits
+ * @param onDeviceSampling       whether the runner draws each next token itself ({@link SequenceOutput.Sampled}, with
+ *                               {@link SequenceInput.Sampling}) instead of returning logits; the engine then refuses
+ *                               requests that need logits (logit_bias, penalties, min_tokens, logprobs)
  */
 public record Capabilities(ShapePolicy shapePolicy, boolean mixedPrefillDecode, KvLayout kvLayout, int numKvBlocks,
                            boolean onDeviceSampling) {

@@ -6,34 +6,58 @@ import io.basalt.engine.sampling.StopStringMatcher;
 import io.basalt.kv.KvCacheManager;
 import io.basalt.kv.KvCacheManagers;
 import io.basalt.kv.KvStats;
-import io.basalt.spi.Batch;
 import io.basalt.spi.Capabilities;
 import io.basalt.spi.ModelRunner;
-import io.basalt.spi.SequenceInput;
 import io.basalt.spi.StepOutput;
 import io.basalt.tokenizer.IncrementalDecoder;
 import io.basalt.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
- * The continuous-batching engine. {@link #submit} and {@link #abort} may be called from any thread;
- * they enqueue commands. One thread runs {@link #step()}: apply commands, ask the {@link Scheduler}
- * for a plan, run it on the {@link ModelRunner}, then sample and publish ({@link StepCompleter}).
- * Either call {@link #start()} for a background step thread, or drive {@link #step()} yourself
- * (tests, benchmarks) — not both.
+ * The continuous-batching engine. Each step applies queued commands, asks the {@link Scheduler} for a plan and
+ * its batch, runs the batch on the {@link ModelRunner}, then samples and publishes ({@link StepCompleter}).
+ *
+ * <p>Threads. Each piece of state has one owner:
+ * <ul>
+ * <li>Callers, on any thread: {@link #submit}, {@link #abort}, {@link #stats}, {@link #close}. Submit, abort and
+ *     close only queue commands (submit validates first, and throws for a bad request).
+ * <li>The step thread owns the rest: the scheduler, the KV manager, the sequences, and every call into the runner
+ *     ({@code execute} and {@code close}). It is the thread {@link #start()} creates; for an engine never started
+ *     (tests, benchmarks, offline batches), it is the one thread that calls {@link #step()}, {@link #hasWork()}
+ *     and {@link #runUntilIdle()} (calling them on a started engine throws). Stream listeners run on it, so they
+ *     must hand work off and never block.
+ * <li>The completion thread, one daemon per engine: it builds each finished request's result and completes the
+ *     future, so callbacks chained on {@link RequestHandle#result()} (metrics, log lines) run there. When nobody
+ *     started the engine, {@link #step()} returns only once the results of the requests it finished are
+ *     complete, so whoever steps by hand can read them at once.
+ * </ul>
+ * {@link #close()} queues a Close command: the step thread runs it between steps (requests in flight end with
+ * ABORT, then the runner is closed) and exits, and close() waits for that; so the runner is never closed while
+ * {@code execute} runs. An engine that was never started runs the command on the caller's thread.
  */
 public final class Engine implements AutoCloseable {
     private sealed interface Command {
         record Submit(RequestState state) implements Command { }
 
         record Abort(String requestId) implements Command { }
+
+        record Close() implements Command { }
     }
+
+    private static final Logger LOG = Logger.getLogger("basalt.engine");
+    /** How long close() waits for a step in progress (a long prefill on a slow backend) and for the completions. */
+    private static final long CLOSE_WAIT_SECONDS = 30;
 
     private final ModelRunner runner;
     private final Tokenizer tokenizer;
@@ -42,7 +66,17 @@ public final class Engine implements AutoCloseable {
     private final StepCompleter completer;
     private final EngineConfig config;
     private final int maxModelLen;
+    private final boolean onDeviceSampling;
     private final LinkedBlockingQueue<Command> commands = new LinkedBlockingQueue<>();
+    private final ExecutorService completions = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("basalt-completions").daemon(true).factory());
+    /** What RequestHandles hand their results to; notes the hand-off so that a step driven by hand can wait for it. */
+    private final Executor completionHandoff = task -> {
+        completionsQueued = true;
+        completions.execute(task);
+    };
+    private final Object lifecycle = new Object();
+    // Step-thread state.
     private final Map<String, RequestState> requests = new HashMap<>();
     private long nextSequenceId;
     private long nextArrival;
@@ -50,9 +84,12 @@ public final class Engine implements AutoCloseable {
     private long scheduleNanos;
     private long executeNanos;
     private long lastStepNanos;
+    private boolean completionsQueued;
+    private boolean stopped;
+    // Shared.
     private volatile EngineStats stats;
-    private volatile boolean closed;
-    private Thread thread;
+    private volatile boolean closed;   // written under lifecycle, so no Submit is queued after the Close command
+    private volatile Thread thread;    // written under lifecycle, before closed, and never again
 
     public Engine(ModelRunner runner, Tokenizer tokenizer, EngineConfig config) {
         this.runner = runner;
@@ -60,11 +97,12 @@ public final class Engine implements AutoCloseable {
         this.config = config;
         Capabilities caps = runner.capabilities();
         this.maxModelLen = servedContext(runner, config);
+        this.onDeviceSampling = caps.onDeviceSampling();
         this.kv = KvCacheManagers.forLayout(caps.kvLayout(), caps.numKvBlocks(), config.enablePrefixCaching());
         this.scheduler = new Scheduler(config, caps, kv);
         this.completer = new StepCompleter(scheduler, kv, maxModelLen, this::newSequence);
         this.stats = snapshot();
-        java.util.logging.Logger.getLogger("basalt.engine").info(() -> describe(runner, config, maxModelLen));
+        LOG.info(() -> describe(runner, config, maxModelLen));
     }
 
     /** What the engine was given, in one line: the KV capacity in contexts, prefix caching, the scheduler's limits. */
@@ -121,8 +159,9 @@ public final class Engine implements AutoCloseable {
     public Tokenizer tokenizer() { return tokenizer; }
 
     /**
-     * Queues a request. Bad requests (too long a prompt, ids outside the vocabulary) are rejected
-     * here with an {@link IllegalArgumentException}, before anything reaches the engine thread.
+     * Queues a request. Bad requests (too long a prompt, ids outside the vocabulary, sampling parameters a
+     * backend that samples on the device cannot apply) are rejected here with an {@link IllegalArgumentException},
+     * before anything reaches the engine thread.
      */
     public RequestHandle submit(EngineRequest request, Consumer<StreamEvent> listener) {
         if (closed) throw new IllegalStateException("the engine is shut down");
@@ -141,8 +180,12 @@ public final class Engine implements AutoCloseable {
             throw new IllegalArgumentException("n = " + request.params().n() + " exceeds the " + scheduler.maxNumSeqs()
                     + " sequences this engine runs at once (--max-num-seqs)");
         }
-        RequestHandle handle = new RequestHandle(request.requestId(), request.params().n(), listener);
-        commands.add(new Command.Submit(new RequestState(request, handle)));
+        if (onDeviceSampling) DeviceSampling.checkSupported(request.params());
+        RequestHandle handle = new RequestHandle(request.requestId(), request.params().n(), listener, completionHandoff);
+        synchronized (lifecycle) {
+            if (closed) throw new IllegalStateException("the engine is shut down");
+            commands.add(new Command.Submit(new RequestState(request, handle)));
+        }
         return handle;
     }
 
@@ -153,39 +196,56 @@ public final class Engine implements AutoCloseable {
 
     public EngineStats stats() { return stats; }
 
-    /** Whether any request is queued, running or about to be submitted. */
-    public boolean hasWork() { return !commands.isEmpty() || scheduler.hasWork(); }
+    /** Whether any request is queued, running or about to be submitted. Step thread only (see the class comment). */
+    public boolean hasWork() {
+        requireStepThread();
+        return !stopped && (!commands.isEmpty() || scheduler.hasWork());
+    }
 
     /** Starts the background step thread. */
-    public synchronized Engine start() {
-        if (thread != null) throw new IllegalStateException("already started");
-        thread = Thread.ofPlatform().name("basalt-engine").daemon(true).start(this::loop);
+    public Engine start() {
+        synchronized (lifecycle) {
+            if (closed) throw new IllegalStateException("the engine is shut down");
+            if (thread != null) throw new IllegalStateException("already started");
+            thread = Thread.ofPlatform().name("basalt-engine").daemon(true).start(this::loop);
+        }
         return this;
     }
 
     private void loop() {
-        while (!closed) {
+        while (!stopped) {
             try {
-                if (!hasWork()) {
-                    Command c = commands.poll(50, TimeUnit.MILLISECONDS);
-                    if (c != null) apply(c);
+                if (!scheduler.hasWork()) {
+                    apply(commands.take());  // idle: sleep until a command (Close included) arrives
                     continue;
                 }
                 step();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                shutdown();
                 return;
             } catch (RuntimeException e) {
                 // An engine bug must not leave every caller waiting forever: fail what is in flight, keep serving.
-                java.util.logging.Logger.getLogger("basalt.engine").log(java.util.logging.Level.SEVERE, "engine step failed", e);
+                LOG.log(Level.SEVERE, "engine step failed", e);
                 failAll("the engine failed: " + e);
             }
         }
     }
 
-    /** Runs one engine step; returns the number of tokens it computed (0 when idle). */
+    /** Runs one engine step; returns the number of tokens it computed (0 when idle). Step thread only. */
     public int step() {
-        for (Command c; (c = commands.poll()) != null; ) apply(c);
+        requireStepThread();
+        if (stopped) throw new IllegalStateException("the engine is shut down");
+        try {
+            return runStep();
+        } finally {
+            if (thread == null) awaitCompletions();
+        }
+    }
+
+    private int runStep() {
+        for (Command c; !stopped && (c = commands.poll()) != null; ) apply(c);
+        if (stopped) return 0;
         long t0 = System.nanoTime();
         Scheduler.Plan plan = scheduler.schedule();
         completer.handlePreempted(plan.preempted());
@@ -194,18 +254,11 @@ public final class Engine implements AutoCloseable {
             publishStats(t1 - t0, 0, 0);
             return 0;
         }
-        List<SequenceInput> inputs = new ArrayList<>(plan.scheduled().size());
-        for (Scheduler.Scheduled s : plan.scheduled()) {
-            Sequence seq = s.sequence();
-            seq.request.handle.markScheduled(t1);
-            int end = s.startPosition() + s.numTokens();
-            inputs.add(new SequenceInput(seq.id, seq.tokensRange(s.startPosition(), end), s.startPosition(),
-                    kv.blockTable(seq.id), end == seq.numTokens()));
-        }
-        Batch batch = new Batch(kv.takePendingCopies(), inputs, plan.bucket(), Batch.HiddenStates.NONE);
+        for (Scheduler.Scheduled s : plan.scheduled()) s.sequence().request.handle.markScheduled(t1);
         StepOutput output;
         try {
-            output = runner.execute(batch);
+            output = runner.execute(plan.batch());
+            StepCompleter.checkOutput(plan.batch(), output, onDeviceSampling, runner.spec().vocabSize());
         } catch (RuntimeException e) {
             completer.fail(plan, "the backend failed: " + e);
             publishStats(t1 - t0, System.nanoTime() - t1, 0);
@@ -218,9 +271,30 @@ public final class Engine implements AutoCloseable {
         return plan.numTokens();
     }
 
-    /** Steps until nothing is queued or running (tests, benchmarks, offline batches). */
+    /** Steps until nothing is queued or running (tests, benchmarks, offline batches). Step thread only. */
     public void runUntilIdle() {
         while (hasWork()) step();
+    }
+
+    private void requireStepThread() {
+        Thread t = thread;
+        if (t != null && t != Thread.currentThread()) {
+            throw new IllegalStateException("this engine runs its own step thread: step(), hasWork() and runUntilIdle() are for"
+                    + " an engine that was not started");
+        }
+    }
+
+    /** A step driven by hand returns once the results it finished are complete (the completion thread runs in order). */
+    private void awaitCompletions() {
+        if (!completionsQueued) return;
+        completionsQueued = false;
+        try {
+            completions.submit(() -> { }).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private void failAll(String message) {
@@ -244,6 +318,20 @@ public final class Engine implements AutoCloseable {
                 RequestState state = requests.remove(a.requestId());
                 if (state != null) completer.abort(state);
             }
+            case Command.Close cl -> shutdown();
+        }
+    }
+
+    /** The Close command, on the step thread: requests in flight end with ABORT, the runner closes, the loop ends. */
+    private void shutdown() {
+        if (stopped) return;
+        stopped = true;
+        try {
+            for (RequestState s : new ArrayList<>(requests.values())) completer.abort(s);
+            requests.clear();
+            runner.close();
+        } finally {
+            completions.shutdown();  // what was handed off still runs
         }
     }
 
@@ -273,21 +361,42 @@ public final class Engine implements AutoCloseable {
                 completer.sampleNanos(), lastStepNanos, kv.numLiveSequences());
     }
 
-    /** Stops the step thread; requests still in flight end with ABORT. */
+    /**
+     * Stops the engine: requests still in flight end with ABORT, then the runner is closed, both on the step
+     * thread (or, for an engine never started, on this one). Waits for that and for the completions it
+     * produced; a step stuck in the runner is waited for up to {@value #CLOSE_WAIT_SECONDS} s, after which the
+     * step thread closes the runner whenever the step returns. A second call does nothing.
+     */
     @Override
     public void close() {
-        closed = true;
-        Thread t = thread;
-        if (t != null) {
+        Thread t;
+        synchronized (lifecycle) {
+            if (closed) return;
+            closed = true;
+            commands.add(new Command.Close());
+            t = thread;
+        }
+        if (t == null) {
+            for (Command c; !stopped && (c = commands.poll()) != null; ) apply(c);
+        } else if (t == Thread.currentThread()) {
+            return;  // a listener closing its own engine: the loop runs the command after this step
+        } else {
             try {
-                t.join(5000);
+                t.join(TimeUnit.SECONDS.toMillis(CLOSE_WAIT_SECONDS));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                return;
+            }
+            if (t.isAlive()) {
+                LOG.warning("the engine's step thread is still inside the runner after " + CLOSE_WAIT_SECONDS
+                        + " s; it closes the runner when that step returns");
+                return;
             }
         }
-        for (Command c; (c = commands.poll()) != null; ) apply(c);
-        for (RequestState s : new ArrayList<>(requests.values())) completer.abort(s);
-        requests.clear();
-        runner.close();
+        try {
+            completions.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -5,12 +5,14 @@ import io.basalt.engine.sampling.Sample;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
  * The caller's side of a submitted request: a listener receives every {@link StreamEvent} as the
  * engine produces it (on the engine thread: it must not block), and {@link #result()} completes
- * when every choice has finished.
+ * once every choice has finished, on the engine's completion thread: what callers chain on it
+ * (metrics, log lines) runs there, not on the engine thread.
  */
 public final class RequestHandle {
     /** One finished choice. */
@@ -50,7 +52,9 @@ public final class RequestHandle {
     private final String requestId;
     private final int numChoices;
     private final Consumer<StreamEvent> listener;
+    private final Executor completions;
     private final CompletableFuture<Result> result = new CompletableFuture<>();
+    private boolean resultHandedOff;
     private final ChoiceBuilder[] builders;
     private int numFinished;
     private int numPromptTokens;
@@ -59,10 +63,12 @@ public final class RequestHandle {
     private long firstTokenNanos;
     private long lastTokenNanos;
 
-    RequestHandle(String requestId, int numChoices, Consumer<StreamEvent> listener) {
+    /** @param completions where the result is built and the future completed (the engine's completion thread) */
+    RequestHandle(String requestId, int numChoices, Consumer<StreamEvent> listener, Executor completions) {
         this.requestId = requestId;
         this.numChoices = numChoices;
         this.listener = listener;
+        this.completions = completions;
         this.builders = new ChoiceBuilder[numChoices];
         for (int i = 0; i < numChoices; i++) builders[i] = new ChoiceBuilder();
     }
@@ -107,7 +113,20 @@ public final class RequestHandle {
             java.util.logging.Logger.getLogger("basalt.engine").log(java.util.logging.Level.WARNING,
                     "listener of request " + requestId + " failed", e);
         } finally {
-            if (numFinished == numChoices && !result.isDone()) result.complete(build());
+            if (numFinished == numChoices && !resultHandedOff) {
+                // Every choice has finished, so the step thread writes nothing here any more: the completion
+                // thread may build the result (the hand-off orders these writes before its reads).
+                resultHandedOff = true;
+                completions.execute(this::complete);
+            }
+        }
+    }
+
+    private void complete() {
+        try {
+            result.complete(build());
+        } catch (RuntimeException e) {
+            result.completeExceptionally(e);
         }
     }
 

@@ -1,12 +1,15 @@
 package io.basalt.engine;
 
 import io.basalt.kv.KvCacheManager;
+import io.basalt.spi.Batch;
 import io.basalt.spi.Capabilities;
 import io.basalt.spi.KvLayout;
+import io.basalt.spi.SequenceInput;
 import io.basalt.spi.ShapePolicy;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.PriorityQueue;
 
 /**
@@ -17,19 +20,26 @@ import java.util.PriorityQueue;
  * sequence with the lowest priority (then the latest arrival) is preempted: its blocks are freed
  * and it is recomputed later. Bucketed backends cap the step at their largest bucket and get it
  * padded to the smallest fitting one; SLOTS backends admit only into a free slot and never preempt.
+ * The plan comes with the {@link Batch} the runner executes, built here from the sequences (nano-vllm's
+ * prepare step), so nothing else turns sequences into runner input.
  */
 final class Scheduler {
     /** One sequence's share of a step. */
     record Scheduled(Sequence sequence, int startPosition, int numTokens) { }
 
-    /** A step's plan: what runs, who was preempted, the padded shape for bucketed backends (else null). */
-    record Plan(List<Scheduled> scheduled, List<Sequence> preempted, ShapePolicy.Bucket bucket) {
+    /**
+     * A step's plan: what runs, who was preempted, and the batch for the runner (its sequences in the order of
+     * {@code scheduled}; when nothing runs, an empty batch that takes no pending block copies).
+     */
+    record Plan(List<Scheduled> scheduled, List<Sequence> preempted, Batch batch) {
         boolean isEmpty() { return scheduled.isEmpty(); }
 
         int numTokens() { return scheduled.stream().mapToInt(Scheduled::numTokens).sum(); }
     }
 
     private enum Mode { ANY, PREFILL_ONLY, DECODE_ONLY }
+
+    private static final Batch NOTHING = new Batch(List.of(), List.of(), Batch.HiddenStates.NONE);
 
     private static final Comparator<Sequence> QUEUE_ORDER = Comparator.comparingInt(Sequence::priority)
             .thenComparingLong(s -> s.arrivalOrder).thenComparingLong(s -> s.id);
@@ -92,10 +102,6 @@ final class Scheduler {
 
     int numRunning() { return running.size(); }
 
-    List<Sequence> running() { return running; }
-
-    List<Sequence> waiting() { return new ArrayList<>(waiting); }
-
     long prefixQueryTokens() { return prefixQueryTokens; }
 
     long prefixHitTokens() { return prefixHitTokens; }
@@ -123,7 +129,7 @@ final class Scheduler {
             n = fitTokens(scheduled, Math.min(n, budget));
             if (n == 0) continue;
             while (true) {
-                if (kv.allocate(seq.id, seq.tokens(), 0, seq.numComputed + n)) {
+                if (kv.allocate(seq.id, seq.tokens(), seq.numComputed, seq.numComputed + n)) {
                     scheduled.add(new Scheduled(seq, seq.numComputed, n));
                     budget -= n;
                     break;
@@ -161,11 +167,28 @@ final class Scheduler {
                 reserved += choices;
             }
         }
-        ShapePolicy.Bucket bucket = null;
-        if (buckets != null && !scheduled.isEmpty()) {
-            bucket = buckets.fit(scheduled.size(), scheduled.stream().mapToInt(Scheduled::numTokens).sum());
+        return new Plan(scheduled, preempted, scheduled.isEmpty() ? NOTHING : batch(scheduled));
+    }
+
+    /** The runner's view of the plan: each sequence's new tokens, positions, block table and sampling, the copies first. */
+    private Batch batch(List<Scheduled> scheduled) {
+        List<SequenceInput> inputs = new ArrayList<>(scheduled.size());
+        int numTokens = 0;
+        for (Scheduled s : scheduled) {
+            Sequence seq = s.sequence();
+            int end = s.startPosition() + s.numTokens();
+            inputs.add(new SequenceInput(seq.id, seq.tokensRange(s.startPosition(), end), s.startPosition(),
+                    kv.blockTable(seq.id), end == seq.numTokens(), DeviceSampling.of(seq)));
+            numTokens += s.numTokens();
         }
-        return new Plan(scheduled, preempted, bucket);
+        Optional<ShapePolicy.Bucket> shape = Optional.empty();
+        if (buckets != null) {
+            ShapePolicy.Bucket fit = buckets.fit(scheduled.size(), numTokens);
+            // fitTokens kept every addition inside some bucket, so one fits.
+            if (fit == null) throw new IllegalStateException("no bucket holds " + scheduled.size() + " sequences / " + numTokens + " tokens");
+            shape = Optional.of(fit);
+        }
+        return new Batch(kv.takePendingCopies(), inputs, shape, Batch.HiddenStates.NONE);
     }
 
     /**

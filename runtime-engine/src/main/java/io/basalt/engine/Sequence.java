@@ -21,6 +21,7 @@ final class Sequence {
     final StopStringMatcher stopMatcher;
     private int[] tokens;
     private int numTokens;
+    /** Leading tokens whose KV is computed: the only count of it (the KV manager is told, and keeps none). */
     int numComputed;
     SequenceStatus status = SequenceStatus.WAITING;
     FinishReason finishReason;

@@ -1,4 +1,4 @@
 package io.basalt.engine;
 
-/** Where a sequence is in its life. */
-public enum SequenceStatus { WAITING, RUNNING, PREEMPTED, FINISHED }
+/** Where a sequence is in its life (a preempted one is WAITING again). */
+enum SequenceStatus { WAITING, RUNNING, FINISHED }

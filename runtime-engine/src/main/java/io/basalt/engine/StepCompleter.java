@@ -4,13 +4,17 @@ import io.basalt.api.FinishReason;
 import io.basalt.engine.sampling.Sample;
 import io.basalt.engine.sampling.StopStringMatcher;
 import io.basalt.kv.KvCacheManager;
+import io.basalt.spi.Batch;
+import io.basalt.spi.SequenceInput;
+import io.basalt.spi.SequenceOutput;
 import io.basalt.spi.StepOutput;
 import java.util.List;
 
 /**
- * The second half of a step: record the computed KV, sample for every sequence whose logits came
- * back, apply the stop rules (stop tokens, stop strings, max_tokens, context length), publish the
- * deltas, and retire finished sequences (their blocks go back to the pool at once).
+ * The second half of a step: record the computed KV, take the next token of every sequence that reached
+ * its end (sampled here from its logits, or as the device sampled it), apply the stop rules (stop tokens,
+ * stop strings, max_tokens, context length), publish the deltas, and retire finished sequences (their
+ * blocks go back to the pool at once).
  */
 final class StepCompleter {
     /** Creates choice {@code index} of a request as a copy of the given tokens (n > 1 fan-out). */
@@ -42,6 +46,30 @@ final class StepCompleter {
 
     long lastSampleNanos() { return lastSampleNanos; }
 
+    /**
+     * The runner kept the contract: one output per sequence, a token or logits for each sequence that reached its
+     * end and nothing for the rest, sampled ids only from a backend that samples (whose requests were checked).
+     */
+    static void checkOutput(Batch batch, StepOutput output, boolean onDeviceSampling, int vocab) {
+        int n = batch.sequences().size();
+        if (output.sequences().size() != n) {
+            throw new IllegalStateException("the runner returned " + output.sequences().size() + " outputs for " + n + " sequences");
+        }
+        for (int i = 0; i < n; i++) {
+            SequenceInput in = batch.sequences().get(i);
+            boolean ok = switch (output.sequences().get(i)) {
+                case SequenceOutput.None none -> !in.needLogits();
+                case SequenceOutput.Logits logits -> in.needLogits();
+                case SequenceOutput.Sampled sampled -> in.needLogits() && onDeviceSampling && sampled.tokenId() < vocab;
+            };
+            if (!ok) {
+                throw new IllegalStateException("the runner returned " + output.sequences().get(i) + " for sequence " + in.seqId()
+                        + (in.needLogits() ? ", which needs its next token" : ", which asked for nothing")
+                        + (onDeviceSampling ? "" : " (the backend does not sample on the device)"));
+            }
+        }
+    }
+
     void complete(Scheduler.Plan plan, StepOutput output) {
         long t0 = System.nanoTime();
         List<Scheduler.Scheduled> scheduled = plan.scheduled();
@@ -52,12 +80,20 @@ final class StepCompleter {
             numPromptTokensComputed += Math.max(0, Math.min(seq.numComputed, seq.numPromptTokens) - s.startPosition());
             kv.markComputed(seq.id, seq.tokens(), seq.numComputed);
             if (seq.numComputed < seq.numTokens()) continue; // a prefill chunk short of the prompt's end
-            float[] logits = output.logits().get(i);
             RequestState state = seq.request;
-            if (!state.forked && state.numChoices() > 1) fork(seq, logits);
-            else {
-                state.forked = true;
-                sampleAndAppend(seq, logits);
+            boolean fork = !state.forked && state.numChoices() > 1;
+            state.forked = true;
+            switch (output.sequences().get(i)) {
+                case SequenceOutput.Logits l -> {
+                    if (fork) fork(seq, l.values());
+                    else sampleAndAppend(seq, l.values());
+                }
+                case SequenceOutput.Sampled d -> {
+                    if (fork) forkToRedraw(seq);
+                    accept(seq, new Sample(d.tokenId(), Float.NaN, List.of()), seq.numGenerated());
+                }
+                // Engine.step checked the output: a sequence that reached its end got a token or logits.
+                case SequenceOutput.None n -> throw new IllegalStateException("no next token for " + seq);
             }
         }
         lastSampleNanos = System.nanoTime() - t0;
@@ -67,7 +103,6 @@ final class StepCompleter {
     /** n > 1: choices 1..n-1 share choice 0's prompt blocks, each samples its own first token. */
     private void fork(Sequence first, float[] logits) {
         RequestState state = first.request;
-        state.forked = true;
         for (int c = 1; c < state.numChoices(); c++) {
             Sequence child = factory.create(state, c, first.tokens(), first.numTokens());
             kv.fork(first.id, child.id);
@@ -78,9 +113,28 @@ final class StepCompleter {
         sampleAndAppend(first, logits);
     }
 
+    /**
+     * n > 1 when the device samples: it drew choice 0's first token only. Choices 1..n-1 share choice 0's prompt
+     * blocks with the prompt's last token not yet computed, so each recomputes that one token (its block is
+     * copied on write) and the device draws the choice's first token from the choice's own stream.
+     */
+    private void forkToRedraw(Sequence first) {
+        RequestState state = first.request;
+        for (int c = 1; c < state.numChoices(); c++) {
+            Sequence child = factory.create(state, c, first.tokens(), first.numTokens());
+            kv.fork(first.id, child.id);
+            child.numComputed = first.numComputed - 1;
+            scheduler.addRunning(child);
+        }
+    }
+
     private void sampleAndAppend(Sequence seq, float[] logits) {
         int generated = seq.numGenerated();
-        Sample sample = seq.sampler.sample(logits, generated);
+        accept(seq, seq.sampler.sample(logits, generated), generated);
+    }
+
+    /** Appends the chosen token and applies the stop rules; {@code generated} = tokens generated before it. */
+    private void accept(Sequence seq, Sample sample, int generated) {
         int token = sample.tokenId();
         if (seq.sampler.isStopToken(token, generated)) {
             finish(seq, FinishReason.STOP, false);

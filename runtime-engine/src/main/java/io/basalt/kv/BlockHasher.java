@@ -25,13 +25,8 @@ interface BlockHasher {
         return fmix64(h ^ count);
     };
 
-    /**
-     * The parent key of a sequence's first block. The epoch changes on every prefix-cache reset, so chains
-     * begun before a reset can never match again; a per-request cache salt would be mixed in here too.
-     */
-    static long root(long epoch) {
-        return fmix64(0x9E3779B97F4A7C15L + epoch);
-    }
+    /** The parent key of a sequence's first block (a per-request cache salt would be mixed in here). */
+    long ROOT = fmix64(0x9E3779B97F4A7C15L);
 
     private static long fmix64(long h) {
         h ^= h >>> 33;

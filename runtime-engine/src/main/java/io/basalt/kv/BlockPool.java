@@ -91,11 +91,6 @@ final class BlockPool {
         System.arraycopy(tokens, from, blockTokens, block * blockSize, blockSize);
     }
 
-    void resetCache() {
-        cachedBlocks.clear();
-        Arrays.fill(cached, false);
-    }
-
     /** Drops the block from the prefix cache (if there) because its owner is about to overwrite part of it. */
     void evict(int block) {
         if (cached[block]) uncache(block);
@@ -107,10 +102,6 @@ final class BlockPool {
     }
 
     // For invariant checks in tests.
-
-    boolean isCached(int block) {
-        return cached[block];
-    }
 
     int[] cachedTokens(int block) {
         return cached[block] ? Arrays.copyOfRange(blockTokens, block * blockSize, (block + 1) * blockSize) : null;

@@ -21,7 +21,6 @@ public final class PagedKvCacheManager implements KvCacheManager {
     private final Map<Long, Seq> seqs = new HashMap<>();
     private final List<BlockCopy> pendingCopies = new ArrayList<>();
     private final List<Integer> pinnedSources = new ArrayList<>();  // freed copy sources held until copied
-    private long cacheEpoch;     // bumped by resetPrefixCache; part of every chain's root key
     private long prefixQueries;
     private long prefixHits;
 
@@ -39,11 +38,8 @@ public final class PagedKvCacheManager implements KvCacheManager {
 
     @Override public int blockSize() { return blockSize; }
     @Override public int numTotalBlocks() { return pool.numBlocks(); }
-    @Override public int numFreeBlocks() { return pool.numFree(); }
     @Override public int numLiveSequences() { return seqs.size(); }
-    @Override public boolean contains(long seqId) { return seqs.containsKey(seqId); }
     @Override public int[] blockTable(long seqId) { return require(seqId).table(); }
-    @Override public int numComputed(long seqId) { return require(seqId).numComputed; }
 
     @Override
     public int findCachedPrefix(int[] tokens, int numTokens) {
@@ -54,10 +50,10 @@ public final class PagedKvCacheManager implements KvCacheManager {
     }
 
     @Override
-    public boolean allocate(long seqId, int[] tokens, int cachedTokens, int numTokens) {
+    public boolean allocate(long seqId, int[] tokens, int numComputed, int numTokens) {
         if (numTokens < 0) throw new IllegalArgumentException("numTokens < 0: " + numTokens);
         Seq seq = seqs.get(seqId);
-        return seq == null ? admit(seqId, tokens, cachedTokens, numTokens) : grow(seq, numTokens);
+        return seq == null ? admit(seqId, tokens, numComputed, numTokens) : grow(seq, numComputed, numTokens);
     }
 
     private boolean admit(long seqId, int[] tokens, int cachedTokens, int numTokens) {
@@ -84,7 +80,6 @@ public final class PagedKvCacheManager implements KvCacheManager {
             seq.add(b);
         }
         seq.numHashedBlocks = hit.blocks.length;
-        seq.numComputed = cachedTokens;
         for (int i = 0; i < numFresh; i++) seq.add(pool.allocate());
         seqs.put(seqId, seq);
         if (enablePrefixCaching) {
@@ -94,11 +89,14 @@ public final class PagedKvCacheManager implements KvCacheManager {
         return true;
     }
 
-    private boolean grow(Seq seq, int numTokens) {
+    private boolean grow(Seq seq, int numComputed, int numTokens) {
+        if (numComputed < 0 || numComputed > seq.size * blockSize) {
+            throw new IllegalArgumentException("numComputed " + numComputed + " outside [0, " + seq.size * blockSize + "]");
+        }
         int numNew = Math.max(0, ceilDiv(numTokens, blockSize) - seq.size);
         // Blocks already in the table that the next step writes into: [numComputed, numTokens).
-        int firstWritten = seq.numComputed / blockSize;
-        int endWritten = numTokens <= seq.numComputed ? firstWritten : Math.min(seq.size, ceilDiv(numTokens, blockSize));
+        int firstWritten = numComputed / blockSize;
+        int endWritten = numTokens <= numComputed ? firstWritten : Math.min(seq.size, ceilDiv(numTokens, blockSize));
         int numShared = 0;
         for (int i = firstWritten; i < endWritten; i++) if (pool.refCount(seq.blocks[i]) > 1) numShared++;
         if (numNew + numShared > pool.numFree()) return false;
@@ -113,7 +111,7 @@ public final class PagedKvCacheManager implements KvCacheManager {
             }
             int fresh = pool.allocate();
             // A block that starts at or past numComputed holds no valid KV yet: nothing to copy.
-            if (i * blockSize < seq.numComputed) pendingCopies.add(new BlockCopy(old, fresh));
+            if (i * blockSize < numComputed) pendingCopies.add(new BlockCopy(old, fresh));
             pool.release(old);  // ref was > 1, so it stays in use by the other sequence
             seq.blocks[i] = fresh;
         }
@@ -124,11 +122,10 @@ public final class PagedKvCacheManager implements KvCacheManager {
     @Override
     public void markComputed(long seqId, int[] tokens, int numComputed) {
         Seq seq = require(seqId);
-        if (numComputed < seq.numComputed || numComputed > seq.size * blockSize) {
-            throw new IllegalArgumentException("numComputed " + numComputed + " outside [" + seq.numComputed + ", "
-                    + seq.size * blockSize + "] for sequence " + seqId);
+        if (numComputed < 0 || numComputed > seq.size * blockSize) {
+            throw new IllegalArgumentException("numComputed " + numComputed + " outside [0, " + seq.size * blockSize
+                    + "] for sequence " + seqId);
         }
-        seq.numComputed = numComputed;
         if (!enablePrefixCaching) return;
         checkTokens(tokens, numComputed);
         // Hash each newly full block once, chaining on the previous block's key kept on the sequence.
@@ -183,17 +180,10 @@ public final class PagedKvCacheManager implements KvCacheManager {
         return new KvStats(prefixQueries, prefixHits, pool.numBlocks() - pool.numFree(), pool.numCached(), pool.numBlocks());
     }
 
-    @Override
-    public void resetPrefixCache() {
-        pool.resetCache();
-        // Running sequences keep hashing on their old chains; a new root keeps those blocks unreachable.
-        cacheEpoch++;
-    }
-
     /** The longest run of cached leading blocks, at most maxBlocks long. */
     private Prefix matchPrefix(int[] tokens, int maxBlocks) {
         int[] blocks = new int[maxBlocks];
-        long parent = BlockHasher.root(cacheEpoch);
+        long parent = BlockHasher.ROOT;
         int n = 0;
         for (; n < maxBlocks; n++) {
             long hash = hasher.hash(parent, tokens, n * blockSize, blockSize);
@@ -231,11 +221,10 @@ public final class PagedKvCacheManager implements KvCacheManager {
     List<Integer> pinnedBlocks() { return List.copyOf(pinnedSources); }
     List<BlockCopy> peekPendingCopies() { return List.copyOf(pendingCopies); }
 
-    /** A sequence's block table (append-only, except for copy-on-write) and how far its KV is valid. */
+    /** A sequence's block table (append-only, except for copy-on-write) and its prefix-cache chain. */
     private static final class Seq {
         int[] blocks = new int[4];
         int size;
-        int numComputed;
         int numHashedBlocks;   // leading full blocks whose key is known (cached, or a duplicate left uncached)
         long lastHash;         // key of block numHashedBlocks - 1, or the chain root
 
@@ -256,7 +245,6 @@ public final class PagedKvCacheManager implements KvCacheManager {
             Seq c = new Seq(lastHash);
             c.blocks = blocks.clone();
             c.size = size;
-            c.numComputed = numComputed;
             c.numHashedBlocks = numHashedBlocks;
             return c;
         }

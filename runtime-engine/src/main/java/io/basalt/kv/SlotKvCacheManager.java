@@ -17,7 +17,7 @@ public final class SlotKvCacheManager implements KvCacheManager {
     private final int numSlots;
     private final int slotLength;
     private final BitSet freeSlots;
-    private final Map<Long, Slot> seqs = new HashMap<>();
+    private final Map<Long, Integer> seqs = new HashMap<>();   // sequence id -> its slot
     private final List<BlockCopy> pendingCopies = new ArrayList<>();
 
     public SlotKvCacheManager(int numSlots, int slotLength) {
@@ -30,11 +30,8 @@ public final class SlotKvCacheManager implements KvCacheManager {
 
     @Override public int blockSize() { return slotLength; }
     @Override public int numTotalBlocks() { return numSlots; }
-    @Override public int numFreeBlocks() { return freeSlots.cardinality(); }
     @Override public int numLiveSequences() { return seqs.size(); }
-    @Override public boolean contains(long seqId) { return seqs.containsKey(seqId); }
-    @Override public int[] blockTable(long seqId) { return new int[] {require(seqId).slot}; }
-    @Override public int numComputed(long seqId) { return require(seqId).numComputed; }
+    @Override public int[] blockTable(long seqId) { return new int[] {require(seqId)}; }
 
     /** Slots are private to their sequence, so nothing is ever cached. */
     @Override
@@ -43,40 +40,40 @@ public final class SlotKvCacheManager implements KvCacheManager {
     }
 
     @Override
-    public boolean allocate(long seqId, int[] tokens, int cachedTokens, int numTokens) {
+    public boolean allocate(long seqId, int[] tokens, int numComputed, int numTokens) {
         if (numTokens < 0) throw new IllegalArgumentException("numTokens < 0: " + numTokens);
         boolean known = seqs.containsKey(seqId);
-        if (!known && cachedTokens != 0) throw new IllegalArgumentException("slots have no prefix cache: cachedTokens must be 0");
+        if (!known && numComputed != 0) throw new IllegalArgumentException("slots have no prefix cache: a new sequence starts at 0");
         if (numTokens > slotLength) return false;
         if (known) return true;
         int slot = freeSlots.nextSetBit(0);  // lowest free slot, so slot use is deterministic
         if (slot < 0) return false;
         freeSlots.clear(slot);
-        seqs.put(seqId, new Slot(slot));
+        seqs.put(seqId, slot);
         return true;
     }
 
     @Override
     public void markComputed(long seqId, int[] tokens, int numComputed) {
-        Slot s = require(seqId);
-        if (numComputed < s.numComputed || numComputed > slotLength) {
-            throw new IllegalArgumentException("numComputed " + numComputed + " outside [" + s.numComputed + ", " + slotLength + "]");
+        require(seqId);
+        if (numComputed < 0 || numComputed > slotLength) {
+            throw new IllegalArgumentException("numComputed " + numComputed + " outside [0, " + slotLength + "]");
         }
-        s.numComputed = numComputed;
     }
 
-    /** The child gets its own slot with a copy of the parent's KV; the scheduler checks numFreeBlocks first. */
+    /**
+     * The child gets its own slot with a copy of the parent's KV. The scheduler admits a request only when
+     * max_num_seqs (at most the slot count) has room for all its n choices, so a free slot is there.
+     */
     @Override
     public void fork(long parentId, long childId) {
-        Slot parent = require(parentId);
+        int parent = require(parentId);
         if (seqs.containsKey(childId)) throw new IllegalArgumentException("sequence " + childId + " already exists");
         int slot = freeSlots.nextSetBit(0);
         if (slot < 0) throw new IllegalStateException("no free slot to fork sequence " + parentId + " into");
         freeSlots.clear(slot);
-        Slot child = new Slot(slot);
-        child.numComputed = parent.numComputed;
-        seqs.put(childId, child);
-        pendingCopies.add(new BlockCopy(parent.slot, slot));
+        seqs.put(childId, slot);
+        pendingCopies.add(new BlockCopy(parent, slot));
     }
 
     @Override
@@ -88,10 +85,10 @@ public final class SlotKvCacheManager implements KvCacheManager {
 
     @Override
     public void free(long seqId) {
-        Slot s = seqs.remove(seqId);
-        if (s == null) return;
-        freeSlots.set(s.slot);
-        pendingCopies.removeIf(c -> c.target() == s.slot);  // a fork freed before its copy ran needs no copy
+        Integer slot = seqs.remove(seqId);
+        if (slot == null) return;
+        freeSlots.set(slot);
+        pendingCopies.removeIf(c -> c.target() == slot);  // a fork freed before its copy ran needs no copy
     }
 
     @Override
@@ -99,23 +96,9 @@ public final class SlotKvCacheManager implements KvCacheManager {
         return new KvStats(0, 0, numSlots - freeSlots.cardinality(), 0, numSlots);
     }
 
-    @Override
-    public void resetPrefixCache() {
-        // Nothing is cached.
-    }
-
-    private Slot require(long seqId) {
-        Slot s = seqs.get(seqId);
-        if (s == null) throw new IllegalArgumentException("unknown sequence " + seqId);
-        return s;
-    }
-
-    private static final class Slot {
-        final int slot;
-        int numComputed;
-
-        Slot(int slot) {
-            this.slot = slot;
-        }
+    private int require(long seqId) {
+        Integer slot = seqs.get(seqId);
+        if (slot == null) throw new IllegalArgumentException("unknown sequence " + seqId);
+        return slot;
     }
 }

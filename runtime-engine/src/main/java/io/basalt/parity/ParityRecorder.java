@@ -9,6 +9,7 @@ import io.basalt.spi.KvLayout;
 import io.basalt.spi.ModelRunner;
 import io.basalt.spi.ModelSpec;
 import io.basalt.spi.SequenceInput;
+import io.basalt.spi.SequenceOutput;
 import io.basalt.spi.ShapePolicy;
 import io.basalt.spi.StepOutput;
 import java.nio.file.Files;
@@ -17,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -81,7 +83,7 @@ public final class ParityRecorder {
         if (meta.logitsMode() instanceof LogitsMode.TopK k && k.k() > spec.vocabSize()) {
             throw new ParityInputException("--logits " + k.spec() + " asks for more ids than the vocabulary has (" + spec.vocabSize() + ")");
         }
-        ShapePolicy.Bucket padded = oneTokenShape(caps, meta.backend());
+        Optional<ShapePolicy.Bucket> padded = oneTokenShape(caps, meta.backend());
         Batch.HiddenStates hidden = meta.hasHidden() ? Batch.HiddenStates.PER_LAYER : Batch.HiddenStates.NONE;
         for (int p = 0; p < prompts.size(); p++) {
             DumpMetadata.Prompt prompt = meta.prompts().get(p);
@@ -100,8 +102,7 @@ public final class ParityRecorder {
             for (int pos = 0; pos < positions; pos++) {
                 SequenceInput in = new SequenceInput(p, new int[] {tokens[pos]}, pos, blockTable, true);
                 StepOutput out = runner.execute(new Batch(List.of(), List.of(in), padded, hidden));
-                float[] logits = out.logits().isEmpty() ? null : out.logits().getFirst();
-                if (logits == null) throw new IllegalStateException("backend '" + meta.backend() + "' returned no logits at position " + pos);
+                float[] logits = onlyLogits(out, meta.backend(), pos);
                 writer.logits(p, pos, logits);
                 if (meta.hasHidden()) writeHidden(writer, meta, out, p, pos);
                 if (pos + 1 < positions && pos + 1 >= prompt.promptLength()) tokens[pos + 1] = TopIds.argmax(logits);
@@ -126,28 +127,33 @@ public final class ParityRecorder {
         for (int t : tokens) {
             if (t < 0 || t >= spec.vocabSize()) throw new ParityInputException("token id " + t + " is outside the vocabulary [0, " + spec.vocabSize() + ")");
         }
-        ShapePolicy.Bucket padded = oneTokenShape(caps, backendName);
+        Optional<ShapePolicy.Bucket> padded = oneTokenShape(caps, backendName);
         int[] blockTable = blockTable(caps, tokens.length);
         float[][] out = new float[tokens.length][];
         for (int pos = 0; pos < tokens.length; pos++) {
             StepOutput step = runner.execute(new Batch(List.of(), List.of(new SequenceInput(0, new int[] {tokens[pos]}, pos, blockTable, true)),
                     padded, Batch.HiddenStates.NONE));
-            out[pos] = step.logits().isEmpty() ? null : step.logits().getFirst();
-            if (out[pos] == null) throw new IllegalStateException("backend '" + backendName + "' returned no logits at position " + pos);
+            out[pos] = onlyLogits(step, backendName, pos);
         }
         return out;
     }
 
     /** The shape of a one-token step: none for dynamic backends, the smallest bucket that holds it for bucketed ones. */
-    private static ShapePolicy.Bucket oneTokenShape(Capabilities caps, String backendName) {
+    private static Optional<ShapePolicy.Bucket> oneTokenShape(Capabilities caps, String backendName) {
         return switch (caps.shapePolicy()) {
-            case ShapePolicy.Dynamic d -> null;
+            case ShapePolicy.Dynamic d -> Optional.empty();
             case ShapePolicy.Bucketed b -> {
                 ShapePolicy.Bucket fit = b.fit(1, 1);
                 if (fit == null) throw new ParityInputException("backend '" + backendName + "' has no bucket for one token of one sequence");
-                yield fit;
+                yield Optional.of(fit);
             }
         };
+    }
+
+    /** The logits of a one-sequence step. */
+    private static float[] onlyLogits(StepOutput out, String backendName, int pos) {
+        if (out.sequences().size() == 1 && out.sequences().getFirst() instanceof SequenceOutput.Logits l) return l.values();
+        throw new IllegalStateException("backend '" + backendName + "' returned no logits at position " + pos);
     }
 
     private static void writeHidden(DumpWriter writer, DumpMetadata meta, StepOutput out, int p, int pos) {

@@ -8,6 +8,7 @@ import io.basalt.spi.KvLayout;
 import io.basalt.spi.ModelRunner;
 import io.basalt.spi.ModelSpec;
 import io.basalt.spi.SequenceInput;
+import io.basalt.spi.SequenceOutput;
 import io.basalt.spi.ShapePolicy;
 import io.basalt.spi.StepOutput;
 import java.util.ArrayList;
@@ -27,6 +28,11 @@ import java.util.Set;
  * token at positions [0, p]. So a wrong block table, a missing copy-on-write, a stale prefix-cache hit or a
  * lost block shows up as a wrong output token, exactly as with a real model; {@link #expected} gives the
  * correct greedy output.
+ *
+ * <p>With {@link Capabilities#onDeviceSampling()} it plays a device that samples: instead of logits it returns
+ * the token it draws from each sequence's {@link SequenceInput.Sampling}: greedy, the same token as the logits'
+ * argmax; otherwise a hash of that token, the seed and the step index (a counter-based draw), so
+ * {@link #expectedDrawn} gives the output of a seeded request and a wrong seed or step shows as a wrong token.
  *
  * <p>Every {@link Batch} is checked against the backend contract as it arrives (violations throw
  * {@link AssertionError}, which passes through {@code Engine.step()}) and recorded in {@link #batches}.
@@ -59,6 +65,11 @@ final class FakeRunner implements ModelRunner {
         return new Capabilities(shapes, mixed, layout, numKvBlocks, false);
     }
 
+    /** The same backend, sampling on the device. */
+    static Capabilities samplingOnDevice(Capabilities c) {
+        return new Capabilities(c.shapePolicy(), c.mixedPrefillDecode(), c.kvLayout(), c.numKvBlocks(), true);
+    }
+
     /** Makes a prompt known, so that 1-token chunks inside it count as prefill. */
     void registerPrompt(int[] prompt) { prompts.add(prompt.clone()); }
 
@@ -70,6 +81,20 @@ final class FakeRunner implements ModelRunner {
             h ^= h >>> 29;
         }
         return 3 + (int) Math.floorMod(h, (long) (vocab - 3));
+    }
+
+    /** The device's draw at temperature &gt; 0: the context's token mixed with the stream's seed and the token's index. */
+    static int draw(int contextToken, long seed, int step, int vocab) {
+        long h = (contextToken * 0x9E3779B97F4A7C15L) ^ (seed * 0xC2B2AE3D27D4EB4FL) ^ (step * 0x165667B19E3779F9L);
+        h = (h ^ (h >>> 31)) * 0xBF58476D1CE4E5B9L;
+        return 3 + (int) Math.floorMod(h ^ (h >>> 29), (long) (vocab - 3));
+    }
+
+    /** What the device draws for a seeded (temperature &gt; 0) sequence with stream seed {@code seed}. */
+    static int[] expectedDrawn(int[] prompt, int maxTokens, long seed, int vocab) {
+        int[] ctx = Arrays.copyOf(prompt, prompt.length + maxTokens);
+        for (int i = 0; i < maxTokens; i++) ctx[prompt.length + i] = draw(next(ctx, prompt.length + i, vocab), seed, i, vocab);
+        return Arrays.copyOfRange(ctx, prompt.length, ctx.length);
     }
 
     /** The greedy output for a prompt: maxTokens tokens (the fake never produces EOS-like ids). */
@@ -88,6 +113,11 @@ final class FakeRunner implements ModelRunner {
         List<SequenceInput> inputs = batch.sequences();
         check(!inputs.isEmpty(), "an empty batch was executed");
         checkShape(batch);
+        // The copies come first, as on a device: what a sequence reads (and so whether its step is prefill) is after them.
+        for (BlockCopy c : batch.blockCopies()) {
+            check(c.source() != c.target(), "a block copied onto itself");
+            kv[c.target()] = kv[c.source()].clone();
+        }
         boolean anyPrefill = false, anyDecode = false;
         for (SequenceInput in : inputs) {
             if (isPrefill(in)) anyPrefill = true;
@@ -97,12 +127,7 @@ final class FakeRunner implements ModelRunner {
             check(!(anyPrefill && anyDecode), "prefill chunks and decodes share a step on a backend that cannot mix them: "
                     + describe(inputs));
         }
-        batches.add(new Step(inputs, batch.paddedShape(), batch.blockCopies(), anyPrefill));
-
-        for (BlockCopy c : batch.blockCopies()) {
-            check(c.source() != c.target(), "a block copied onto itself");
-            kv[c.target()] = kv[c.source()].clone();
-        }
+        batches.add(new Step(inputs, batch.paddedShape().orElse(null), batch.blockCopies(), anyPrefill));
         if (caps.kvLayout() instanceof KvLayout.Slots) checkSlots(inputs);
 
         // Read every context first (one forward: attention sees the KV as it was before this step's writes).
@@ -137,22 +162,27 @@ final class FakeRunner implements ModelRunner {
             }
         }
 
-        List<float[]> logits = new ArrayList<>(inputs.size());
-        int[] sampled = new int[inputs.size()];
-        Arrays.fill(sampled, -1);
+        List<SequenceOutput> out = new ArrayList<>(inputs.size());
         for (int i = 0; i < inputs.size(); i++) {
-            if (!inputs.get(i).needLogits()) {
-                logits.add(null);
+            SequenceInput in = inputs.get(i);
+            if (!in.needLogits()) {
+                out.add(SequenceOutput.NONE);
                 continue;
             }
             int[] ctx = contexts.get(i);
+            int next = next(ctx, ctx.length, spec.vocabSize());
+            if (caps.onDeviceSampling()) {
+                SequenceInput.Sampling s = in.sampling();
+                out.add(new SequenceOutput.Sampled(s.isGreedy() ? next : draw(next, s.seed(), s.step(), spec.vocabSize())));
+                continue;
+            }
             float[] l = new float[spec.vocabSize()];
             // A clear winner plus a deterministic spread, so temperature sampling has something to draw from.
             for (int t = 0; t < l.length; t++) l[t] = ((t * 7919 + ctx.length * 31) % 97) / 97f;
-            l[next(ctx, ctx.length, spec.vocabSize())] = 20f;
-            logits.add(l);
+            l[next] = 20f;
+            out.add(new SequenceOutput.Logits(l));
         }
-        return new StepOutput(logits, sampled, List.of());
+        return new StepOutput(out, List.of());
     }
 
     /** Prefill: more than one token, or a position inside the (registered) prompt the sequence started with. */
@@ -175,10 +205,10 @@ final class FakeRunner implements ModelRunner {
 
     private void checkShape(Batch batch) {
         switch (caps.shapePolicy()) {
-            case ShapePolicy.Dynamic d -> check(batch.paddedShape() == null, "a DYNAMIC backend got a padded shape");
+            case ShapePolicy.Dynamic d -> check(batch.paddedShape().isEmpty(), "a DYNAMIC backend got a padded shape");
             case ShapePolicy.Bucketed b -> {
-                ShapePolicy.Bucket shape = batch.paddedShape();
-                check(shape != null, "a BUCKETED backend got no padded shape");
+                check(batch.paddedShape().isPresent(), "a BUCKETED backend got no padded shape");
+                ShapePolicy.Bucket shape = batch.paddedShape().get();
                 check(b.buckets().contains(shape), "padded shape " + shape + " is not one of the compiled buckets " + b.buckets());
                 int seqs = batch.sequences().size(), tokens = batch.numTokens();
                 check(seqs <= shape.numSequences() && tokens <= shape.numTokens(),

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Random admit/step/complete/fork/free/reset traffic against a simulated device: every block holds the
+ * Random admit/step/complete/fork/free traffic against a simulated device: every block holds the
  * token id written at each position, copies are applied as the runner would, and steps write their tokens.
  * After every operation each live sequence must read back its own tokens for [0, numComputed) through its
  * block table, and the reference counts and free list must agree with the live tables.
@@ -35,13 +35,18 @@ class KvCacheStressTest {
     private Random rnd;
     private long nextId;
 
-    /** The test's own view of a sequence: its tokens and the step in flight (allocated, not yet computed). */
+    /**
+     * The test's own view of a sequence, as the engine's Sequence holds it: its tokens, how many have KV (the
+     * manager keeps no count of its own), and the step in flight (allocated, not yet computed).
+     */
     private static final class Sim {
         int[] tokens;
+        int numComputed;
         int pendingTarget = -1;
 
-        Sim(int[] tokens) {
+        Sim(int[] tokens, int numComputed) {
             this.tokens = tokens;
+            this.numComputed = numComputed;
         }
     }
 
@@ -81,7 +86,8 @@ class KvCacheStressTest {
                 if (id != null) {
                     long child = nextId++;
                     m.fork(id, child);
-                    live.put(child, new Sim(Arrays.copyOf(live.get(id).tokens, m.numComputed(id))));
+                    Sim parent = live.get(id);
+                    live.put(child, new Sim(Arrays.copyOf(parent.tokens, parent.numComputed), parent.numComputed));
                 }
             } else if (kind < 93) {
                 what = "free";
@@ -90,12 +96,9 @@ class KvCacheStressTest {
                     m.free(id);
                     live.remove(id);
                 }
-            } else if (kind < 98) {
+            } else {
                 what = "runner takes copies";
                 copies += applyCopies();
-            } else {
-                what = "reset";
-                m.resetPrefixCache();
             }
             if (!m.pinnedBlocks().isEmpty()) pinnedSeen++;
             try {
@@ -113,7 +116,7 @@ class KvCacheStressTest {
         live.clear();
         applyCopies();   // releases sources pinned by pending copies
         checkInvariants();
-        assertEquals(NUM_BLOCKS, m.numFreeBlocks());
+        assertEquals(NUM_BLOCKS, KvTestSupport.numFree(m));
         assertEquals(0, m.numLiveSequences());
     }
 
@@ -128,9 +131,8 @@ class KvCacheStressTest {
             assertEquals(before, Snapshot.of(m, live.keySet()), "failed admission changed state");
             return false;
         }
-        assertEquals(cached, m.numComputed(id));
         assertEquals((target + BS - 1) / BS, m.blockTable(id).length);
-        Sim sim = new Sim(tokens);
+        Sim sim = new Sim(tokens, cached);
         sim.pendingTarget = target;
         live.put(id, sim);
         return true;
@@ -139,11 +141,11 @@ class KvCacheStressTest {
     /** Schedules the next chunk (or one decode token) of a sequence; on failure preempts it half the time. */
     private boolean step(long id) {
         Sim sim = live.get(id);
-        int computed = m.numComputed(id);
+        int computed = sim.numComputed;
         if (computed == sim.tokens.length) sim.tokens = concat(sim.tokens, randomTokens(1, 0, 3));   // "sampled"
         int target = Math.min(sim.tokens.length, computed + 1 + rnd.nextInt(6));
         Snapshot before = Snapshot.of(m, live.keySet());
-        if (m.allocate(id, sim.tokens, 0, target)) {
+        if (m.allocate(id, sim.tokens, computed, target)) {
             sim.pendingTarget = target;
             return true;
         }
@@ -163,8 +165,9 @@ class KvCacheStressTest {
         int copies = applyCopies();
         Sim sim = live.get(id);
         int[] table = m.blockTable(id);
-        for (int p = m.numComputed(id); p < sim.pendingTarget; p++) device[table[p / BS]][p % BS] = sim.tokens[p];
+        for (int p = sim.numComputed; p < sim.pendingTarget; p++) device[table[p / BS]][p % BS] = sim.tokens[p];
         m.markComputed(id, sim.tokens, sim.pendingTarget);
+        sim.numComputed = sim.pendingTarget;
         sim.pendingTarget = -1;
         return copies;
     }
@@ -194,7 +197,7 @@ class KvCacheStressTest {
                 assertTrue(distinct.add(b), "block " + b + " twice in table of " + id);
             }
             int[] tokens = e.getValue().tokens;
-            for (int p = 0; p < m.numComputed(id); p++) {
+            for (int p = 0; p < e.getValue().numComputed; p++) {
                 assertEquals(tokens[p], view[table[p / BS]][p % BS], "sequence " + id + " reads wrong KV at " + p);
             }
         }
@@ -212,7 +215,7 @@ class KvCacheStressTest {
         for (int b = 0; b < NUM_BLOCKS; b++) if (refs[b] == 0) expectedFree.add(b);
         assertEquals(expectedFree, new HashSet<>(free), "free list holds exactly the ref-0 blocks");
         assertEquals(free.size(), new HashSet<>(free).size(), "free list has duplicates");
-        assertEquals(free.size(), m.numFreeBlocks());
+        assertEquals(free.size(), KvTestSupport.numFree(m));
         assertEquals(NUM_BLOCKS - free.size(), m.stats().usedBlocks());
         assertEquals(live.size(), m.numLiveSequences());
     }

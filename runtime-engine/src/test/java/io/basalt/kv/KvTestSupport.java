@@ -23,21 +23,34 @@ final class KvTestSupport {
         return out;
     }
 
+    /** Blocks an allocation can still take (free, or cached with no reference), as the stats report them. */
+    static int numFree(KvCacheManager m) {
+        KvStats s = m.stats();
+        return s.totalBlocks() - s.usedBlocks();
+    }
+
+    /** Whether the manager holds the sequence (an unknown id has no block table). */
+    static boolean holds(KvCacheManager m, long seqId) {
+        try {
+            m.blockTable(seqId);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     /** Everything observable about a paged manager; equal snapshots mean an operation changed nothing. */
     record Snapshot(int numFree, List<Integer> freeOrder, List<Integer> refs, Map<Long, List<Integer>> tables,
-                    Map<Long, Integer> numComputed, int numCached, List<BlockCopy> pendingCopies, List<Integer> pinned) {
+                    int numLive, int numCached, List<BlockCopy> pendingCopies, List<Integer> pinned) {
         static Snapshot of(PagedKvCacheManager m, Iterable<Long> ids) {
             Map<Long, List<Integer>> tables = new HashMap<>();
-            Map<Long, Integer> computed = new HashMap<>();
             for (long id : ids) {
-                if (!m.contains(id)) continue;
-                tables.put(id, Arrays.stream(m.blockTable(id)).boxed().toList());
-                computed.put(id, m.numComputed(id));
+                if (holds(m, id)) tables.put(id, Arrays.stream(m.blockTable(id)).boxed().toList());
             }
             Integer[] refs = new Integer[m.numTotalBlocks()];
             for (int b = 0; b < refs.length; b++) refs[b] = m.refCount(b);
-            return new Snapshot(m.numFreeBlocks(), Arrays.stream(m.freeListOrder()).boxed().toList(), List.of(refs),
-                    tables, computed, m.stats().cachedBlocks(), m.peekPendingCopies(), m.pinnedBlocks());
+            return new Snapshot(KvTestSupport.numFree(m), Arrays.stream(m.freeListOrder()).boxed().toList(), List.of(refs),
+                    tables, m.numLiveSequences(), m.stats().cachedBlocks(), m.peekPendingCopies(), m.pinnedBlocks());
         }
     }
 }

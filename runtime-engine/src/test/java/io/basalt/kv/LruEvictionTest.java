@@ -1,5 +1,6 @@
 package io.basalt.kv;
 
+import static io.basalt.kv.KvTestSupport.numFree;
 import static io.basalt.kv.KvTestSupport.range;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,7 +25,7 @@ class LruEvictionTest {
         assertArrayEquals(new int[] {4, 5, 6, 7, 3, 2, 1, 0}, m.freeListOrder(), "freed in reverse table order");
         runAndFree(2, B);
         assertArrayEquals(new int[] {3, 2, 1, 0, 7, 6, 5, 4}, m.freeListOrder());
-        assertEquals(8, m.numFreeBlocks());
+        assertEquals(8, numFree(m));
         assertEquals(8, m.stats().cachedBlocks());
         assertEquals(4 * BS, m.findCachedPrefix(A, A.length));
         assertEquals(4 * BS, m.findCachedPrefix(B, B.length));
@@ -64,7 +65,7 @@ class LruEvictionTest {
         assertTrue(m.allocate(3, B, cached, B.length));     // 4 hits + 1 fresh (block 3, evicted)
         assertArrayEquals(new int[] {4, 5, 6, 7, 3}, m.blockTable(3));
         assertArrayEquals(new int[] {2, 1, 0}, m.freeListOrder());
-        assertEquals(3, m.numFreeBlocks());
+        assertEquals(3, numFree(m));
         m.free(3);
         // Reused blocks count as recently used again: they go behind A's remaining blocks.
         assertArrayEquals(new int[] {2, 1, 0, 3, 7, 6, 5, 4}, m.freeListOrder());

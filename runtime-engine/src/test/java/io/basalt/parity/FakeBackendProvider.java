@@ -9,12 +9,12 @@ import io.basalt.spi.KvLayout;
 import io.basalt.spi.ModelRunner;
 import io.basalt.spi.ModelSpec;
 import io.basalt.spi.SequenceInput;
+import io.basalt.spi.SequenceOutput;
 import io.basalt.spi.ShapePolicy;
 import io.basalt.spi.StepOutput;
 import io.basalt.spi.StorageDtype;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -65,7 +65,7 @@ public final class FakeBackendProvider implements BackendProvider {
         @Override
         public StepOutput execute(Batch batch) {
             batches.add(batch);
-            List<float[]> logits = new ArrayList<>();
+            List<SequenceOutput> logits = new ArrayList<>();
             List<float[][][]> hidden = new ArrayList<>();
             for (SequenceInput in : batch.sequences()) {
                 float[][][] h = new float[LAYERS][in.numTokens()][];
@@ -82,12 +82,10 @@ public final class FakeBackendProvider implements BackendProvider {
                         for (int j = 0; j < HIDDEN; j++) h[l][i][j] = round((float) Math.cos(0.3 * j + l + 0.01 * context));
                     }
                 }
-                logits.add(in.needLogits() ? last : null);
+                logits.add(in.needLogits() ? new SequenceOutput.Logits(last) : SequenceOutput.NONE);
                 hidden.add(batch.hiddenStates() == Batch.HiddenStates.PER_LAYER ? h : null);
             }
-            int[] sampled = new int[batch.sequences().size()];
-            Arrays.fill(sampled, -1);
-            return new StepOutput(logits, sampled, batch.hiddenStates() == Batch.HiddenStates.PER_LAYER ? hidden : List.of());
+            return new StepOutput(logits, batch.hiddenStates() == Batch.HiddenStates.PER_LAYER ? hidden : List.of());
         }
 
         private float round(float x) {

@@ -55,8 +55,8 @@ class ParityRecorderTest {
             int[] table = {0, 1, 2, 3};
             for (int pos = 0; pos < tokens.length; pos++) {
                 var step = runner.execute(new Batch(List.of(), List.of(new io.basalt.spi.SequenceInput(0, new int[] {tokens[pos]}, pos, table, true)),
-                        null, Batch.HiddenStates.PER_LAYER));
-                float[] expected = step.logits().getFirst();
+                        Batch.HiddenStates.PER_LAYER));
+                float[] expected = step.logits(0);
                 assertArrayEquals(expected, d.logits(0, pos).values(), "position " + pos);
                 assertArrayEquals(step.hiddenStates().getFirst()[1][0], d.hidden(0, 1, pos));
                 if (pos + 1 < tokens.length && pos >= 5) assertEquals(TopIds.argmax(expected), tokens[pos + 1], "greedy at " + pos);

@@ -72,13 +72,14 @@ class BackendContractTest {
     }
 
     private static DumpMetadata record(String backend, Path model, Path prompts, Path out) {
-        return ParityRecorder.run(new ParityRecorder.Request(model, backend, "fp32", "none", null, prompts, out, 4,
+        return ParityRecorder.run(new ParityRecorder.Request(model, backend, io.basalt.model.layout.LoadOptions.parse("fp32", "none"), null, prompts, out, 4,
                 new LogitsMode.Full(), true, 8L << 20), line -> { });
     }
 
     private static boolean isDynamic(String backend, Path model) {
         try (var b = io.basalt.backend.Backends.open(backend);
-             var runner = b.load(model, new io.basalt.spi.Backend.LoadConfig(8L << 20, 1, 1))) {
+             var runner = b.load(model, new io.basalt.spi.Backend.LoadConfig(8L << 20, 1, 1, io.basalt.spi.StorageDtype.FP32,
+                     io.basalt.spi.Quantization.NONE))) {
             return runner.capabilities().shapePolicy() instanceof ShapePolicy.Dynamic;
         }
     }

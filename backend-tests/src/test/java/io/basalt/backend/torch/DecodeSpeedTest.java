@@ -43,7 +43,7 @@ class DecodeSpeedTest {
         for (int p = 0; p < WARMUP + TOKENS; p++) {
             if (p == WARMUP) start = System.nanoTime();
             r.execute(new Batch(List.of(), List.of(new SequenceInput(1, new int[] {(p * 31 + 7) % vocab}, p % context, table, true)),
-                    null, Batch.HiddenStates.NONE));
+                    Batch.HiddenStates.NONE));
         }
         return TOKENS / ((System.nanoTime() - start) / 1e9);
     }

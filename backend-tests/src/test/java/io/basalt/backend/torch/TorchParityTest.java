@@ -104,7 +104,7 @@ class TorchParityTest {
         try (TorchModelRunner torch = TorchTestSupport.torch("gpt-oss-tiny-random/hf", 4L << 20)) {
             // One prefill of all 12 tokens, blocks scattered: positions 0–15 in block 5.
             var out = torch.execute(new Batch(List.of(), List.of(new io.basalt.spi.SequenceInput(1, S1, 0, new int[] {5}, true)),
-                    null, Batch.HiddenStates.PER_LAYER));
+                    Batch.HiddenStates.PER_LAYER));
             float[][][] states = out.hiddenStates().get(0);
             assertEquals(3, states.length);
             float worst = 0;

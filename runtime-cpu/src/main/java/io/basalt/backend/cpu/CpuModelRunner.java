@@ -8,6 +8,7 @@ import io.basalt.spi.Capabilities;
 import io.basalt.spi.KvLayout;
 import io.basalt.spi.ModelRunner;
 import io.basalt.spi.ModelSpec;
+import io.basalt.spi.SequenceOutput;
 import io.basalt.spi.ShapePolicy;
 import io.basalt.spi.StepOutput;
 import java.util.ArrayList;
@@ -43,16 +44,14 @@ public final class CpuModelRunner implements ModelRunner {
     public StepOutput execute(Batch batch) {
         for (BlockCopy copy : batch.blockCopies()) pool.copyBlock(copy.source(), copy.target());
         int numSeqs = batch.sequences().size();
-        int[] sampled = new int[numSeqs];
-        Arrays.fill(sampled, -1);
-        if (numSeqs == 0) return new StepOutput(List.of(), sampled, List.of());
+        if (numSeqs == 0) return new StepOutput(List.of(), List.of());
         FlatBatch flat = FlatBatch.of(batch, BLOCK_SIZE, spec);
         HiddenStateRecorder recorder = batch.hiddenStates() == Batch.HiddenStates.PER_LAYER
                 ? new HiddenStateRecorder(flat, spec.numLayers()) : null;
         List<float[][]> logits = model.forward(flat, pool, recorder != null ? recorder : Model.ResidualObserver.NONE);
-        List<float[]> out = new ArrayList<>(numSeqs);
-        for (float[][] rows : logits) out.add(rows.length == 0 ? null : rows[0]);
-        return new StepOutput(out, sampled, recorder != null ? recorder.states() : List.of());
+        List<SequenceOutput> out = new ArrayList<>(numSeqs);
+        for (float[][] rows : logits) out.add(rows.length == 0 ? SequenceOutput.NONE : new SequenceOutput.Logits(rows[0]));
+        return new StepOutput(out, recorder != null ? recorder.states() : List.of());
     }
 
     private boolean closed;

@@ -1,7 +1,6 @@
 package io.basalt.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.basalt.spi.Backend;
@@ -9,6 +8,7 @@ import io.basalt.spi.Batch;
 import io.basalt.spi.BlockCopy;
 import io.basalt.spi.KvLayout;
 import io.basalt.spi.SequenceInput;
+import io.basalt.spi.SequenceOutput;
 import io.basalt.spi.ShapePolicy;
 import io.basalt.spi.StepOutput;
 import io.basalt.testing.Shared;
@@ -29,7 +29,7 @@ class CpuModelRunnerTest {
         try (CpuModelRunner runner = load("gpt-oss-tiny-random/hf", 8L << 20)) {
             // Blocks scattered on purpose: positions 0–15 in block 5 (only one block needed for 12 tokens).
             StepOutput out = runner.execute(new Batch(List.of(), List.of(new SequenceInput(1, S1, 0, new int[] {5}, true)),
-                    null, Batch.HiddenStates.PER_LAYER));
+                    Batch.HiddenStates.PER_LAYER));
             float[][][] states = out.hiddenStates().get(0); // [layer][token][hidden]
             assertEquals(3, states.length);
             float worst = 0;
@@ -39,7 +39,7 @@ class CpuModelRunnerTest {
                 }
             }
             assertEquals(0f, worst, 1e-3f);
-            assertEquals(1000, out.logits().get(0).length);
+            assertEquals(1000, out.logits(0).length);
         }
     }
 
@@ -51,17 +51,17 @@ class CpuModelRunnerTest {
             int[] tokens = new int[40];
             for (int i = 0; i < tokens.length; i++) tokens[i] = 1 + (i * 29) % 500;
             float[] whole = runner.execute(new Batch(List.of(), List.of(new SequenceInput(1, tokens, 0, new int[] {0, 1, 2}, true)),
-                    null, Batch.HiddenStates.NONE)).logits().get(0);
+                    Batch.HiddenStates.NONE)).logits(0);
             // Same tokens in two chunks through other blocks; the second chunk runs after copying the
             // first chunk's blocks 7, 3 to 9, 4 (copy-on-write as the engine would request it).
             int[] table = {7, 3, 8};
             StepOutput first = runner.execute(new Batch(List.of(), List.of(
-                    new SequenceInput(2, java.util.Arrays.copyOf(tokens, 25), 0, table, false)), null, Batch.HiddenStates.NONE));
-            assertNull(first.logits().get(0));
+                    new SequenceInput(2, java.util.Arrays.copyOf(tokens, 25), 0, table, false)), Batch.HiddenStates.NONE));
+            assertEquals(SequenceOutput.NONE, first.sequences().get(0));
             StepOutput second = runner.execute(new Batch(List.of(new BlockCopy(7, 9), new BlockCopy(3, 4)), List.of(
                     new SequenceInput(3, java.util.Arrays.copyOfRange(tokens, 25, 40), 25, new int[] {9, 4, 10}, true)),
-                    null, Batch.HiddenStates.NONE));
-            float[] chunked = second.logits().get(0);
+                    Batch.HiddenStates.NONE));
+            float[] chunked = second.logits(0);
             for (int i = 0; i < whole.length; i++) assertEquals(whole[i], chunked[i], 1e-4f, "logit " + i);
         }
     }

@@ -83,6 +83,12 @@ public final class SequenceSampler {
         return new Sample(token, logprob, top);
     }
 
+    /**
+     * The seed of choice {@code choiceIndex}'s random stream, the one this class draws from: what a backend that
+     * samples on the device gets for the choice, so the n choices differ there too.
+     */
+    public static long seedForChoice(long seed, int choiceIndex) { return XorShiftStar.seedForChoice(seed, choiceIndex); }
+
     /** The greedy choice: the largest logit, the lowest id on ties. */
     public static int argmax(float[] logits) { return Distribution.argmax(logits); }
 

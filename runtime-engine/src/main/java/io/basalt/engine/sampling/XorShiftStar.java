@@ -18,11 +18,16 @@ final class XorShiftStar {
      * n streams are unrelated yet each is reproducible from (seed, index) alone — whatever the batch.
      */
     static XorShiftStar forChoice(long seed, int choiceIndex) {
-        if (choiceIndex == 0) return new XorShiftStar(seed);
+        return new XorShiftStar(seedForChoice(seed, choiceIndex));
+    }
+
+    /** The seed of choice {@code choiceIndex}'s stream: the request's for choice 0, splitmix64-scrambled for the others. */
+    static long seedForChoice(long seed, int choiceIndex) {
+        if (choiceIndex == 0) return seed;
         long z = seed + choiceIndex * 0x9E3779B97F4A7C15L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return new XorShiftStar(z ^ (z >>> 31));
+        return z ^ (z >>> 31);
     }
 
     float nextFloat() {

@@ -13,6 +13,7 @@ import io.basalt.spi.KvLayout;
 import io.basalt.spi.ModelRunner;
 import io.basalt.spi.ModelSpec;
 import io.basalt.spi.SequenceInput;
+import io.basalt.spi.SequenceOutput;
 import io.basalt.spi.ShapePolicy;
 import io.basalt.spi.StepOutput;
 import java.util.Arrays;
@@ -62,30 +63,31 @@ public final class TorchModelRunner implements ModelRunner {
     public synchronized StepOutput execute(Batch batch) {
         if (closed) throw new IllegalStateException("the torch runner is closed");
         List<SequenceInput> inputs = batch.sequences();
-        int[] sampled = new int[inputs.size()];
-        Arrays.fill(sampled, -1);
         try (NDManager stepManager = manager.newSubManager(); NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             kv.copyBlocks(batch.blockCopies());
-            if (inputs.isEmpty()) return new StepOutput(List.of(), sampled, List.of());
+            if (inputs.isEmpty()) return new StepOutput(List.of(), List.of());
             Step step = new Step(stepManager, dtype, FlatBatch.of(batch, BLOCK_SIZE, spec));
             boolean hidden = batch.hiddenStates() == Batch.HiddenStates.PER_LAYER;
             float[][][][] states = hidden ? new float[inputs.size()][spec.numLayers()][][] : null;
             NDArray x = model.forward(step, kv, hidden ? (layer, residual) -> split(step, residual, layer, states)
                     : TorchModel.BlockObserver.NONE);
-            return new StepOutput(logits(step, x), sampled, hidden ? Arrays.asList(states) : List.of());
+            return new StepOutput(logits(step, x), hidden ? Arrays.asList(states) : List.of());
         }
     }
 
-    /** The last row's logits of each sequence that asked (one head product over all of them), null for the rest. */
-    private List<float[]> logits(Step step, NDArray x) {
+    /** The last row's logits of each sequence that asked (one head product over all of them), NONE for the rest. */
+    private List<SequenceOutput> logits(Step step, NDArray x) {
         int[] rows = step.batch.logitRows();
         long[] index = new long[rows.length];
         for (int k = 0; k < rows.length; k++) index[k] = rows[k];
         float[] all = rows.length == 0 ? new float[0] : toFloats(model.logits(x.get(new NDIndex("{}", step.manager.create(index)))));
         int vocab = spec.vocabSize();
-        float[][] bySequence = new float[step.batch.numSequences()][];
-        for (int k = 0; k < rows.length; k++) bySequence[step.batch.sequence(rows[k])] = Arrays.copyOfRange(all, vocab * k, vocab * (k + 1));
+        SequenceOutput[] bySequence = new SequenceOutput[step.batch.numSequences()];
+        Arrays.fill(bySequence, SequenceOutput.NONE);
+        for (int k = 0; k < rows.length; k++) {
+            bySequence[step.batch.sequence(rows[k])] = new SequenceOutput.Logits(Arrays.copyOfRange(all, vocab * k, vocab * (k + 1)));
+        }
         return Arrays.asList(bySequence);
     }
 

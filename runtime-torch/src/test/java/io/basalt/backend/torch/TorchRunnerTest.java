@@ -4,7 +4,6 @@ import static io.basalt.backend.torch.TorchTestSupport.S1;
 import static io.basalt.backend.torch.TorchTestSupport.logitsPerPosition;
 import static io.basalt.backend.torch.TorchTestSupport.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,6 +16,7 @@ import io.basalt.spi.KvLayout;
 import io.basalt.spi.ModelRunner;
 import io.basalt.spi.Quantization;
 import io.basalt.spi.SequenceInput;
+import io.basalt.spi.SequenceOutput;
 import io.basalt.spi.ShapePolicy;
 import io.basalt.spi.StepOutput;
 import io.basalt.spi.StorageDtype;
@@ -32,7 +32,7 @@ class TorchRunnerTest {
     private static final String STORIES = "stories260K/stories260K.bin";
 
     private static StepOutput step(ModelRunner r, List<BlockCopy> copies, SequenceInput... in) {
-        return r.execute(new Batch(copies, List.of(in), null, Batch.HiddenStates.NONE));
+        return r.execute(new Batch(copies, List.of(in), Batch.HiddenStates.NONE));
     }
 
     private static int[] tokens(int n, int salt, int vocab) {
@@ -43,7 +43,7 @@ class TorchRunnerTest {
 
     /** Logits of the last token of {@code t} run alone in one prefill, on a fresh pool. */
     private static float[] alone(ModelRunner r, int[] t) {
-        return step(r, List.of(), new SequenceInput(99, t, 0, new int[] {20, 21, 22}, true)).logits().get(0);
+        return step(r, List.of(), new SequenceInput(99, t, 0, new int[] {20, 21, 22}, true)).logits(0);
     }
 
     /**
@@ -62,8 +62,8 @@ class TorchRunnerTest {
             // Step 1: a's first 20 tokens (blocks 0, 1), b's first 7 (block 2), nothing back for a.
             StepOutput first = step(r, List.of(), new SequenceInput(1, Arrays.copyOf(a, 20), 0, new int[] {0, 1}, false),
                     new SequenceInput(2, Arrays.copyOf(b, 7), 0, new int[] {2}, true));
-            assertNull(first.logits().get(0));
-            assertEquals(0f, maxAbsDiff(new float[][] {first.logits().get(1)}, new float[][] {alone(r, Arrays.copyOf(b, 7))}), 1e-4f);
+            assertEquals(SequenceOutput.NONE, first.sequences().get(0));
+            assertEquals(0f, maxAbsDiff(new float[][] {first.logits(1)}, new float[][] {alone(r, Arrays.copyOf(b, 7))}), 1e-4f);
             // Step 2: a decodes its 21st token; b finishes its prompt (a chunk of 10 crossing into block 3);
             // d forks a after 20 tokens (block 1 is shared and partial: copied to block 4) and decodes c[0];
             // c starts fresh in block 5.
@@ -74,7 +74,7 @@ class TorchRunnerTest {
                     new SequenceInput(2, Arrays.copyOfRange(b, 7, 17), 7, new int[] {2, 3}, true),
                     new SequenceInput(4, new int[] {c[0]}, 20, new int[] {0, 4}, true),
                     new SequenceInput(3, c, 0, new int[] {5}, true));
-            float[][] got = second.logits().toArray(new float[0][]);
+            float[][] got = {second.logits(0), second.logits(1), second.logits(2), second.logits(3)};
             float[][] want = {alone(r, a), alone(r, b), alone(r, d), alone(r, c)};
             assertTrue(maxAbsDiff(got, want) <= 1e-4f, "batched vs alone: " + maxAbsDiff(got, want));
         }
@@ -87,7 +87,7 @@ class TorchRunnerTest {
             step(r, List.of(), new SequenceInput(1, new int[] {1, 2, 3}, 0, table, true));
             int live = r.liveArrays();
             for (int p = 3; p < 250; p++) {
-                r.execute(new Batch(List.of(), List.of(new SequenceInput(1, new int[] {p % 500}, p, table, true)), null,
+                r.execute(new Batch(List.of(), List.of(new SequenceInput(1, new int[] {p % 500}, p, table, true)),
                         p % 50 == 0 ? Batch.HiddenStates.PER_LAYER : Batch.HiddenStates.NONE));
             }
             assertEquals(live, r.liveArrays(), "arrays held by the runner after 247 more steps");

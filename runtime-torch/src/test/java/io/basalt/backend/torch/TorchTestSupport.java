@@ -53,8 +53,8 @@ final class TorchTestSupport {
         float[][] out = new float[tokens.length][];
         for (int p = 0; p < tokens.length; p++) {
             var step = runner.execute(new Batch(List.of(), List.of(new SequenceInput(1, new int[] {tokens[p]}, p, table, true)),
-                    null, hidden));
-            out[p] = step.logits().get(0);
+                    hidden));
+            out[p] = step.logits(0);
             if (states != null) states.add(step.hiddenStates().get(0));
         }
         return out;
