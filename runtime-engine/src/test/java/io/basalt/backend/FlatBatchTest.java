@@ -17,7 +17,7 @@ class FlatBatchTest {
     static final ModelSpec MODEL = new ModelSpec(Architecture.LLAMA, 100, 64, 2, 8, 64);
 
     static FlatBatch of(SequenceInput... in) {
-        return FlatBatch.of(new Batch(List.of(), List.of(in), null, Batch.HiddenStates.NONE), 4, MODEL);
+        return FlatBatch.of(new Batch(List.of(), List.of(in), Batch.HiddenStates.NONE), 4, MODEL);
     }
 
     @Test

@@ -199,7 +199,7 @@ public class AttentionBench {
         /** The sequence's last {@code numRows} positions as one step's rows. */
         FlatBatch batch(int numRows) {
             SequenceInput in = new SequenceInput(0, new int[numRows], length - numRows, blockTable, false);
-            return FlatBatch.of(new Batch(List.of(), List.of(in), null, Batch.HiddenStates.NONE), BLOCK,
+            return FlatBatch.of(new Batch(List.of(), List.of(in), Batch.HiddenStates.NONE), BLOCK,
                     new ModelSpec(Architecture.GPT2, 1, length, 1, KV_DIM, 2L * 4 * KV_DIM));
         }
     }

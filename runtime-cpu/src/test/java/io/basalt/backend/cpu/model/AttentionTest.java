@@ -146,7 +146,7 @@ class AttentionTest {
     }
 
     private void compare(Case c, Pool pool, List<SequenceInput> chunks, float[][] q, int[] positions, float[] sinks, float scale) {
-        FlatBatch rows = FlatBatch.of(new Batch(List.of(), chunks, null, Batch.HiddenStates.NONE), BLOCK,
+        FlatBatch rows = FlatBatch.of(new Batch(List.of(), chunks, Batch.HiddenStates.NONE), BLOCK,
                 new ModelSpec(Architecture.LLAMA, 1, 1 << 16, 1, 1, 1));
         int n = rows.numRows();
         float[][] out = new float[n][c.heads * c.headDim];
