@@ -66,7 +66,9 @@ public final class ChoiceBuffer {
         switch (event) {
             case StreamEvent.Delta d -> {
                 int[] ids = d.tokenIds();
-                if (numTokens + ids.length > tokens.length) tokens = Arrays.copyOf(tokens, Math.max(tokens.length * 2, numTokens + ids.length));
+                if (numTokens + ids.length > tokens.length) {
+                    tokens = Arrays.copyOf(tokens, Math.max(tokens.length * 2, numTokens + ids.length));
+                }
                 System.arraycopy(ids, 0, tokens, numTokens, ids.length);
                 numTokens += ids.length;
                 numAppendedTokens += ids.length;
