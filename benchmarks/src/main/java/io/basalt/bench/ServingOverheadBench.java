@@ -7,6 +7,7 @@ import io.basalt.api.grpc.InferenceGrpc;
 import io.basalt.engine.EngineConfig;
 import io.basalt.engine.StreamEvent;
 import io.basalt.server.BasaltServer;
+import io.basalt.server.ServeSettings;
 import io.basalt.server.ServerConfig;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -130,7 +131,7 @@ public final class ServingOverheadBench implements Callable<Integer> {
 
     private List<Row> measure() {
         ServerConfig net = new ServerConfig("127.0.0.1", 0, 0, "", 8L << 20, Duration.ofSeconds(5));
-        BasaltServer.Settings settings = BasaltServer.Settings.forTests(model)
+        ServeSettings settings = ServeSettings.forTests(model)
                 .withEngine(new EngineConfig(concurrency, 2048, 256L << 20, false)).withMaxQueue(concurrency).withServer(net);
         List<Row> rows = new ArrayList<>();
         try (BasaltServer server = BasaltServer.start(settings);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.basalt.server.BasaltServer;
+import io.basalt.server.ServeSettings;
 import io.basalt.testing.Shared;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -69,7 +70,7 @@ class OpenAiScriptsBaseUrlTest {
         Path dir = requireNode();
         Assumptions.assumeTrue(Files.isRegularFile(dir.resolve("node_modules/openai/package.json")), "e2e/node_modules has no openai package");
         java.util.logging.Logger.getLogger("basalt.requests").setLevel(java.util.logging.Level.WARNING);
-        try (BasaltServer server = BasaltServer.start(BasaltServer.Settings.forTests(Shared.model("stories260K/stories260K.bin")))) {
+        try (BasaltServer server = BasaltServer.start(ServeSettings.forTests(Shared.model("stories260K/stories260K.bin")))) {
             Result r = node(dir, "openai/sdk.mjs", server.baseUrl(), server.model().id());
             assertEquals(0, r.rc(), r.output());
             assertTrue(r.output().contains("checks passed against " + server.baseUrl() + "/v1 "), r.output());

@@ -55,7 +55,7 @@ public final class RequestHandle {
     private final Executor completions;
     private final CompletableFuture<Result> result = new CompletableFuture<>();
     private boolean resultHandedOff;
-    private final ChoiceBuilder[] builders;
+    private final ChoiceBuffer[] choices;
     private int numFinished;
     private int numPromptTokens;
     private final long queuedNanos = System.nanoTime();
@@ -69,8 +69,8 @@ public final class RequestHandle {
         this.numChoices = numChoices;
         this.listener = listener;
         this.completions = completions;
-        this.builders = new ChoiceBuilder[numChoices];
-        for (int i = 0; i < numChoices; i++) builders[i] = new ChoiceBuilder();
+        this.choices = new ChoiceBuffer[numChoices];
+        for (int i = 0; i < numChoices; i++) choices[i] = new ChoiceBuffer();
     }
 
     public String requestId() { return requestId; }
@@ -84,26 +84,14 @@ public final class RequestHandle {
 
     /** Called by the engine thread only. */
     void publish(StreamEvent event) {
-        ChoiceBuilder b = builders[event.choiceIndex()];
+        if (choices[event.choiceIndex()].add(event)) numFinished++;
         switch (event) {
             case StreamEvent.Delta d -> {
                 lastTokenNanos = System.nanoTime();
                 if (firstTokenNanos == 0) firstTokenNanos = lastTokenNanos;
-                for (int t : d.tokenIds()) b.tokens.add(t);
-                b.text.append(d.text());
-                if (d.logprobs() != null) b.logprobs.addAll(d.logprobs());
             }
-            case StreamEvent.Finished f -> {
-                b.text.append(f.text());
-                b.finish = f.reason();
-                numPromptTokens = f.numPromptTokens();
-                numFinished++;
-            }
-            case StreamEvent.Failed f -> {
-                b.error = f.message();
-                b.finish = FinishReason.ABORT;
-                numFinished++;
-            }
+            case StreamEvent.Finished f -> numPromptTokens = f.numPromptTokens();
+            case StreamEvent.Failed f -> { }
         }
         try {
             listener.accept(event);
@@ -134,20 +122,15 @@ public final class RequestHandle {
         List<Choice> choices = new ArrayList<>(numChoices);
         int generated = 0;
         for (int i = 0; i < numChoices; i++) {
-            ChoiceBuilder b = builders[i];
-            int[] ids = b.tokens.stream().mapToInt(Integer::intValue).toArray();
-            generated += ids.length;
-            choices.add(new Choice(i, ids, b.text.toString(), List.copyOf(b.logprobs), b.finish, b.error));
+            ChoiceBuffer.Chunk all = this.choices[i].take(); // the only take: everything the choice produced
+            generated += all.numTokens();
+            choices.add(switch (all.end()) {
+                case ChoiceBuffer.End.Finished f -> new Choice(i, all.tokenIds(), all.text(), all.logprobs(), f.reason(), null);
+                case ChoiceBuffer.End.Failed f -> new Choice(i, all.tokenIds(), all.text(), all.logprobs(), FinishReason.ABORT,
+                        f.message());
+            });
         }
         return new Result(requestId, List.copyOf(choices), numPromptTokens, generated,
                 new Timeline(queuedNanos, scheduledNanos, firstTokenNanos, lastTokenNanos));
-    }
-
-    private static final class ChoiceBuilder {
-        final List<Integer> tokens = new ArrayList<>();
-        final StringBuilder text = new StringBuilder();
-        final List<Sample> logprobs = new ArrayList<>();
-        FinishReason finish;
-        String error;
     }
 }

@@ -4,8 +4,10 @@ import io.basalt.backend.Backends;
 import io.basalt.engine.EngineConfig;
 import io.basalt.model.layout.LoadOptions;
 import io.basalt.server.BasaltServer;
+import io.basalt.server.ServeSettings;
 import io.basalt.server.ServerConfig;
 import io.basalt.server.ServerMetrics;
+import io.basalt.server.ShutdownSignals;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -143,9 +145,9 @@ public final class ServeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Path path = modelSource.resolve(model);
         if (names.isEmpty()) names.add(defaultName(model, path));
-        BasaltServer basalt = BasaltServer.start(new BasaltServer.Settings(path, tokenizer, names, backend, engine, loadOptions,
+        BasaltServer basalt = BasaltServer.start(new ServeSettings(path, tokenizer, names, backend, engine, loadOptions,
                 queue, timeout, server));
-        basalt.installSignalHandlers(System.err);
+        ShutdownSignals.install(basalt, System.err);
         out.println(basalt.readyLine());
         out.flush();
         basalt.awaitStopped();

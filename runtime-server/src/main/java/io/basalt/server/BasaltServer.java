@@ -11,7 +11,6 @@ import io.basalt.server.http.HttpServer;
 import io.basalt.spi.Backend;
 import io.basalt.spi.ModelRunner;
 import io.basalt.tokenizer.Tokenizer;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,7 +26,7 @@ import java.util.logging.Logger;
  * server: loads the model on a backend, starts the engine, builds {@link ServedModel},
  * {@link ServerMetrics} and the {@link InferenceService} both transports share.
  *
- * <p>Shutdown ({@link #shutdown}, or SIGTERM/SIGINT once {@link #installSignalHandlers} ran):
+ * <p>Shutdown ({@link #shutdown}, or SIGTERM/SIGINT once {@link ShutdownSignals#install} ran):
  * new requests are refused ({@link InferenceService#drain()}), both transports stop accepting and
  * give the requests in flight up to the grace period to finish, then the engine stops (aborting
  * whatever is left) and the model is unloaded.
@@ -35,58 +34,9 @@ import java.util.logging.Logger;
 public final class BasaltServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("basalt.server");
 
-    /**
-     * What {@code basalt serve} configures.
-     *
-     * @param model           model file or directory (any supported format)
-     * @param tokenizer       tokenizer file, or null to find the model's own
-     * @param names           names clients may use (the first is the id /v1/models reports)
-     * @param backend         backend name (cpu, ...)
-     * @param engine          scheduler limits and KV budget
-     * @param weights         how the weight matrices are stored (--dtype, --quantize)
-     * @param maxQueue        requests admitted beyond max-num-seqs; more in flight are refused (429)
-     * @param requestTimeout  per-request limit, Duration.ZERO for none
-     * @param server          transport settings (host, ports, API key, body limit, shutdown grace)
-     */
-    public record Settings(Path model, Path tokenizer, List<String> names, String backend, EngineConfig engine,
-                           LoadOptions weights, int maxQueue, Duration requestTimeout, ServerConfig server) {
-        public Settings {
-            names = List.copyOf(names);
-            if (weights == null) throw new IllegalArgumentException("weight storage options are required");
-            if (names.isEmpty()) throw new IllegalArgumentException("a served model needs at least one name");
-            if (maxQueue < 0) throw new IllegalArgumentException("--max-queue must be >= 0, got " + maxQueue);
-            if (requestTimeout.isNegative()) throw new IllegalArgumentException("--request-timeout must not be negative");
-        }
-
-        /** Loopback, free ports (no gRPC), 4 sequences + 16 queued, 64 MiB of KV, no timeout: for tests. */
-        public static Settings forTests(Path model) {
-            ServerConfig s = ServerConfig.forTests();
-            return new Settings(model, null, List.of(model.getFileName().toString()), "cpu",
-                    new EngineConfig(4, 512, 64L << 20, true), LoadOptions.DEFAULT, 16, Duration.ZERO,
-                    new ServerConfig(s.host(), 0, -1, "", s.maxBodyBytes(), s.shutdownGrace()));
-        }
-
-        public Settings withEngine(EngineConfig v) { return new Settings(model, tokenizer, names, backend, v, weights, maxQueue, requestTimeout, server); }
-
-        public Settings withWeights(LoadOptions v) { return new Settings(model, tokenizer, names, backend, engine, v, maxQueue, requestTimeout, server); }
-
-        public Settings withMaxQueue(int v) { return new Settings(model, tokenizer, names, backend, engine, weights, v, requestTimeout, server); }
-
-        public Settings withServer(ServerConfig v) { return new Settings(model, tokenizer, names, backend, engine, weights, maxQueue, requestTimeout, v); }
-
-        public Settings withBackend(String v) { return new Settings(model, tokenizer, names, v, engine, weights, maxQueue, requestTimeout, server); }
-
-        public Settings withNames(List<String> v) { return new Settings(model, tokenizer, v, backend, engine, weights, maxQueue, requestTimeout, server); }
-
-        public Settings withRequestTimeout(Duration v) { return new Settings(model, tokenizer, names, backend, engine, weights, maxQueue, v, server); }
-
-        /** Requests in flight at most: running + queued. */
-        public int maxInFlight() { return engine.maxNumSeqs() + maxQueue; }
-    }
-
     private enum State { RUNNING, STOPPING, STOPPED }
 
-    private final Settings settings;
+    private final ServeSettings settings;
     private final Backend backend;
     private final ServedModel model;
     private final InferenceService service;
@@ -95,7 +45,7 @@ public final class BasaltServer implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private State state = State.RUNNING;
 
-    private BasaltServer(Settings settings, Backend backend, ServedModel model, InferenceService service, HttpServer http,
+    private BasaltServer(ServeSettings settings, Backend backend, ServedModel model, InferenceService service, HttpServer http,
                          GrpcServer grpc) {
         this.settings = settings;
         this.backend = backend;
@@ -106,7 +56,7 @@ public final class BasaltServer implements AutoCloseable {
     }
 
     /** Loads the model, starts the engine and both servers; everything started is stopped again on failure. */
-    public static BasaltServer start(Settings s) {
+    public static BasaltServer start(ServeSettings s) {
         List<AutoCloseable> started = new ArrayList<>();
         try {
             Backend backend = Backends.open(s.backend());
@@ -181,7 +131,7 @@ public final class BasaltServer implements AutoCloseable {
         }
     }
 
-    public Settings settings() { return settings; }
+    public ServeSettings settings() { return settings; }
 
     public ServedModel model() { return model; }
 
@@ -215,12 +165,15 @@ public final class BasaltServer implements AutoCloseable {
      * then aborts the rest and unloads the model. Idempotent; a second caller waits for the first.
      */
     public void shutdown(Duration grace) {
+        boolean first;
         synchronized (this) {
-            if (state != State.RUNNING) {
-                awaitStopped();
-                return;
-            }
-            state = State.STOPPING;
+            first = state == State.RUNNING;
+            if (first) state = State.STOPPING;
+        }
+        // Waiting outside the lock: the first caller needs it to mark the server stopped.
+        if (!first) {
+            awaitStopped();
+            return;
         }
         try {
             long deadline = System.nanoTime() + grace.toNanos();
@@ -282,6 +235,9 @@ public final class BasaltServer implements AutoCloseable {
         }
     }
 
+    /** Serving: {@link #shutdown} has not begun. */
+    public synchronized boolean isRunning() { return state == State.RUNNING; }
+
     /** Blocks until {@link #shutdown} has finished. */
     public void awaitStopped() {
         try {
@@ -293,83 +249,6 @@ public final class BasaltServer implements AutoCloseable {
 
     public boolean awaitStopped(Duration timeout) throws InterruptedException {
         return stopped.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    /**
-     * SIGTERM/SIGINT: drain within the configured grace ({@link #shutdown}), then exit with status 0
-     * — a graceful stop is a success, not the 143/130 the JVM would report. The signals are trapped
-     * before the JVM starts shutting down, so logging (one line per finished request) still works
-     * while requests drain; a second signal exits at once (status 1). A JVM shutdown hook does the
-     * same drain for any other way the JVM is asked to stop (SIGHUP, System.exit, or where the
-     * signals cannot be trapped), leaving alone a shutdown that {@link #shutdown} already did.
-     */
-    public void installSignalHandlers(PrintStream log) {
-        java.util.concurrent.atomic.AtomicInteger signals = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.function.Consumer<String> onSignal = name -> {
-            if (signals.incrementAndGet() > 1) {
-                log.println("basalt: SIG" + name + " again: exiting now, without waiting for requests in flight");
-                log.flush();
-                Runtime.getRuntime().halt(1);
-            }
-            Thread.ofPlatform().name("basalt-drain").start(() -> {
-                stopGracefully(log, "SIG" + name);
-                System.exit(0);
-            });
-        };
-        trapSignal("TERM", onSignal);
-        trapSignal("INT", onSignal);
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("basalt-shutdown").unstarted(() -> {
-            synchronized (this) {
-                if (state != State.RUNNING) return;
-            }
-            stopGracefully(log, "JVM shutdown");
-            Runtime.getRuntime().halt(0);
-        }));
-    }
-
-    private void stopGracefully(PrintStream log, String why) {
-        synchronized (this) {
-            if (state != State.RUNNING) {
-                awaitStopped();
-                return;
-            }
-        }
-        Duration grace = settings.server().shutdownGrace();
-        service.drain(); // before saying so: whoever reads the line may count on it
-        log.println("basalt: " + why + ": shutting down: refusing new requests, " + service.inFlight()
-                + " in flight get up to " + grace.toMillis() / 1000.0 + " s to finish");
-        log.flush();
-        long t0 = System.nanoTime();
-        shutdown(grace);
-        log.printf("basalt: stopped after %.1f s%n", (System.nanoTime() - t0) / 1e9);
-        log.flush();
-        System.out.flush();
-    }
-
-    /**
-     * {@code sun.misc.Signal.handle}, reached reflectively (jdk.unsupported: no compile-time
-     * warning, and no failure where it is missing); false when the signal cannot be trapped.
-     */
-    private static boolean trapSignal(String name, java.util.function.Consumer<String> handler) {
-        try {
-            Class<?> signal = Class.forName("sun.misc.Signal");
-            Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
-            Object proxy = java.lang.reflect.Proxy.newProxyInstance(BasaltServer.class.getClassLoader(), new Class<?>[] {handlerType},
-                    (self, method, args) -> switch (method.getName()) {
-                        case "handle" -> {
-                            handler.accept(name);
-                            yield null;
-                        }
-                        case "hashCode" -> System.identityHashCode(self);
-                        case "equals" -> self == args[0];
-                        default -> "basalt SIG" + name + " handler";
-                    });
-            signal.getMethod("handle", signal, handlerType).invoke(null, signal.getConstructor(String.class).newInstance(name), proxy);
-            return true;
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            LOG.fine(() -> "cannot trap SIG" + name + " (" + e + "); the shutdown hook drains instead");
-            return false;
-        }
     }
 
     /** Stops at once: requests in flight are cut off. */

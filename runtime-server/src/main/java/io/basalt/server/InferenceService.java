@@ -59,17 +59,23 @@ public final class InferenceService implements AutoCloseable {
      */
     public RequestHandle submit(String requestId, int[] promptTokens, SamplingParams params, int priority,
                                 Consumer<StreamEvent> listener) {
-        return submit(requestId, promptTokens, params, priority, new TokenTiming(System.nanoTime(), false), listener);
+        return submit(requestId, promptTokens, params, priority, timing(System.nanoTime(), TokenStamps.ENGINE), listener);
     }
 
-    /**
-     * A clock for one request's latency metrics, started at {@code arrivalNanos}. With
-     * {@code sentByCaller} the transport calls {@link TokenTiming#sent} when it hands tokens to the
-     * socket and {@link TokenTiming#ended} after the last chunk (an SSE stream: TTFT, ITL and the
-     * end-to-end latency then include its event-loop hop, as a client sees them); otherwise the
-     * engine's token events and its completion are the stamps.
-     */
-    public TokenTiming timing(long arrivalNanos, boolean sentByCaller) { return new TokenTiming(arrivalNanos, sentByCaller); }
+    /** Who tells a request's latency metrics that tokens left the server, and when its answer ended. */
+    public enum TokenStamps {
+        /** The engine's token events, and the request's completion. */
+        ENGINE,
+        /**
+         * The transport: it calls {@link TokenTiming#sent} when it hands tokens to the socket and
+         * {@link TokenTiming#ended} after the last chunk (an SSE stream: TTFT, ITL and the end-to-end
+         * latency then include its event-loop hop, as a client sees them).
+         */
+        TRANSPORT
+    }
+
+    /** A clock for one request's latency metrics, started at {@code arrivalNanos}. */
+    public TokenTiming timing(long arrivalNanos, TokenStamps stamps) { return new TokenTiming(arrivalNanos, stamps); }
 
     /** Submits with the given {@link #timing} (its clock started when the request arrived, so parsing and tokenizing count). */
     public RequestHandle submit(String requestId, int[] promptTokens, SamplingParams params, int priority,
@@ -84,7 +90,7 @@ public final class InferenceService implements AutoCloseable {
         TokenTiming tracker = timing;
         try {
             RequestHandle handle = model.engine().submit(new EngineRequest(requestId, promptTokens, params, priority), e -> {
-                if (!tracker.sentByCaller && e instanceof StreamEvent.Delta) tracker.sent();
+                if (tracker.stamps == TokenStamps.ENGINE && e instanceof StreamEvent.Delta) tracker.sent();
                 listener.accept(e);
             });
             if (!requestTimeout.isZero()) {
@@ -97,7 +103,8 @@ public final class InferenceService implements AutoCloseable {
                 if (r != null) {
                     double seconds = (System.nanoTime() - start) / 1e9;
                     metrics.recordFinished(r);
-                    if (!tracker.sentByCaller) metrics.recordEndToEnd(seconds); // a stream's ends at its last flush
+                    // A transport-stamped stream's end-to-end latency ends at its last flush.
+                    if (tracker.stamps == TokenStamps.ENGINE) metrics.recordEndToEnd(seconds);
                     LOG.info(() -> String.format("request %s model=%s prompt_tokens=%d generated_tokens=%d ttft_ms=%.1f "
                                     + "total_ms=%.1f finish=%s", requestId, model.id(), r.numPromptTokens(),
                             r.numGeneratedTokens(), tracker.ttftMillis(), seconds * 1e3,
@@ -117,13 +124,13 @@ public final class InferenceService implements AutoCloseable {
     /** Times the first token and the gaps between tokens (across all choices) of one request. */
     public final class TokenTiming {
         private final long start;
-        private final boolean sentByCaller;
+        private final TokenStamps stamps;
         private long last;
         private volatile long firstTokenNanos = -1;
 
-        private TokenTiming(long start, boolean sentByCaller) {
+        private TokenTiming(long start, TokenStamps stamps) {
             this.start = start;
-            this.sentByCaller = sentByCaller;
+            this.stamps = stamps;
         }
 
         /** Tokens left the server now (one thread at a time: the engine's, or the connection's event loop). */
@@ -138,9 +145,9 @@ public final class InferenceService implements AutoCloseable {
             last = now;
         }
 
-        /** The stream's last chunk was flushed (only for {@code sentByCaller}): the end-to-end latency. */
+        /** The stream's last chunk was flushed (only for {@link TokenStamps#TRANSPORT}): the end-to-end latency. */
         public void ended() {
-            if (sentByCaller) metrics.recordEndToEnd((System.nanoTime() - start) / 1e9);
+            if (stamps == TokenStamps.TRANSPORT) metrics.recordEndToEnd((System.nanoTime() - start) / 1e9);
         }
 
         double ttftMillis() { return firstTokenNanos < 0 ? Double.NaN : firstTokenNanos / 1e6; }

@@ -7,6 +7,7 @@ import io.basalt.api.SamplingParams;
 import io.basalt.engine.EngineRequest;
 import io.basalt.model.layout.LoadOptions;
 import io.basalt.server.BasaltServer;
+import io.basalt.server.ServeSettings;
 import io.basalt.testing.Shared;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -82,7 +83,7 @@ class WeightStorageCliTest {
     void aServerLoadsItsWeightsAsAskedAndSaysSo() throws IOException {
         int[] reference = java.util.Arrays.stream(Files.readString(Shared.reference("stories260K/greedy_200_ids.txt")).trim()
                 .split("\\s+")).limit(20).mapToInt(Integer::parseInt).toArray();
-        BasaltServer.Settings s = BasaltServer.Settings.forTests(Path.of(STORIES)).withWeights(LoadOptions.parse("bf16", "none"));
+        ServeSettings s = ServeSettings.forTests(Path.of(STORIES)).withWeights(LoadOptions.parse("bf16", "none"));
         try (BasaltServer server = BasaltServer.start(s)) {
             assertTrue(server.readyLine().endsWith(", weights dtype=bf16 quantize=none"), server.readyLine());
             int[] ids = server.engine().submit(new EngineRequest("bf16", new int[] {1}, SamplingParams.greedy(20), 0))

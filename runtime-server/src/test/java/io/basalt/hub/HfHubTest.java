@@ -88,7 +88,7 @@ class HfHubTest {
     void downloadsWhatTheRuntimeNeedsAndTheModelLoads() throws IOException {
         Path dir = hub().snapshot(REPO, "main");
         assertEquals(cache.resolve("models--fake-org--gpt2-tiny/snapshots/" + SHA), dir);
-        assertEquals(List.of(HfHub.COMPLETE_MARKER, "config.json", "generation_config.json", "model.safetensors"), listFiles(dir));
+        assertEquals(List.of(HubCache.COMPLETE_MARKER, "config.json", "generation_config.json", "model.safetensors"), listFiles(dir));
         assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(dir.resolve("model.safetensors")));
         assertArrayEquals(files.get("config.json"), Files.readAllBytes(dir.resolve("config.json")));
         assertEquals(SHA, Files.readString(cache.resolve("models--fake-org--gpt2-tiny/refs/main")));
@@ -116,6 +116,15 @@ class HfHubTest {
     }
 
     @Test
+    void aCommitShaDownloadsIntoAnEmptyCache() throws IOException {
+        // No ref is written for a commit, so nothing else creates the repo's folder before it is locked.
+        Path dir = hub().snapshot(REPO, SHA);
+        assertEquals(cache.resolve("models--fake-org--gpt2-tiny/snapshots/" + SHA), dir);
+        assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(dir.resolve("model.safetensors")));
+        assertFalse(Files.exists(cache.resolve("models--fake-org--gpt2-tiny/refs")));
+    }
+
+    @Test
     void aCutConnectionIsResumedWithARangeRequest() throws IOException {
         fake.cutOnce.put("model.safetensors", 100_000L);
         Path dir = hub().snapshot(REPO, "main");
@@ -138,7 +147,7 @@ class HfHubTest {
         // The server closes after 300,000 bytes; a reset can drop the tail the client had not read yet.
         long partial = Files.size(snap.resolve("model.safetensors.part"));
         assertTrue(partial > 0 && partial <= 300_000L, "partial file of " + partial + " bytes");
-        assertFalse(Files.exists(snap.resolve(HfHub.COMPLETE_MARKER)));
+        assertFalse(Files.exists(snap.resolve(HubCache.COMPLETE_MARKER)));
 
         Path dir = hub().snapshot(REPO, "main");
         assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(dir.resolve("model.safetensors")));
@@ -154,7 +163,7 @@ class HfHubTest {
         Path snap = cache.resolve("models--fake-org--gpt2-tiny/snapshots/" + SHA);
         assertFalse(Files.exists(snap.resolve("model.safetensors")));
         assertFalse(Files.exists(snap.resolve("model.safetensors.part")));
-        assertFalse(Files.exists(snap.resolve(HfHub.COMPLETE_MARKER)));
+        assertFalse(Files.exists(snap.resolve(HubCache.COMPLETE_MARKER)));
         // Once the server is fixed, the next run succeeds.
         fake.corrupt.clear();
         assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(hub().snapshot(REPO, "main").resolve("model.safetensors")));
@@ -191,7 +200,7 @@ class HfHubTest {
     @Test
     void shardedRepoGetsTheIndexAndItsShardsButNotOriginal() throws IOException {
         Path dir = hub().snapshot(SHARDED, "main");
-        assertEquals(List.of(HfHub.COMPLETE_MARKER, "config.json", "model-00001-of-00002.safetensors",
+        assertEquals(List.of(HubCache.COMPLETE_MARKER, "config.json", "model-00001-of-00002.safetensors",
                 "model-00002-of-00002.safetensors", "model.safetensors.index.json", "tokenizer.json", "tokenizer_config.json"),
                 listFiles(dir));
         assertTrue(fake.requestsFor("original/model.safetensors").isEmpty());

@@ -43,7 +43,7 @@ class BasaltServerTest {
 
     @Test
     void servesHttpAndGrpcOnFreePortsWithTheEnginesAnswer() throws Exception {
-        BasaltServer.Settings s = BasaltServer.Settings.forTests(STORIES).withNames(List.of("stories", "alias"));
+        ServeSettings s = ServeSettings.forTests(STORIES).withNames(List.of("stories", "alias"));
         s = s.withServer(new ServerConfig("127.0.0.1", 0, 0, "", 1 << 20, Duration.ofSeconds(5)));
         try (BasaltServer server = BasaltServer.start(s)) {
             assertTrue(server.httpPort() > 0);
@@ -71,7 +71,7 @@ class BasaltServerTest {
 
     @Test
     void withoutGrpcTheReadyLineSaysHttpOnly() {
-        try (BasaltServer server = BasaltServer.start(BasaltServer.Settings.forTests(STORIES))) {
+        try (BasaltServer server = BasaltServer.start(ServeSettings.forTests(STORIES))) {
             assertEquals(-1, server.grpcPort());
             assertEquals("basalt: serving stories260K.bin on http://127.0.0.1:" + server.httpPort(), server.readyLine());
         }
@@ -80,7 +80,7 @@ class BasaltServerTest {
     @Test
     void shutdownLetsAcceptedRequestsFinishIncludingQueuedOnes() throws Exception {
         // 2 running at a time, 10 accepted: most wait in the engine's queue when the drain starts.
-        BasaltServer.Settings s = BasaltServer.Settings.forTests(STORIES).withNames(List.of("stories"))
+        ServeSettings s = ServeSettings.forTests(STORIES).withNames(List.of("stories"))
                 .withEngine(new EngineConfig(2, 512, 32L << 20, true)).withMaxQueue(10);
         BasaltServer server = BasaltServer.start(s);
         URI completions = URI.create(server.baseUrl() + "/v1/completions");
@@ -116,7 +116,7 @@ class BasaltServerTest {
 
     @Test
     void aShortGraceCutsTheRestOffButShutdownStillEnds() throws Exception {
-        BasaltServer.Settings s = BasaltServer.Settings.forTests(STORIES).withNames(List.of("stories"))
+        ServeSettings s = ServeSettings.forTests(STORIES).withNames(List.of("stories"))
                 .withEngine(new EngineConfig(1, 512, 32L << 20, true)).withMaxQueue(8);
         BasaltServer server = BasaltServer.start(s);
         URI completions = URI.create(server.baseUrl() + "/v1/completions");
@@ -137,6 +137,29 @@ class BasaltServerTest {
         }
     }
 
+    @Test
+    void aSecondShutdownWaitsForTheFirstAndBothReturn() throws Exception {
+        BasaltServer server = BasaltServer.start(ServeSettings.forTests(STORIES));
+        // A request in flight keeps the first shutdown draining while the second one arrives.
+        server.service().submit("long", new int[] {1}, SamplingParams.builder().temperature(0f).maxTokens(500).ignoreEos(true).build(),
+                0, e -> { });
+        CompletableFuture<Void> first = new CompletableFuture<>();
+        CompletableFuture<Void> second = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().start(() -> {
+            server.shutdown(Duration.ofSeconds(10));
+            first.complete(null);
+        });
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (server.isRunning() && System.nanoTime() < deadline) Thread.onSpinWait();
+        Thread.ofPlatform().daemon().start(() -> {
+            server.shutdown(Duration.ZERO);
+            second.complete(null);
+        });
+        second.get(30, TimeUnit.SECONDS);
+        assertTrue(server.awaitStopped(Duration.ZERO), "the second shutdown returned before the first had stopped the server");
+        first.get(30, TimeUnit.SECONDS);
+    }
+
     static long engineThreads() {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("basalt-engine") && t.isAlive()).count();
     }
@@ -144,7 +167,7 @@ class BasaltServerTest {
     @Test
     void aTakenGrpcPortFailsTheStartBeforeHttpListensAndSaysWhatToDo() throws IOException {
         try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-            BasaltServer.Settings s = BasaltServer.Settings.forTests(STORIES)
+            ServeSettings s = ServeSettings.forTests(STORIES)
                     .withServer(new ServerConfig("127.0.0.1", 0, taken.getLocalPort(), "", 1 << 20, Duration.ofSeconds(1)));
             RuntimeException e = assertThrows(RuntimeException.class, () -> BasaltServer.start(s));
             assertTrue(e.getMessage().contains("cannot serve gRPC on 127.0.0.1:" + taken.getLocalPort()), e.getMessage());
@@ -154,7 +177,7 @@ class BasaltServerTest {
 
     @Test
     void maxModelLenIsTheServedContext() {
-        BasaltServer.Settings s = BasaltServer.Settings.forTests(STORIES)
+        ServeSettings s = ServeSettings.forTests(STORIES)
                 .withEngine(new io.basalt.engine.EngineConfig(4, 512, 40 << 10, true, 32));
         try (BasaltServer server = BasaltServer.start(s)) {
             assertEquals(32, server.model().contextLength());
@@ -164,7 +187,7 @@ class BasaltServerTest {
     @Test
     void aFailedStartReleasesWhatItStarted() throws IOException {
         try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-            BasaltServer.Settings s = BasaltServer.Settings.forTests(STORIES)
+            ServeSettings s = ServeSettings.forTests(STORIES)
                     .withServer(new ServerConfig("127.0.0.1", taken.getLocalPort(), -1, "", 1 << 20, Duration.ofSeconds(1)));
             long engines = engineThreads();
             RuntimeException e = assertThrows(RuntimeException.class, () -> BasaltServer.start(s));
@@ -175,6 +198,6 @@ class BasaltServerTest {
             while (engineThreads() > engines && System.nanoTime() < deadline) Thread.onSpinWait();
             assertEquals(engines, engineThreads(), "an engine thread is left running");
         }
-        assertThrows(RuntimeException.class, () -> BasaltServer.start(BasaltServer.Settings.forTests(Path.of("/no/such/model.bin"))));
+        assertThrows(RuntimeException.class, () -> BasaltServer.start(ServeSettings.forTests(Path.of("/no/such/model.bin"))));
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.basalt.server.BasaltServer;
+import io.basalt.server.ServeSettings;
 import io.basalt.testing.Shared;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -31,7 +32,7 @@ class RealServerTest {
     @BeforeAll
     static void start() {
         java.util.logging.Logger.getLogger("basalt.requests").setLevel(java.util.logging.Level.WARNING);
-        server = BasaltServer.start(BasaltServer.Settings.forTests(Shared.model("stories260K/stories260K.bin")));
+        server = BasaltServer.start(ServeSettings.forTests(Shared.model("stories260K/stories260K.bin")));
     }
 
     @AfterAll

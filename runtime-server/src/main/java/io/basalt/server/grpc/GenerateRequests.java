@@ -2,8 +2,11 @@ package io.basalt.server.grpc;
 
 import io.basalt.api.SamplingParams;
 import io.basalt.api.grpc.GenerateRequest;
+import io.basalt.server.SamplingField;
+import io.basalt.server.SamplingValues;
 import io.basalt.server.ServedModel;
 import io.basalt.server.openai.SamplingRequest;
+import java.util.EnumSet;
 
 /** {@link GenerateRequest} → prompt ids and {@link SamplingParams}; bad values throw IllegalArgumentException. */
 final class GenerateRequests {
@@ -32,24 +35,29 @@ final class GenerateRequests {
 
     /** Unset optional fields keep the {@link SamplingParams.Builder} defaults (OpenAI's). */
     static SamplingParams sampling(GenerateRequest r) {
-        SamplingParams.Builder b = SamplingParams.builder();
-        if (r.hasN()) b.n(r.getN());
-        if (r.hasTemperature()) b.temperature(r.getTemperature());
-        if (r.hasTopK()) b.topK(r.getTopK());
-        if (r.hasTopP()) b.topP(r.getTopP());
-        if (r.hasMinP()) b.minP(r.getMinP());
-        if (r.hasRepetitionPenalty()) b.repetitionPenalty(r.getRepetitionPenalty());
-        if (r.hasPresencePenalty()) b.presencePenalty(r.getPresencePenalty());
-        if (r.hasFrequencyPenalty()) b.frequencyPenalty(r.getFrequencyPenalty());
-        if (r.hasSeed()) b.seed(r.getSeed());
-        if (r.hasMaxTokens()) b.maxTokens(r.getMaxTokens());
-        b.logitBias(r.getLogitBiasMap());
-        b.logprobs(r.getLogprobs() || r.getTopLogprobs() > 0);
-        b.topLogprobs(r.getTopLogprobs());
-        b.stopTokenIds(r.getStopTokenIdsList().stream().mapToInt(Integer::intValue).toArray());
-        b.stop(r.getStopList());
-        b.minTokens(r.getMinTokens());
-        b.ignoreEos(r.getIgnoreEos());
-        return b.build();
+        return SamplingValues.read(EnumSet.allOf(SamplingField.class), f -> given(r, f)).toParams();
+    }
+
+    /** The request's value for a field of the table, or null where it is unset (proto3 optional fields). */
+    private static Object given(GenerateRequest r, SamplingField f) {
+        return switch (f) {
+            case N -> r.hasN() ? r.getN() : null;
+            case TEMPERATURE -> r.hasTemperature() ? r.getTemperature() : null;
+            case TOP_P -> r.hasTopP() ? r.getTopP() : null;
+            case TOP_K -> r.hasTopK() ? r.getTopK() : null;
+            case MIN_P -> r.hasMinP() ? r.getMinP() : null;
+            case REPETITION_PENALTY -> r.hasRepetitionPenalty() ? r.getRepetitionPenalty() : null;
+            case PRESENCE_PENALTY -> r.hasPresencePenalty() ? r.getPresencePenalty() : null;
+            case FREQUENCY_PENALTY -> r.hasFrequencyPenalty() ? r.getFrequencyPenalty() : null;
+            case LOGIT_BIAS -> r.getLogitBiasMap();
+            case SEED -> r.hasSeed() ? r.getSeed() : null;
+            case STOP -> r.getStopList();
+            case STOP_TOKEN_IDS -> r.getStopTokenIdsList().stream().mapToInt(Integer::intValue).toArray();
+            case MAX_TOKENS -> r.hasMaxTokens() ? r.getMaxTokens() : null;
+            case MIN_TOKENS -> r.getMinTokens();
+            case IGNORE_EOS -> r.getIgnoreEos();
+            case LOGPROBS -> r.getLogprobs() || r.getTopLogprobs() > 0;
+            case TOP_LOGPROBS -> r.getTopLogprobs();
+        };
     }
 }

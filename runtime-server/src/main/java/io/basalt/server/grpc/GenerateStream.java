@@ -5,46 +5,53 @@ import io.basalt.api.grpc.GenerateResponse;
 import io.basalt.api.grpc.TokenLogprob;
 import io.basalt.api.grpc.TopLogprob;
 import io.basalt.api.grpc.Usage;
+import io.basalt.engine.ChoiceBuffer;
 import io.basalt.engine.StreamEvent;
 import io.basalt.engine.sampling.Sample;
 import io.basalt.server.InferenceService;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
- * One server-streaming Generate call (STYLE 1.11). The engine thread only appends events to a
- * queue; a drain task on {@code executor} sends them, and only while the call {@code isReady()}.
- * When the client falls behind, the queued deltas of a choice are merged into one message when it
- * catches up (the on-ready handler restarts the drain). A client cancel (or deadline) aborts the
- * request in the engine exactly once; the engine frees its KV blocks in its next step.
+ * One server-streaming Generate call (STYLE 1.11). The engine thread only appends each event to its
+ * choice's {@link ChoiceBuffer}; a drain task on {@code executor} sends what the buffers hold, and
+ * only while the call {@code isReady()}. When the client falls behind, a choice's deltas merge in
+ * its buffer and go out as one message when it catches up (the on-ready handler restarts the drain).
+ * A client cancel (or deadline) aborts the request in the engine exactly once; the engine frees its
+ * KV blocks in its next step.
  */
 final class GenerateStream implements Consumer<StreamEvent> {
+    /** Where the call is; every change is one atomic transition, so each side effect runs once. */
+    private enum State {
+        /** The handlers are installed and the request is being submitted; the engine may not have it yet. */
+        STARTING,
+        /** The client cancelled while the request was being submitted: the submitter aborts it once submitted. */
+        CANCELLED_WHILE_STARTING,
+        /** The engine has the request; the drain sends what it produces. */
+        STREAMING,
+        /** Every choice ended in the engine (nothing left to abort); the last messages are going out. */
+        ENDING,
+        /** Over for us (completed, failed or cancelled): {@code onDone} has run, nothing more is sent. */
+        CLOSED;
+
+        boolean isOver() { return this == CANCELLED_WHILE_STARTING || this == CLOSED; }
+    }
+
     private final ServerCallStreamObserver<GenerateResponse> out;
     private final InferenceService service;
     private final String requestId;
-    private final int numChoices;
     private final boolean logprobs;
     private final Executor executor;
     private final Runnable onDone;
-    private final ConcurrentLinkedQueue<StreamEvent> pending = new ConcurrentLinkedQueue<>();
+    private final ChoiceBuffer[] choices;
+    private final AtomicReference<State> state = new AtomicReference<>(State.STARTING);
     private final AtomicInteger drainRequests = new AtomicInteger();
-    private final AtomicBoolean aborted = new AtomicBoolean();
-    /** The call is over for us (completed, failed or cancelled): {@code onDone} has run. */
-    private final AtomicBoolean done = new AtomicBoolean();
-    private volatile boolean submitted;
-    private volatile boolean cancelled;
-    /** Every choice ended in the engine: nothing left to abort. */
-    private volatile boolean engineFinished;
     // Touched by the drain task only (one at a time).
-    private int numFinished;
     private int promptTokens;
     private int completionTokens;
 
@@ -53,10 +60,11 @@ final class GenerateStream implements Consumer<StreamEvent> {
         this.out = out;
         this.service = service;
         this.requestId = requestId;
-        this.numChoices = params.n();
         this.logprobs = params.logprobs();
         this.executor = executor;
         this.onDone = onDone;
+        this.choices = new ChoiceBuffer[params.n()];
+        for (int i = 0; i < choices.length; i++) choices[i] = new ChoiceBuffer();
     }
 
     /** Installs the handlers, then submits; an admission or validation error closes the call. */
@@ -66,32 +74,48 @@ final class GenerateStream implements Consumer<StreamEvent> {
         try {
             service.submit(requestId, prompt, params, priority, this);
         } catch (RuntimeException e) {
-            if (done.compareAndSet(false, true)) {
+            if (state.getAndSet(State.CLOSED) == State.STARTING) {
                 onDone.run();
-                if (!cancelled) out.onError(GrpcErrors.toStatus(e));
+                out.onError(GrpcErrors.toStatus(e));
             }
             return;
         }
-        submitted = true;
-        if (cancelled) abortOnce();
+        State was = state.compareAndExchange(State.STARTING, State.STREAMING);
+        if (was == State.CANCELLED_WHILE_STARTING) {
+            state.set(State.CLOSED);
+            service.abort(requestId);
+        }
     }
 
     /** On the engine thread: hand off, never block. */
     @Override
     public void accept(StreamEvent event) {
-        pending.add(event);
+        choices[event.choiceIndex()].add(event);
         scheduleDrain();
     }
 
     private void onCancel() {
-        cancelled = true;
-        if (submitted) abortOnce();
-        scheduleDrain(); // drops whatever is queued
+        State was = state.getAndUpdate(s -> switch (s) {
+            case STARTING -> State.CANCELLED_WHILE_STARTING;
+            case STREAMING, ENDING -> State.CLOSED;
+            case CANCELLED_WHILE_STARTING, CLOSED -> s;
+        });
+        if (was.isOver()) return;
+        if (was == State.STREAMING) service.abort(requestId);
+        onDone.run();
     }
 
-    /** Called from the cancel handler and from start, whichever sees both flags; runs once. */
-    private void abortOnce() {
-        if (!engineFinished && aborted.compareAndSet(false, true)) service.abort(requestId);
+    /**
+     * Closes the call from the drain (an engine failure, or a transport that refused a message);
+     * true if this call closed it. The engine has the request (it produced what the drain was
+     * sending), so its other choices are aborted unless they had all ended.
+     */
+    private boolean closeFromDrain() {
+        State was = state.getAndUpdate(s -> s.isOver() ? s : State.CLOSED);
+        if (was.isOver()) return false;
+        if (was != State.ENDING) service.abort(requestId);
+        onDone.run();
+        return true;
     }
 
     private void scheduleDrain() {
@@ -105,93 +129,62 @@ final class GenerateStream implements Consumer<StreamEvent> {
             try {
                 drainOnce();
             } catch (RuntimeException e) {
-                // The transport refused a message (call gone): stop decoding for it.
-                cancelled = true;
-                if (submitted) abortOnce();
-                pending.clear();
-                finish();
+                closeFromDrain(); // the transport refused a message (call gone): stop decoding for it
             }
             missed = drainRequests.addAndGet(-missed);
         } while (missed != 0);
     }
 
     private void drainOnce() {
-        if (cancelled || done.get()) {
-            pending.clear();
-            if (cancelled) finish();
-            return;
-        }
-        while (!pending.isEmpty() && out.isReady()) {
-            List<StreamEvent> batch = new ArrayList<>();
-            for (StreamEvent e; (e = pending.poll()) != null; ) batch.add(e);
-            // One message per choice: the deltas queued while the client was behind, merged.
-            Map<Integer, Merged> messages = new LinkedHashMap<>();
-            String failure = null;
-            for (StreamEvent e : batch) {
-                Merged m = messages.computeIfAbsent(e.choiceIndex(), Merged::new);
-                switch (e) {
-                    case StreamEvent.Delta d -> {
-                        for (int t : d.tokenIds()) m.message.addTokenIds(t);
-                        m.text.append(d.text());
-                        if (logprobs && d.logprobs() != null) for (Sample s : d.logprobs()) m.message.addLogprobs(toProto(s));
-                    }
-                    case StreamEvent.Finished f -> {
-                        m.text.append(f.text());
-                        m.message.setFinishReason(f.reason().openAiName());
-                        numFinished++;
-                        promptTokens = f.numPromptTokens();
-                        completionTokens += f.numGeneratedTokens();
-                    }
-                    case StreamEvent.Failed f -> {
-                        numFinished++;
-                        if (failure == null) failure = f.message();
-                    }
-                }
-            }
-            if (failure != null) {
-                if (done.compareAndSet(false, true)) {
-                    onDone.run();
-                    if (aborted.compareAndSet(false, true)) service.abort(requestId); // the other choices
-                    out.onError(GrpcErrors.engineFailure(failure));
-                }
-                pending.clear();
-                return;
-            }
+        while (!state.get().isOver() && out.isReady()) {
+            // One message per choice: whatever its buffer merged since the last one.
             List<GenerateResponse.Builder> toSend = new ArrayList<>();
-            for (Merged m : messages.values()) {
-                if (m.message.getTokenIdsCount() > 0 || !m.text.isEmpty() || !m.message.getFinishReason().isEmpty()) {
-                    toSend.add(m.message.setText(m.text.toString()));
+            boolean allDone = true;
+            for (int i = 0; i < choices.length; i++) {
+                ChoiceBuffer buffer = choices[i];
+                if (buffer.hasPending()) {
+                    ChoiceBuffer.Chunk chunk = buffer.take();
+                    switch (chunk.end()) {
+                        case null -> { }
+                        case ChoiceBuffer.End.Finished f -> {
+                            promptTokens = f.numPromptTokens();
+                            completionTokens += f.numGeneratedTokens();
+                        }
+                        case ChoiceBuffer.End.Failed f -> {
+                            if (closeFromDrain()) out.onError(GrpcErrors.engineFailure(f.message()));
+                            return;
+                        }
+                    }
+                    GenerateResponse.Builder m = message(i, chunk);
+                    if (m.getTokenIdsCount() > 0 || !m.getText().isEmpty() || !m.getFinishReason().isEmpty()) toSend.add(m);
                 }
+                allDone &= buffer.isDone();
             }
-            boolean last = numFinished >= numChoices;
-            if (last) engineFinished = true;
-            if (last && !toSend.isEmpty()) {
-                toSend.getLast().setUsage(Usage.newBuilder().setPromptTokens(promptTokens).setCompletionTokens(completionTokens)
-                        .setTotalTokens(promptTokens + completionTokens));
+            if (toSend.isEmpty() && !allDone) return; // nothing new: the next event schedules another drain
+            if (allDone) {
+                if (state.getAndUpdate(s -> s.isOver() ? s : State.ENDING).isOver()) return;
+                if (!toSend.isEmpty()) {
+                    toSend.getLast().setUsage(Usage.newBuilder().setPromptTokens(promptTokens).setCompletionTokens(completionTokens)
+                            .setTotalTokens(promptTokens + completionTokens));
+                }
             }
             for (GenerateResponse.Builder m : toSend) out.onNext(m.build());
-            if (last) {
-                if (done.compareAndSet(false, true)) {
+            if (allDone) {
+                if (state.compareAndSet(State.ENDING, State.CLOSED)) {
                     onDone.run();
                     out.onCompleted();
                 }
-                pending.clear();
                 return;
             }
         }
     }
 
-    /** After a cancel: nothing more is sent; the call's bookkeeping ends once. */
-    private void finish() {
-        if (done.compareAndSet(false, true)) onDone.run();
-    }
-
-    /** A message being assembled for one choice. */
-    private final class Merged {
-        final GenerateResponse.Builder message;
-        final StringBuilder text = new StringBuilder();
-
-        Merged(int choice) { message = GenerateResponse.newBuilder().setIndex(choice).setRequestId(requestId); }
+    private GenerateResponse.Builder message(int choice, ChoiceBuffer.Chunk chunk) {
+        GenerateResponse.Builder m = GenerateResponse.newBuilder().setIndex(choice).setRequestId(requestId).setText(chunk.text());
+        for (int t : chunk.tokenIds()) m.addTokenIds(t);
+        if (logprobs) for (Sample s : chunk.logprobs()) m.addLogprobs(toProto(s));
+        if (chunk.end() instanceof ChoiceBuffer.End.Finished f) m.setFinishReason(f.reason().openAiName());
+        return m;
     }
 
     private static TokenLogprob toProto(Sample s) {

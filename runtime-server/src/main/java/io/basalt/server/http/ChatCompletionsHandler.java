@@ -31,7 +31,8 @@ final class ChatCompletionsHandler {
                     req.topLogprobs(), "top_logprobs");
             ChatFormat format = new ChatFormat(model, ChatFormat.newId(), name, params.n(), req.stream() && req.includeUsage(),
                     req.logprobs(), prompt[prompt.length - 1]);
-            new Generation(ex, context.service, format, req.stream(), req.stream() && req.includeUsage(), prompt.length)
+            Generation.Delivery delivery = Generation.Delivery.of(req.stream(), req.includeUsage());
+            new Generation(ex, context.service, format, delivery, prompt.length)
                     .submit(prompt, params, req.sampling().priority());
         }, "messages");
     }

@@ -40,7 +40,8 @@ final class CompletionsHandler {
             String echo = !req.echo() ? null : p.text() != null ? p.text() : model.tokenizer().decode(prompt);
             CompletionFormat format = new CompletionFormat(model, CompletionFormat.newId(), name, params.n(),
                     req.stream() && req.includeUsage(), echo, logprobs, prompt[prompt.length - 1]);
-            new Generation(ex, context.service, format, req.stream(), req.stream() && req.includeUsage(), prompt.length)
+            Generation.Delivery delivery = Generation.Delivery.of(req.stream(), req.includeUsage());
+            new Generation(ex, context.service, format, delivery, prompt.length)
                     .submit(prompt, params, req.sampling().priority());
         }, "prompt");
     }

@@ -1,29 +1,26 @@
 package io.basalt.server.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.basalt.api.FinishReason;
 import io.basalt.api.SamplingParams;
+import io.basalt.engine.ChoiceBuffer;
 import io.basalt.engine.RequestHandle;
 import io.basalt.engine.StreamEvent;
-import io.basalt.engine.sampling.Sample;
 import io.basalt.server.InferenceService;
+import io.basalt.server.InferenceService.TokenStamps;
 import io.basalt.server.openai.ResponseFormat;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One generation between the engine and a connection (STYLE.md §1.11).
  *
- * <p>Threads: {@link #submit} runs on the preparation pool; the engine's listener only queues the
- * event and, if no drain is pending, schedules one on the channel's event loop; everything else
- * runs on that event loop, so no state here is shared without the queue.
+ * <p>Threads: {@link #submit} runs on the preparation pool; the engine's listener only appends the
+ * event to its choice's {@link ChoiceBuffer} and, if no drain is pending, schedules one on the
+ * channel's event loop; everything else runs on that event loop, so the buffers are the only state
+ * shared between threads.
  *
- * <p>Backpressure: events are merged per choice (tokens, text, logprobs appended) and written only
- * while the channel is writable — one chunk per choice per drain — so a slow client gets fewer,
+ * <p>Backpressure: the buffers merge each choice's deltas (tokens, text, logprobs) and are written
+ * only while the channel is writable — one chunk per choice per drain — so a slow client gets fewer,
  * larger chunks instead of an unbounded queue of frames; writing resumes when Netty reports the
  * channel writable again.
  *
@@ -32,77 +29,49 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * races with submission is seen when the submission reaches the event loop.
  */
 final class Generation {
+    /** How the answer goes out. */
+    enum Delivery {
+        /** One JSON response once every choice has finished. */
+        WHOLE,
+        /** Server-sent events as the tokens come. */
+        STREAM,
+        /** Server-sent events, then a last chunk with the usage (stream_options.include_usage). */
+        STREAM_WITH_USAGE;
+
+        static Delivery of(boolean stream, boolean includeUsage) {
+            return !stream ? WHOLE : includeUsage ? STREAM_WITH_USAGE : STREAM;
+        }
+
+        boolean isStream() { return this != WHOLE; }
+    }
+
     private final Exchange ex;
     private final InferenceService service;
     private final ResponseFormat format;
-    private final boolean stream;
-    private final boolean includeUsage;
+    private final Delivery delivery;
     private final int promptTokens;
-    private final Choice[] choices;
-    private final ConcurrentLinkedQueue<StreamEvent> events = new ConcurrentLinkedQueue<>();
+    /** What each choice produced that has not been written yet, and how it ended. */
+    private final ChoiceBuffer[] choices;
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private InferenceService.TokenTiming timing;
     private boolean submitted;
     private boolean completed;
     private boolean aborted;
 
-    /** What a choice produced that has not been written yet, and how it ended. */
-    private static final class Choice {
-        int[] tokens = new int[8];
-        int numTokens;
-        final StringBuilder text = new StringBuilder();
-        final List<Sample> logprobs = new ArrayList<>();
-        int generated;
-        FinishReason finish;
-        String error;
-        boolean ended;
-
-        void add(StreamEvent.Delta d) {
-            int[] ids = d.tokenIds();
-            if (numTokens + ids.length > tokens.length) tokens = Arrays.copyOf(tokens, Math.max(tokens.length * 2, numTokens + ids.length));
-            System.arraycopy(ids, 0, tokens, numTokens, ids.length);
-            numTokens += ids.length;
-            generated += ids.length;
-            text.append(d.text());
-            if (d.logprobs() != null) logprobs.addAll(d.logprobs());
-        }
-
-        boolean hasOutput() { return numTokens > 0 || !text.isEmpty() || !logprobs.isEmpty(); }
-
-        int[] takeTokens() {
-            int[] out = Arrays.copyOf(tokens, numTokens);
-            numTokens = 0;
-            return out;
-        }
-
-        String takeText() {
-            String s = text.toString();
-            text.setLength(0);
-            return s;
-        }
-
-        List<Sample> takeLogprobs() {
-            List<Sample> out = List.copyOf(logprobs);
-            logprobs.clear();
-            return out;
-        }
-    }
-
-    Generation(Exchange ex, InferenceService service, ResponseFormat format, boolean stream, boolean includeUsage,
-               int promptTokens) {
+    Generation(Exchange ex, InferenceService service, ResponseFormat format, Delivery delivery, int promptTokens) {
         this.ex = ex;
         this.service = service;
         this.format = format;
-        this.stream = stream;
-        this.includeUsage = includeUsage;
+        this.delivery = delivery;
         this.promptTokens = promptTokens;
-        this.choices = new Choice[format.numChoices()];
-        for (int i = 0; i < choices.length; i++) choices[i] = new Choice();
+        this.choices = new ChoiceBuffer[format.numChoices()];
+        for (int i = 0; i < choices.length; i++) choices[i] = new ChoiceBuffer();
     }
 
     /** Preparation pool: admission and submission (throws OverloadedException / IllegalArgumentException). */
     void submit(int[] prompt, SamplingParams params, int priority) {
-        timing = service.timing(ex.receivedNanos(), stream);
+        boolean stream = delivery.isStream();
+        timing = service.timing(ex.receivedNanos(), stream ? TokenStamps.TRANSPORT : TokenStamps.ENGINE);
         RequestHandle handle = service.submit(format.id(), prompt, params, priority, timing, stream ? this::onEngineEvent : e -> { });
         if (!ex.execute(this::onSubmitted)) {
             service.abort(format.id());       // the server is shutting down its event loops
@@ -113,7 +82,7 @@ final class Generation {
 
     /** Engine thread: must not block. */
     private void onEngineEvent(StreamEvent e) {
-        events.add(e);
+        choices[e.choiceIndex()].add(e);
         if (drainScheduled.compareAndSet(false, true)) ex.execute(this::pump);
     }
 
@@ -124,7 +93,7 @@ final class Generation {
             return;
         }
         ex.onClose(this::onClientGone);
-        if (!stream) return;
+        if (!delivery.isStream()) return;
         ex.onWritable(this::drain);
         ex.startEvents();
         for (ObjectNode chunk : format.start()) ex.event(chunk);
@@ -142,23 +111,9 @@ final class Generation {
         service.abort(format.id());
     }
 
+    /** Event loop: the flag is cleared before the buffers are read, so an event added meanwhile schedules another pump. */
     private void pump() {
         drainScheduled.set(false);
-        for (StreamEvent e; (e = events.poll()) != null; ) {
-            Choice c = choices[e.choiceIndex()];
-            switch (e) {
-                case StreamEvent.Delta d -> c.add(d);
-                case StreamEvent.Finished f -> {
-                    c.text.append(f.text());
-                    c.finish = f.reason();
-                    c.generated = f.numGeneratedTokens();
-                }
-                case StreamEvent.Failed f -> {
-                    c.error = f.message();
-                    c.finish = FinishReason.ABORT;
-                }
-            }
-        }
         drain();
     }
 
@@ -167,35 +122,42 @@ final class Generation {
         if (!submitted || completed || ex.isDone()) return;
         boolean wrote = false, allEnded = true, sentTokens = false;
         for (int i = 0; i < choices.length; i++) {
-            Choice c = choices[i];
-            if (c.ended) continue;
+            ChoiceBuffer c = choices[i];
+            if (c.isDone()) continue;
             if (!ex.isWritable()) {
                 allEnded = false;
                 break;
             }
-            boolean last = c.finish != null;
-            if (c.hasOutput() || last) {
-                int[] tokens = c.takeTokens();
-                ObjectNode chunk = format.delta(i, tokens, c.takeText(), c.takeLogprobs(), last);
-                if (chunk != null) {
-                    ex.event(chunk);
+            if (!c.hasPending()) {
+                allEnded = false;
+                continue;
+            }
+            ChoiceBuffer.Chunk chunk = c.take();
+            if (chunk.hasOutput() || chunk.isLast()) {
+                ObjectNode delta = format.delta(i, chunk.tokenIds(), chunk.text(), chunk.logprobs(), chunk.isLast());
+                if (delta != null) {
+                    ex.event(delta);
                     wrote = true;
-                    sentTokens |= tokens.length > 0;
+                    sentTokens |= chunk.numTokens() > 0;
                 }
             }
-            if (last) {
-                ex.event(c.error != null ? OpenAiErrors.streamError("generation failed: " + c.error) : format.finish(i, c.finish));
-                c.ended = true;
-                wrote = true;
-            } else {
-                allEnded = false;
+            switch (chunk.end()) {
+                case null -> allEnded = false;
+                case ChoiceBuffer.End.Finished f -> {
+                    ex.event(format.finish(i, f.reason()));
+                    wrote = true;
+                }
+                case ChoiceBuffer.End.Failed f -> {
+                    ex.event(OpenAiErrors.streamError("generation failed: " + f.message()));
+                    wrote = true;
+                }
             }
         }
         if (allEnded && ex.isWritable()) {
             completed = true;
-            if (includeUsage) {
+            if (delivery == Delivery.STREAM_WITH_USAGE) {
                 int generated = 0;
-                for (Choice c : choices) generated += c.generated;
+                for (ChoiceBuffer c : choices) generated += c.numGeneratedTokens();
                 ex.event(format.usage(promptTokens, generated));
             }
             ex.endEvents();

@@ -3,31 +3,38 @@ package io.basalt.server.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.basalt.api.SamplingParams;
+import io.basalt.server.SamplingField;
+import io.basalt.server.SamplingValues;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
- * The sampling fields shared by /v1/completions and /v1/chat/completions, as given (null = not given).
- * {@link #parse} checks JSON types and token ids; {@link #toParams} checks max_tokens against the context
- * and lets {@link SamplingParams} check ranges, turning its messages into 400s that name the field.
+ * The sampling fields shared by /v1/completions and /v1/chat/completions, as given. {@link #parse}
+ * reads the {@link SamplingField} table's fields from the body (checking JSON types and token ids);
+ * {@link #toParams} checks max_tokens against the context and lets {@link SamplingParams} check
+ * ranges, turning its messages into 400s that name the field.
  *
+ * @param values         the table's fields the body gave (logprobs are per endpoint: see {@link #toParams})
  * @param maxTokensParam which name the client used for the token limit (max_completion_tokens wins over max_tokens)
  */
-public record SamplingRequest(Integer n, Float temperature, Float topP, Integer topK, Float minP, Float repetitionPenalty,
-                              Float presencePenalty, Float frequencyPenalty, Map<Integer, Float> logitBias, Long seed,
-                              List<String> stop, int[] stopTokenIds, Integer maxTokens, String maxTokensParam,
-                              Integer minTokens, boolean ignoreEos, int priority) {
+public record SamplingRequest(SamplingValues values, String maxTokensParam, int priority) {
+    /** The table's fields read from the body under their own names (max_tokens also as max_completion_tokens). */
+    static final Set<SamplingField> BODY_FIELDS =
+            EnumSet.complementOf(EnumSet.of(SamplingField.LOGPROBS, SamplingField.TOP_LOGPROBS));
+
     /**
      * The fields {@link #parse} reads, on both generation endpoints: OpenAI's sampling fields and vLLM's
      * extra sampling parameters that this server implements.
      */
-    static final Set<String> FIELDS = Set.of("n", "best_of", "temperature", "top_p", "top_k", "min_p", "repetition_penalty",
-            "presence_penalty", "frequency_penalty", "logit_bias", "seed", "stop", "stop_token_ids", "max_tokens",
-            "max_completion_tokens", "min_tokens", "ignore_eos", "priority", "include_stop_str_in_output", "use_beam_search");
+    static final Set<String> FIELDS = JsonFields.fields(
+            BODY_FIELDS.stream().map(SamplingField::key).collect(Collectors.toUnmodifiableSet()),
+            Set.of("best_of", "max_completion_tokens", "priority", "include_stop_str_in_output", "use_beam_search"));
 
     /** Longer stop strings would make the engine's per-token stop matching quadratic for no real use. */
     static final int MAX_STOP_LENGTH = 4096;
@@ -42,23 +49,32 @@ public record SamplingRequest(Integer n, Float temperature, Float topP, Integer 
         if (bestOf != null && bestOf != (n == null ? 1 : n)) {
             throw OpenAiException.unsupported("best_of", "best_of is not supported (only best_of equal to n)");
         }
-        Integer topK = JsonFields.integer(o, "top_k");
-        if (topK != null && topK == -1) topK = 0;   // vLLM's older spelling of "off"
         String maxParam = JsonFields.opt(o, "max_completion_tokens") != null ? "max_completion_tokens" : "max_tokens";
-        Boolean ignoreEos = JsonFields.bool(o, "ignore_eos");
+        SamplingValues values = SamplingValues.read(BODY_FIELDS,
+                f -> read(o, f == SamplingField.MAX_TOKENS ? maxParam : f.key(), f, vocab));
+        Integer topK = values.integer(SamplingField.TOP_K);
+        if (topK != null && topK == -1) values = values.with(SamplingField.TOP_K, 0);   // vLLM's older spelling of "off"
         Integer priority = JsonFields.integer(o, "priority");
-        return new SamplingRequest(n, JsonFields.number(o, "temperature"), JsonFields.number(o, "top_p"), topK,
-                JsonFields.number(o, "min_p"), JsonFields.number(o, "repetition_penalty"),
-                JsonFields.number(o, "presence_penalty"), JsonFields.number(o, "frequency_penalty"),
-                logitBias(o, vocab), JsonFields.longValue(o, "seed"), stop(o), stopTokenIds(o, vocab),
-                JsonFields.integer(o, maxParam), maxParam, JsonFields.integer(o, "min_tokens"),
-                ignoreEos != null && ignoreEos, priority == null ? 0 : priority);
+        return new SamplingRequest(values, maxParam, priority == null ? 0 : priority);
     }
 
-    private static Map<Integer, Float> logitBias(ObjectNode o, int vocab) {
-        JsonNode v = JsonFields.opt(o, "logit_bias");
-        if (v == null) return Map.of();
-        if (!v.isObject()) throw JsonFields.wrongType("logit_bias", "an object mapping token ids to biases", v);
+    /** A field's value in the body, typed as the table says, or null when absent. */
+    private static Object read(ObjectNode o, String name, SamplingField f, int vocab) {
+        return switch (f.type()) {
+            case INT -> JsonFields.integer(o, name);
+            case LONG -> JsonFields.longValue(o, name);
+            case FLOAT -> JsonFields.number(o, name);
+            case BOOL -> JsonFields.bool(o, name);
+            case STRINGS -> stop(o, name);
+            case TOKEN_IDS -> tokenIds(o, name, vocab);
+            case TOKEN_BIAS -> logitBias(o, name, vocab);
+        };
+    }
+
+    private static Map<Integer, Float> logitBias(ObjectNode o, String name, int vocab) {
+        JsonNode v = JsonFields.opt(o, name);
+        if (v == null) return null;
+        if (!v.isObject()) throw JsonFields.wrongType(name, "an object mapping token ids to biases", v);
         Map<Integer, Float> out = new HashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = v.properties().iterator(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
@@ -66,48 +82,47 @@ public record SamplingRequest(Integer n, Float temperature, Float topP, Integer 
             try {
                 id = Integer.parseInt(e.getKey().trim());
             } catch (NumberFormatException ex) {
-                throw OpenAiException.invalid("logit_bias", "logit_bias keys must be token ids, got '"
-                        + JsonFields.clip(e.getKey()) + "'");
+                throw OpenAiException.invalid(name, name + " keys must be token ids, got '" + JsonFields.clip(e.getKey()) + "'");
             }
             if (id < 0 || id >= vocab) {
-                throw OpenAiException.invalid("logit_bias", "logit_bias token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+                throw OpenAiException.invalid(name, name + " token id " + id + " is outside the vocabulary [0, " + vocab + ")");
             }
-            out.put(id, JsonFields.toFloat(e.getValue(), "logit_bias"));
+            out.put(id, JsonFields.toFloat(e.getValue(), name));
         }
         return out;
     }
 
-    private static List<String> stop(ObjectNode o) {
-        JsonNode v = JsonFields.opt(o, "stop");
-        if (v == null) return List.of();
+    private static List<String> stop(ObjectNode o, String name) {
+        JsonNode v = JsonFields.opt(o, name);
+        if (v == null) return null;
         List<String> out = new ArrayList<>();
         if (v.isTextual()) {
             out.add(v.textValue());
         } else if (v.isArray()) {
             for (JsonNode s : v) {
-                if (!s.isTextual()) throw JsonFields.wrongType("stop", "a string or an array of strings", s);
+                if (!s.isTextual()) throw JsonFields.wrongType(name, "a string or an array of strings", s);
                 out.add(s.textValue());
             }
         } else {
-            throw JsonFields.wrongType("stop", "a string or an array of strings", v);
+            throw JsonFields.wrongType(name, "a string or an array of strings", v);
         }
         for (String s : out) {
             if (s.length() > MAX_STOP_LENGTH) {
-                throw OpenAiException.invalid("stop", "stop strings must be at most " + MAX_STOP_LENGTH + " characters");
+                throw OpenAiException.invalid(name, "stop strings must be at most " + MAX_STOP_LENGTH + " characters");
             }
         }
         return out;
     }
 
-    private static int[] stopTokenIds(ObjectNode o, int vocab) {
-        JsonNode v = JsonFields.opt(o, "stop_token_ids");
-        if (v == null) return new int[0];
-        if (!v.isArray()) throw JsonFields.wrongType("stop_token_ids", "an array of token ids", v);
+    private static int[] tokenIds(ObjectNode o, String name, int vocab) {
+        JsonNode v = JsonFields.opt(o, name);
+        if (v == null) return null;
+        if (!v.isArray()) throw JsonFields.wrongType(name, "an array of token ids", v);
         int[] ids = new int[v.size()];
         for (int i = 0; i < ids.length; i++) {
-            ids[i] = JsonFields.toInt(v.get(i), "stop_token_ids");
+            ids[i] = JsonFields.toInt(v.get(i), name);
             if (ids[i] < 0 || ids[i] >= vocab) {
-                throw OpenAiException.invalid("stop_token_ids", "stop token id " + ids[i] + " is outside the vocabulary [0, " + vocab + ")");
+                throw OpenAiException.invalid(name, "stop token id " + ids[i] + " is outside the vocabulary [0, " + vocab + ")");
             }
         }
         return ids;
@@ -130,6 +145,7 @@ public record SamplingRequest(Integer n, Float temperature, Float topP, Integer 
     public SamplingParams toParams(int promptTokens, String promptParam, int contextLength, int defaultMaxTokens,
                                    boolean logprobs, int topLogprobs, String logprobsParam) {
         int room = contextLength - promptTokens;
+        Integer maxTokens = values.integer(SamplingField.MAX_TOKENS);
         int max;
         if (maxTokens == null) {
             max = defaultMaxTokens > 0 ? Math.min(defaultMaxTokens, room) : room;
@@ -140,26 +156,15 @@ public record SamplingRequest(Integer n, Float temperature, Float topP, Integer 
                         contextLengthExceeded(contextLength, promptTokens, max, promptParam), maxTokensParam, "context_length_exceeded");
             }
         }
-        Integer min = minTokens;
+        Integer min = values.integer(SamplingField.MIN_TOKENS);
         if (min != null && maxTokens != null && min > maxTokens) {
             throw OpenAiException.invalid("min_tokens", "min_tokens (" + min + ") must not exceed " + maxTokensParam + " (" + maxTokens + ")");
         }
         if (min != null && max >= 1 && min > max) min = max;
-        SamplingParams.Builder b = SamplingParams.builder()
-                .logitBias(logitBias).stop(stop).stopTokenIds(stopTokenIds).maxTokens(max).ignoreEos(ignoreEos)
-                .logprobs(logprobs).topLogprobs(topLogprobs);
-        if (n != null) b.n(n);
-        if (temperature != null) b.temperature(temperature);
-        if (topP != null) b.topP(topP);
-        if (topK != null) b.topK(topK);
-        if (minP != null) b.minP(minP);
-        if (repetitionPenalty != null) b.repetitionPenalty(repetitionPenalty);
-        if (presencePenalty != null) b.presencePenalty(presencePenalty);
-        if (frequencyPenalty != null) b.frequencyPenalty(frequencyPenalty);
-        if (seed != null) b.seed(seed);
-        if (min != null) b.minTokens(min);
+        SamplingValues fitted = values.with(SamplingField.MAX_TOKENS, max).with(SamplingField.MIN_TOKENS, min)
+                .with(SamplingField.LOGPROBS, logprobs).with(SamplingField.TOP_LOGPROBS, topLogprobs);
         try {
-            return b.build();
+            return fitted.toParams();
         } catch (IllegalArgumentException e) {
             throw OpenAiException.invalid(paramOf(e.getMessage(), maxTokensParam, logprobsParam), e.getMessage());
         }
@@ -177,18 +182,9 @@ public record SamplingRequest(Integer n, Float temperature, Float topP, Integer 
                 + " in the completion). Please reduce the length of the " + promptWord + " or completion.";
     }
 
-    /** The request field a {@link SamplingParams} validation message is about (its messages start with it). */
+    /** The request field a {@link SamplingParams} validation message is about, under the name this request used. */
     static String paramOf(String message, String maxTokensParam, String logprobsParam) {
-        if (message == null) return null;
-        if (message.startsWith("n ")) return "n";
-        for (String p : List.of("temperature", "top_k", "top_p", "min_p", "repetition_penalty", "presence_penalty",
-                "frequency_penalty", "logit_bias", "min_tokens")) {
-            if (message.startsWith(p)) return p;
-        }
-        if (message.startsWith("max_tokens")) return maxTokensParam;
-        if (message.startsWith("top_logprobs")) return logprobsParam;
-        if (message.startsWith("stop token ids")) return "stop_token_ids";
-        if (message.contains("stop strings")) return "stop";
-        return null;
+        return SamplingField.about(message).map(f -> f == SamplingField.MAX_TOKENS ? maxTokensParam
+                : f == SamplingField.TOP_LOGPROBS ? logprobsParam : f.key()).orElse(null);
     }
 }

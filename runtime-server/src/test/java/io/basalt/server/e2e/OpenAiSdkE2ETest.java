@@ -8,6 +8,7 @@ import io.basalt.engine.EngineConfig;
 import io.basalt.engine.EngineRequest;
 import io.basalt.engine.EngineStats;
 import io.basalt.server.BasaltServer;
+import io.basalt.server.ServeSettings;
 import io.basalt.testing.Shared;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -48,7 +49,7 @@ class OpenAiSdkE2ETest {
             skipped = e.getMessage().replaceFirst("^Assumption failed: ", ""); // each test reports the skip, with the reason
             return;
         }
-        BasaltServer.Settings s = BasaltServer.Settings.forTests(Shared.model("stories260K/stories260K.bin"))
+        ServeSettings s = ServeSettings.forTests(Shared.model("stories260K/stories260K.bin"))
                 .withNames(List.of(MODEL, "stories"))
                 .withEngine(new EngineConfig(MAX_NUM_SEQS, 512, 64L << 20, true))
                 .withMaxQueue(MAX_QUEUE);

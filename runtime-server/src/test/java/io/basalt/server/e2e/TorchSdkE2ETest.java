@@ -6,6 +6,7 @@ import io.basalt.api.SamplingParams;
 import io.basalt.backend.Backends;
 import io.basalt.engine.EngineRequest;
 import io.basalt.server.BasaltServer;
+import io.basalt.server.ServeSettings;
 import io.basalt.testing.Shared;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ class TorchSdkE2ETest {
     void officialSdkChatAndCompletionsOnTheTorchBackend() throws IOException {
         Assumptions.assumeTrue(Backends.isAvailable("torch"), "the torch backend (libtorch) is not available here");
         Path e2e = NodeScripts.prepare();
-        BasaltServer.Settings s = BasaltServer.Settings.forTests(Shared.model("stories260K/stories260K.bin"))
+        ServeSettings s = ServeSettings.forTests(Shared.model("stories260K/stories260K.bin"))
                 .withBackend("torch").withNames(List.of("stories260K"));
         try (BasaltServer server = BasaltServer.start(s)) {
             int[] ids = server.model().encodePrompt("Once upon a time");

@@ -279,6 +279,19 @@ class GrpcServerTest {
     }
 
     @Test
+    void kserveRefusesAnUnknownParameterAndAcceptsTritonsReservedOnes() {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> f.kserve().modelInfer(infer(PROMPT)
+                .putParameters("max_token", InferParameter.newBuilder().setInt64Param(8).build()).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().startsWith("unknown parameter 'max_token'"), e.getStatus().getDescription());
+        ModelInferResponse r = f.kserve().modelInfer(infer(PROMPT)
+                .putParameters("priority", InferParameter.newBuilder().setInt64Param(1).build())
+                .putParameters("sequence_id", InferParameter.newBuilder().setUint64Param(0).build())
+                .putParameters("timeout", InferParameter.newBuilder().setInt64Param(60_000_000).build()).build());
+        assertEquals(40, r.getParametersOrThrow("completion_tokens").getInt64Param());
+    }
+
+    @Test
     void anExplicitMaxTokensBeyondTheContextIsInvalidArgumentNotClamped() {
         int ctx = f.model.contextLength();
         int promptTokens = f.model.encodePrompt(PROMPT).length;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.basalt.engine.EngineConfig;
 import io.basalt.server.PrometheusText;
 import io.basalt.server.BasaltServer;
+import io.basalt.server.ServeSettings;
 import io.basalt.testing.Shared;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -30,7 +31,7 @@ class MetricsUnderLoadTest {
     @Test
     void thePickersMetricsUnderAHundredRequests() throws Exception {
         // What `basalt serve` starts: the same settings record, loader, engine, transports and metrics.
-        BasaltServer.Settings settings = BasaltServer.Settings.forTests(Shared.model("stories260K/stories260K.bin"))
+        ServeSettings settings = ServeSettings.forTests(Shared.model("stories260K/stories260K.bin"))
                 .withEngine(new EngineConfig(64, 2048, 64L << 20, true)).withMaxQueue(CLIENTS);
         try (BasaltServer server = BasaltServer.start(settings);
              HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
