@@ -35,12 +35,8 @@ final class PackedKernels512 {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final int P = PackedMatrix.PANEL;
 
-    /**
-     * Whether the 512-bit kernels run: where 512-bit vectors are the preferred (intrinsified) ones,
-     * unless -Dbasalt.vector.bits=256 asks for the narrow path.
-     */
-    static final boolean ENABLED = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512
-            && !"256".equals(System.getProperty("basalt.vector.bits"));
+    /** Whether the 512-bit kernels run (everywhere else the 256-bit ones do): see {@link KernelSettings#wideVectors}. */
+    static final boolean ENABLED = KernelSettings.wideVectors();
 
     /**
      * bf16 columns are stored in pairs: int j of a 64-byte pair block holds row j of column k (low
