@@ -11,9 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The micro-kernels of {@link PackedMatrix} for machines whose preferred vectors are 256 bits (AVX2),
  * and for AVX-512 machines run with -Dbasalt.vector.bits=256: a 16-row panel column is two vectors
- * (rows 0–7 and 8–15). Batches: 6, 4, 2 or 1 interleaved token rows over one panel's L1 scratch block
- * (the 6×16 register tile of JAVA.md §2.4, 12 accumulators); decode: one row, or four panels per
- * broadcast of x, straight from the packed segment. bf16 panels keep their rows interleaved (0, 8, 1,
+ * (rows 0–7 and 8–15). Batches: tiles of 6, 4 or 2 interleaved token rows (and a last single row) over
+ * one panel's L1 scratch block (the 6×16 register tile of JAVA.md §2.4, 12 accumulators); decode: one
+ * row, or four panels per broadcast of x, straight from the packed segment. bf16 panels keep their rows interleaved (0, 8, 1,
  * 9, …; {@link PackedMatrix}), so one integer load widens to both halves with a shift and a mask.
  * {@link PackedKernels512} holds the 512-bit counterparts; the hand-unrolled near-copies here are
  * deliberate for the reasons given there.

@@ -35,7 +35,7 @@ final class PackedKernels512 {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final int P = PackedMatrix.PANEL;
 
-    /** Whether the 512-bit kernels run (everywhere else the 256-bit ones do): see {@link KernelSettings#wideVectors}. */
+    /** Whether the 512-bit kernels run (elsewhere the 256-bit ones do): {@link KernelSettings#wideVectors}. */
     static final boolean ENABLED = KernelSettings.wideVectors();
 
     /**

@@ -89,7 +89,9 @@ public final class PackedMatrix implements WeightMatrix {
                         long d = base + 4L * j;
                         for (int k = 0; k < cols; k++) m.packed.set(I32_LE, d + 64L * k, src.get(I32_LE, s + 4L * k));
                     } else {
-                        for (int k = 0; k < cols; k++) m.packed.set(I16_LE, base + 2 * m.index(j, k), src.get(I16_LE, s + 2L * k));
+                        for (int k = 0; k < cols; k++) {
+                            m.packed.set(I16_LE, base + 2 * m.index(j, k), src.get(I16_LE, s + 2L * k));
+                        }
                     }
                 }
             }
@@ -117,7 +119,9 @@ public final class PackedMatrix implements WeightMatrix {
                     long s = ((long) k * out + (long) p * PANEL) * eb;
                     long base = (long) p * m.stride * PANEL * eb;
                     if (dtype == DType.BF16) {
-                        for (int j = 0; j < width; j++) m.packed.set(I16_LE, base + 2 * m.index(j, k), src.get(I16_LE, s + 2L * j));
+                        for (int j = 0; j < width; j++) {
+                            m.packed.set(I16_LE, base + 2 * m.index(j, k), src.get(I16_LE, s + 2L * j));
+                        }
                     } else {
                         MemorySegment.copy(src, s, m.packed, base + (long) k * PANEL * eb, (long) width * eb);
                     }
@@ -157,7 +161,8 @@ public final class PackedMatrix implements WeightMatrix {
 
     MemorySegment packedData() { return packed; }
 
-    private static PackedMatrix allocate(MemorySegment src, DType dtype, int rows, int cols, Arena arena, boolean wide) {
+    private static PackedMatrix allocate(MemorySegment src, DType dtype, int rows, int cols, Arena arena,
+                                         boolean wide) {
         if (!supports(dtype)) throw new IllegalArgumentException("cannot pack " + dtype + " weights");
         long expected = (long) rows * cols * dtype.byteSize(1);
         if (src.byteSize() != expected) {
@@ -217,9 +222,13 @@ public final class PackedMatrix implements WeightMatrix {
                         PackedKernels512.tile1(w, kc, x[0], k0, y[0], col, valid, first);
                         continue;
                     }
-                    for (int g = 0; g < full; g++) PackedKernels256.tile6(w, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, first, acc);
+                    for (int g = 0; g < full; g++) {
+                        PackedKernels256.tile6(w, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, first, acc);
+                    }
                     if (four > 0) PackedKernels256.tile4(w, kc, x4, k0 * 4, y, full * 6, col, valid, first, acc);
-                    if (two > 0) PackedKernels256.tile2(w, kc, x2, k0 * 2, y, full * 6 + 4 * four, col, valid, first, acc);
+                    if (two > 0) {
+                        PackedKernels256.tile2(w, kc, x2, k0 * 2, y, full * 6 + 4 * four, col, valid, first, acc);
+                    }
                     if (single > 0) PackedKernels256.tile1(w, kc, x[t1], k0, y[t1], col, valid, first);
                 }
             }
@@ -328,7 +337,8 @@ public final class PackedMatrix implements WeightMatrix {
     static void merge(float[] acc, int from, float[] y, int col, int valid, boolean first) {
         if (first) System.arraycopy(acc, from, y, col, valid);
         else if (valid == PANEL && WIDE) {
-            FloatVector.fromArray(FloatVector.SPECIES_512, acc, from).add(FloatVector.fromArray(FloatVector.SPECIES_512, y, col))
+            FloatVector.fromArray(FloatVector.SPECIES_512, acc, from)
+                    .add(FloatVector.fromArray(FloatVector.SPECIES_512, y, col))
                     .intoArray(y, col);
         } else for (int j = 0; j < valid; j++) y[col + j] += acc[from + j];
     }
@@ -339,8 +349,16 @@ public final class PackedMatrix implements WeightMatrix {
         int j = r % PANEL;
         switch (dtype) {
             case F32 -> { for (int k = 0; k < cols; k++) out[k] = packed.getAtIndex(F32_LE, base + index(j, k)); }
-            case BF16 -> { for (int k = 0; k < cols; k++) out[k] = VectorKernels.bf16ToFloat(packed.getAtIndex(I16_LE, base + index(j, k))); }
-            case F16 -> { for (int k = 0; k < cols; k++) out[k] = Float.float16ToFloat(packed.getAtIndex(I16_LE, base + index(j, k))); }
+            case BF16 -> {
+                for (int k = 0; k < cols; k++) {
+                    out[k] = VectorKernels.bf16ToFloat(packed.getAtIndex(I16_LE, base + index(j, k)));
+                }
+            }
+            case F16 -> {
+                for (int k = 0; k < cols; k++) {
+                    out[k] = Float.float16ToFloat(packed.getAtIndex(I16_LE, base + index(j, k)));
+                }
+            }
             default -> throw new IllegalStateException(dtype.name());
         }
     }
