@@ -10,11 +10,20 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The micro-kernels for machines whose preferred vectors are 512 bits (AVX-512), for {@link PackedMatrix}
- * and the Q8_0 rows of {@link RowMajorMatrix}:
- * one vector is a whole 16-row panel column, so a k step is one weight load, and k is unrolled by
- * two so that enough independent accumulators hide the FMA latency. Only ever run where 512-bit
- * vectors are intrinsified (on AVX2 they would fall back to Java code, JAVA.md §1.4).
+ * The micro-kernels for machines whose preferred vectors are 512 bits (AVX-512): {@link PackedMatrix}'s
+ * decode kernels and batch tiles (batches run through {@link PanelMatmul}), and the Q8_0/Q4_0 rows of
+ * {@link QuantizedRowMatrix}; {@link PackedKernels256} holds the 256-bit kernels. One vector is a whole
+ * 16-row panel column, so a k step is one weight load, and k is unrolled so that enough independent
+ * accumulators hide the FMA latency. Only ever run where 512-bit vectors are intrinsified (on AVX2
+ * they would fall back to Java code, JAVA.md §1.4).
+ *
+ * <p>The near-copies here are deliberate: {@code tile1} over a segment, an array or bf16 pairs,
+ * {@code rows8x2} over arrays or in place, {@code rows4x2}, {@code panels4} and its bf16 twin. Each is
+ * hand-unrolled with its accumulators as locals, because C2 keeps vectors in registers only when no
+ * vector crosses a call it might not inline (otherwise they are boxed, JAVA.md §1.4), and because a
+ * segment-reading and an array-reading loop compile differently (a segment version of the 8-row tile
+ * once ran ten times slower). A shared helper taking the source, the row count or the widening as a
+ * parameter would risk both; merge them only with JMH figures before and after.
  */
 final class PackedKernels512 {
     private PackedKernels512() {}
@@ -26,12 +35,8 @@ final class PackedKernels512 {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final int P = PackedMatrix.PANEL;
 
-    /**
-     * Whether the 512-bit kernels run: where 512-bit vectors are the preferred (intrinsified) ones,
-     * unless -Dbasalt.vector.bits=256 asks for the narrow path.
-     */
-    static final boolean ENABLED = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512
-            && !"256".equals(System.getProperty("basalt.vector.bits"));
+    /** Whether the 512-bit kernels run (elsewhere the 256-bit ones do): {@link KernelSettings#wideVectors}. */
+    static final boolean ENABLED = KernelSettings.wideVectors();
 
     /**
      * bf16 columns are stored in pairs: int j of a 64-byte pair block holds row j of column k (low

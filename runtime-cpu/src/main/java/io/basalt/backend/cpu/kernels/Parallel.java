@@ -9,8 +9,8 @@ public final class Parallel {
 
     public interface RangeBody { void run(int start, int end); }
 
-    /** Threads of a parallel loop: {@code -Dbasalt.threads=N} ({@code serve --threads}), else one per core; fixed at first use. */
-    private static final int PROCESSORS = Math.max(1, Integer.getInteger("basalt.threads", Runtime.getRuntime().availableProcessors()));
+    /** Threads of a parallel loop ({@link KernelSettings#threads}), fixed at first use. */
+    private static final int PROCESSORS = KernelSettings.threads();
     private static final WorkerPool POOL = PROCESSORS > 1 ? new WorkerPool(PROCESSORS - 1) : null;
 
     /** How many threads share a parallel loop (the caller and the pool's workers). */

@@ -16,7 +16,9 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorKernels {
     private VectorKernels() {}
 
-    // 256-bit is intrinsified on AVX2 and AVX-512 machines alike; never hard-code 512 (JAVA.md §1.4).
+    // 256-bit is intrinsified on AVX2 and AVX-512 machines alike (JAVA.md §1.4). 512-bit vectors are
+    // used only behind PackedKernels512.ENABLED (true only where they are the preferred, intrinsified
+    // ones): on AVX2 they fall back to Java code, 55× slower.
     static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;

@@ -23,7 +23,7 @@ public final class WeightMatrices {
      */
     public static WeightMatrix rowMajor(MemorySegment data, DType dtype, int rows, int cols, Arena arena) {
         if (PackedMatrix.supports(dtype)) return PackedMatrix.fromRowMajor(data, dtype, rows, cols, arena);
-        return new RowMajorMatrix(data, dtype, rows, cols);
+        return new QuantizedRowMatrix(data, dtype, rows, cols);
     }
 
     /** As {@link #columnMajor(MemorySegment, DType, int, int, Arena)}, the packed copy freed by the GC. */

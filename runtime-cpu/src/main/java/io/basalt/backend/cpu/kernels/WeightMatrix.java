@@ -4,9 +4,9 @@ package io.basalt.backend.cpu.kernels;
  * A stored 2-D weight W of shape [rows (outputs), cols (inputs)] that multiplies fp32 activations:
  * {@code y[t][r] = Σ_c W[r][c] · x[t][c]}. Float weights are repacked off-heap into the
  * kernel's panel layout ({@link PackedMatrix}); block-quantized ones are read in place
- * ({@link RowMajorMatrix}). Neither is ever copied to the Java heap.
+ * ({@link QuantizedRowMatrix}). Neither is ever copied to the Java heap.
  */
-public sealed interface WeightMatrix permits RowMajorMatrix, PackedMatrix {
+public sealed interface WeightMatrix permits QuantizedRowMatrix, PackedMatrix {
     int rows();
 
     int cols();

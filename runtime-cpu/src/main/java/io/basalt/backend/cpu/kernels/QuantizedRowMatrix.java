@@ -9,13 +9,13 @@ import java.lang.foreign.ValueLayout;
  * A block-quantized weight (GGML Q8_0 or Q4_0) stored row by row ([out, in]), dequantized on the fly.
  * Rows are split into contiguous ranges across threads. One token: each row's blocks are dotted with
  * x straight from memory. Batches of 8 or more on 512-bit machines: the panel kernels of
- * {@link PackedMatrix#panelMatmul}, fed 16-row blocks dequantized on the fly; batches of 2–7
+ * {@link PanelMatmul}, fed 16-row blocks dequantized on the fly; batches of 2–7
  * there: each row's blocks converted once for up to four tokens. Other batches: each
  * group of 4 rows is dequantized once into a per-thread fp32 scratch (in L2) and multiplied with 3
  * tokens at a time by a 4×3 register tile. Either way the dequantization is paid once per call, not
  * once per token.
  */
-public final class RowMajorMatrix implements WeightMatrix {
+public final class QuantizedRowMatrix implements WeightMatrix {
     private static final int GROUP = 4;
 
     private final MemorySegment data;
@@ -24,7 +24,7 @@ public final class RowMajorMatrix implements WeightMatrix {
     private final int cols;
     private final long rowBytes;
 
-    public RowMajorMatrix(MemorySegment data, DType dtype, int rows, int cols) {
+    public QuantizedRowMatrix(MemorySegment data, DType dtype, int rows, int cols) {
         if (dtype != DType.Q8_0 && dtype != DType.Q4_0) {
             throw new IllegalArgumentException("row-major matrices are block-quantized (Q8_0, Q4_0), got " + dtype);
         }
@@ -59,9 +59,9 @@ public final class RowMajorMatrix implements WeightMatrix {
     public void matmul(float[][] x, float[][] y) {
         int batch = x.length;
         if (PackedKernels512.ENABLED && batch >= PANEL_BATCH) {
-            // The register-tiled kernels of PackedMatrix, fed panel blocks dequantized on the fly: each
+            // The register-tiled batch kernels of PackedMatrix, fed panel blocks dequantized on the fly: each
             // block is dequantized once per call and used by every token row.
-            PackedMatrix.panelMatmul(x, y, rows, cols, this::loadPanel);
+            PanelMatmul.matmul(x, y, rows, cols, this::loadPanel);
             return;
         }
         if (PackedKernels512.ENABLED && batch > 1) {
