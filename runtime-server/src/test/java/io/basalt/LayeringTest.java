@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.Location;
 import com.tngtech.archunit.lang.EvaluationResult;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,12 +42,14 @@ class LayeringTest {
     static void read() throws IOException {
         rows = rows(Files.readString(architectureDoc()));
         // Production classes of our modules only: not their tests (target/test-classes, *-tests.jar), not other jars.
-        List<Path> ours = new ArrayList<>();
+        // Maven gives the modules as class folders (test) or as jars (install): read either.
+        List<Location> ours = new ArrayList<>();
         for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
             String e = entry.replace('\\', '/');
-            if (OUR_MODULES.matcher(e).matches() && !e.contains("test-classes") && !e.endsWith("-tests.jar")) ours.add(Path.of(entry));
+            if (!OUR_MODULES.matcher(e).matches() || e.contains("test-classes") || e.endsWith("-tests.jar")) continue;
+            ours.add(e.endsWith(".jar") ? Location.of(new JarFile(entry)) : Location.of(Path.of(entry)));
         }
-        classes = new ClassFileImporter().importPaths(ours);
+        classes = new ClassFileImporter().importLocations(ours);
     }
 
     static Path architectureDoc() {
