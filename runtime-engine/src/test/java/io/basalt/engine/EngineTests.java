@@ -46,4 +46,26 @@ public final class EngineTests {
         }
         return steps;
     }
+
+    /**
+     * Submits request i at step {@code arrival[i]}, aborts it at step {@code abortAt[i]} (-1: never), and steps the
+     * engine until everything has finished; returns the handles in request order.
+     */
+    public static RequestHandle[] runWithArrivals(Engine engine, EngineRequest[] requests, int[] arrival, int[] abortAt) {
+        int count = requests.length;
+        RequestHandle[] handles = new RequestHandle[count];
+        int submitted = 0;
+        for (int step = 0; submitted < count || engine.hasWork(); step++) {
+            for (int i = 0; i < count; i++) {
+                if (arrival[i] == step) {
+                    handles[i] = engine.submit(requests[i]);
+                    submitted++;
+                }
+                if (abortAt[i] == step) engine.abort(requests[i].requestId());
+            }
+            engine.step();
+            assertTrue(step < 50_000, "the engine does not finish");
+        }
+        return handles;
+    }
 }

@@ -206,20 +206,8 @@ class FakeBackendSchedulingTest {
             abortAt[i] = rnd.nextInt(100) < 15 ? arrival[i] + rnd.nextInt(30) : -1;
             requests[i] = new EngineRequest("f" + i, prompts[i], greedy(maxTokens[i], 1 + rnd.nextInt(3)), rnd.nextInt(3));
         }
-        RequestHandle[] handles = new RequestHandle[count];
         try (Engine engine = new Engine(runner, TOKENIZER, EngineTests.fitting(runner, EngineConfig.defaults().withMaxNumBatchedTokens(96)))) {
-            int submitted = 0;
-            for (int step = 0; submitted < count || engine.hasWork(); step++) {
-                for (int i = 0; i < count; i++) {
-                    if (arrival[i] == step) {
-                        handles[i] = engine.submit(requests[i]);
-                        submitted++;
-                    }
-                    if (abortAt[i] == step) engine.abort(requests[i].requestId());
-                }
-                engine.step();
-                assertTrue(step < 50_000, "the engine does not finish");
-            }
+            RequestHandle[] handles = EngineTests.runWithArrivals(engine, requests, arrival, abortAt);
             EngineStats s = engine.stats();
             assertEquals(0, s.kvUsedBlocks());
             assertEquals(0, s.numLiveKvSequences());

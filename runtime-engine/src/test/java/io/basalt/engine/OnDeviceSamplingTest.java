@@ -88,20 +88,8 @@ class OnDeviceSamplingTest {
             arrival[i] = rnd.nextInt(200);
             abortAt[i] = rnd.nextInt(100) < 10 ? arrival[i] + rnd.nextInt(20) : -1;
         }
-        RequestHandle[] handles = new RequestHandle[count];
         try (Engine engine = new Engine(runner, TOKENIZER, EngineTests.fitting(runner, EngineConfig.defaults().withMaxNumBatchedTokens(96)))) {
-            int submitted = 0;
-            for (int step = 0; submitted < count || engine.hasWork(); step++) {
-                for (int i = 0; i < count; i++) {
-                    if (arrival[i] == step) {
-                        handles[i] = engine.submit(requests[i]);
-                        submitted++;
-                    }
-                    if (abortAt[i] == step) engine.abort(requests[i].requestId());
-                }
-                engine.step();
-                assertTrue(step < 50_000, "the engine does not finish");
-            }
+            RequestHandle[] handles = EngineTests.runWithArrivals(engine, requests, arrival, abortAt);
             EngineStats s = engine.stats();
             assertEquals(0, s.kvUsedBlocks());
             assertEquals(0, s.numLiveKvSequences());
