@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The contract every dynamic backend signs: on each tiny model, the same prompt teacher-forced and then greedy gives
  * the CPU backend's logits and hidden states within the fp32 parity thresholds, through the same harness users run
- * ({@code basalt parity run} + {@code compare}). Every backend installed on this class path takes part (torch here;
+ * ({@code basalt parity run} + {@code compare}). Every backend of this module's class path takes part (torch here;
  * CUDA when its module is added); a backend that cannot run on this machine is skipped, never failed.
  */
 class BackendContractTest {
