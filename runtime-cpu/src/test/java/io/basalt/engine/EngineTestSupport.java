@@ -14,6 +14,7 @@ import io.basalt.engine.sampling.Sample;
 import io.basalt.engine.sampling.SequenceSampler;
 import io.basalt.frontend.ModelTokenizer;
 import io.basalt.spi.Backend;
+import io.basalt.testing.ReferenceMath;
 import io.basalt.testing.Shared;
 import io.basalt.tokenizer.Tokenizer;
 import java.util.ArrayList;
@@ -71,7 +72,7 @@ final class EngineTestSupport {
         double[][] top = new double[maxTokens][];
         for (int i = 0; i < maxTokens; i++) {
             int t = SequenceSampler.argmax(logits);
-            double[] logSoftmax = logSoftmax(logits);
+            double[] logSoftmax = ReferenceMath.logSoftmax(logits);
             out[i] = t;
             chosen[i] = logSoftmax[t];
             top[i] = Arrays.stream(logSoftmax).boxed().sorted((a, b) -> Double.compare(b, a)).limit(5)
@@ -79,17 +80,6 @@ final class EngineTestSupport {
             if (i + 1 < maxTokens) logits = model.forward(cache, new int[] {t}, Model.Logits.LAST)[0];
         }
         return new Reference(out, chosen, top);
-    }
-
-    static double[] logSoftmax(float[] logits) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : logits) max = Math.max(max, v);
-        double sum = 0;
-        for (float v : logits) sum += Math.exp(v - max);
-        double logZ = max + Math.log(sum);
-        double[] out = new double[logits.length];
-        for (int i = 0; i < logits.length; i++) out[i] = logits[i] - logZ;
-        return out;
     }
 
     /** The choice's tokens equal the reference's, and its logprobs (chosen and top 5) agree within {@code tol}. */

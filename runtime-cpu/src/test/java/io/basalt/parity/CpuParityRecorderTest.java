@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.basalt.model.layout.LoadOptions;
 import io.basalt.testing.Shared;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -20,14 +18,7 @@ class CpuParityRecorderTest {
     @TempDir
     Path dir;
 
-    private Path prompts(String... lines) throws IOException {
-        return Files.writeString(dir.resolve("prompts-" + lines.length + ".jsonl"), String.join("\n", lines) + "\n");
-    }
-
-    private ParityRecorder.Request request(Path model, String backend, String dtype, Path prompts, Path out, int maxTokens, LogitsMode logits,
-                                           boolean hidden) {
-        return new ParityRecorder.Request(model, backend, LoadOptions.parse(dtype, "none"), null, prompts, out, maxTokens, logits, hidden, 1 << 20);
-    }
+    private Path prompts(String... lines) throws IOException { return ParityRecorderTest.prompts(dir, lines); }
 
     @Test
     void theCpuBackendMatchesTheGptOssReferenceWithinFp32Limits() {
@@ -35,7 +26,7 @@ class CpuParityRecorderTest {
         Path run = dir.resolve("cpu.safetensors");
         Path ref = dir.resolve("ref.safetensors");
         try {
-            ParityRecorder.run(request(model, "cpu", "fp32", prompts("{\"tokens\": " + java.util.Arrays.toString(S1) + "}"), run, 0,
+            ParityRecorder.run(ParityRecorderTest.request(model, "cpu", "fp32", prompts("{\"tokens\": " + java.util.Arrays.toString(S1) + "}"), run, 0,
                     new LogitsMode.Full(), true), s -> { });
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);

@@ -19,13 +19,19 @@ public final class Backends {
                 .anyMatch(p -> p.name().equals(name) && p.isAvailable());
     }
 
-    public static Backend open(String name) {
-        for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
-            if (p.name().equals(name)) {
-                if (!p.isAvailable()) throw new IllegalArgumentException("backend '" + name + "' is not available on this machine");
-                return p.open();
-            }
+    /** {@code name}, when a backend of that name is installed; otherwise an error that lists those that are. */
+    public static String requireInstalled(String name) {
+        if (!names().contains(name)) {
+            throw new IllegalArgumentException("unknown backend '" + name + "' (available: " + String.join(", ", names()) + ")");
         }
-        throw new IllegalArgumentException("unknown backend '" + name + "' (available: " + String.join(", ", names()) + ")");
+        return name;
+    }
+
+    public static Backend open(String name) {
+        requireInstalled(name);
+        BackendProvider p = ServiceLoader.load(BackendProvider.class).stream().map(ServiceLoader.Provider::get)
+                .filter(x -> x.name().equals(name)).findFirst().orElseThrow();
+        if (!p.isAvailable()) throw new IllegalArgumentException("backend '" + name + "' is not available on this machine");
+        return p.open();
     }
 }

@@ -24,11 +24,14 @@ class ParityRecorderTest {
     @TempDir
     Path dir;
 
-    private Path prompts(String... lines) throws IOException {
+    private Path prompts(String... lines) throws IOException { return prompts(dir, lines); }
+
+    /** A prompts file in {@code dir}, one JSON line each. */
+    static Path prompts(Path dir, String... lines) throws IOException {
         return Files.writeString(dir.resolve("prompts-" + lines.length + ".jsonl"), String.join("\n", lines) + "\n");
     }
 
-    private ParityRecorder.Request request(Path model, String backend, String dtype, Path prompts, Path out, int maxTokens, LogitsMode logits,
+    static ParityRecorder.Request request(Path model, String backend, String dtype, Path prompts, Path out, int maxTokens, LogitsMode logits,
                                            boolean hidden) {
         return new ParityRecorder.Request(model, backend, LoadOptions.parse(dtype, "none"), null, prompts, out, maxTokens, logits, hidden, 1 << 20);
     }

@@ -55,9 +55,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Random seed for sampling (default: time-based).")
     Long seed;
 
-    @Option(names = "--backend", defaultValue = "cpu", completionCandidates = BackendNames.class,
-            description = "Backend that runs the model: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    String backend;
+    @Mixin
+    BackendOption backend;
 
     @Option(names = "--kv-cache-memory", defaultValue = "512MiB",
             description = "Memory for the KV cache; must hold the prompt and the generated tokens (default: ${DEFAULT-VALUE}).")
@@ -88,7 +87,7 @@ final class GenerateCommand implements Callable<Integer> {
         int context = (int) Math.min(info.maxPositions(), (long) ids.length + maxTokens);
         EngineConfig config = new EngineConfig(1, Math.max(ids.length, 256), kvBytes, false, Math.max(2, context));
         long t0 = System.nanoTime();
-        try (Backend b = Backends.open(backend)) {
+        try (Backend b = Backends.open(backend.name())) {
             ModelRunner runner = b.load(path, new Backend.LoadConfig(kvBytes, 1, config.maxNumBatchedTokens(),
                     options.storage(), options.quantize()));
             long loaded = System.nanoTime() - t0;

@@ -39,9 +39,8 @@ final class LogitsCommand implements Callable<Integer> {
     @Mixin
     WeightOptions weights;
 
-    @Option(names = "--backend", defaultValue = "cpu", completionCandidates = BackendNames.class,
-            description = "Backend that runs the model: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    String backend;
+    @Mixin
+    BackendOption backend;
 
     @Option(names = "--kv-cache-memory", defaultValue = "128MiB",
             description = "KV cache for the one sequence of tokens (default: ${DEFAULT-VALUE}).")
@@ -54,7 +53,7 @@ final class LogitsCommand implements Callable<Integer> {
         OutputFile.check("--out", out);
         Path path = model.resolve(model.reference(null));
         long kvBytes = ServeCommand.parseBytes("--kv-cache-memory", kvCacheMemory);
-        try (Backend b = Backends.open(backend);
+        try (Backend b = Backends.open(backend.name());
              ModelRunner runner = b.load(path, new Backend.LoadConfig(kvBytes, 1, Math.max(ids.length, 1),
                      options.storage(), options.quantize()))) {
             float[][] logits = ParityRecorder.logitsAt(runner, b.name(), ids);

@@ -49,9 +49,8 @@ final class ParityCommand implements Runnable {
         @Mixin
         ModelSource model;
 
-        @Option(names = "--backend", defaultValue = "cpu", completionCandidates = BackendNames.class,
-                description = "Backend to run on: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-        String backend;
+        @Mixin
+        BackendOption backend;
 
         @Mixin
         WeightOptions weights;
@@ -93,7 +92,7 @@ final class ParityCommand implements Runnable {
             PrintWriter err = spec.commandLine().getErr();
             long t0 = System.nanoTime();
             Path path = model.resolve(model.reference(null));
-            DumpMetadata meta = ParityRecorder.run(new ParityRecorder.Request(path, backend, load,
+            DumpMetadata meta = ParityRecorder.run(new ParityRecorder.Request(path, backend.name(), load,
                     tokenizer, prompts, out, maxTokens, LogitsMode.parse(logits), recordHidden,
                     ServeCommand.parseBytes("--kv-cache-memory", kvCacheMemory)), line -> err.println("[basalt] " + line));
             err.printf("[basalt] wrote %s: %d prompt(s), %s logits%s, model hash %s, in %.1f s%n", out, meta.prompts().size(), meta.logits(),

@@ -1,6 +1,5 @@
 package io.basalt.cli;
 
-import io.basalt.backend.Backends;
 import io.basalt.engine.EngineConfig;
 import io.basalt.model.layout.LoadOptions;
 import io.basalt.server.BasaltServer;
@@ -54,9 +53,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--grpc-port", defaultValue = "50051", description = "gRPC port, 0 for any free one, -1 for no gRPC (default: ${DEFAULT-VALUE}).")
     String grpcPort;
 
-    @Option(names = "--backend", defaultValue = "cpu", completionCandidates = BackendNames.class,
-            description = "Backend that runs the model: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    String backend;
+    @Mixin
+    BackendOption backend;
 
     @Option(names = "--served-model-name", split = ",", paramLabel = "NAME",
             description = "Name(s) clients use for the model; repeatable or comma-separated, the first is the id "
@@ -135,17 +133,15 @@ public final class ServeCommand implements Callable<Integer> {
         if (tokenizer != null && !Files.isRegularFile(tokenizer)) {
             throw new IllegalArgumentException("--tokenizer " + tokenizer + ": no such file");
         }
-        if (!Backends.names().contains(backend)) {
-            throw new IllegalArgumentException("unknown backend '" + backend + "' (available: " + String.join(", ", Backends.names()) + ")");
-        }
-        if (threads != null) CpuThreads.set(parseInt("--threads", threads, 1, 4096), backend);
+        String backendName = backend.name();
+        if (threads != null) CpuThreads.set(parseInt("--threads", threads, 1, 4096), backendName);
         ServerConfig server = new ServerConfig(host.strip(), httpPortValue, grpcPortValue,
                 apiKey == null ? "" : apiKey.strip(), bodyLimit, grace, metricNames);
 
         PrintWriter out = spec.commandLine().getOut();
         Path path = modelSource.resolve(model);
         if (names.isEmpty()) names.add(defaultName(model, path));
-        BasaltServer basalt = BasaltServer.start(new ServeSettings(path, tokenizer, names, backend, engine, loadOptions,
+        BasaltServer basalt = BasaltServer.start(new ServeSettings(path, tokenizer, names, backendName, engine, loadOptions,
                 queue, timeout, server));
         ShutdownSignals.install(basalt, System.err);
         out.println(basalt.readyLine());

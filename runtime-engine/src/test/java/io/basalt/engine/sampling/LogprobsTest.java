@@ -4,23 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.basalt.api.SamplingParams;
+import io.basalt.testing.ReferenceMath;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class LogprobsTest {
-    private static double[] reference(float[] logits) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : logits) max = Math.max(max, v);
-        double sum = 0;
-        for (float v : logits) sum += Math.exp(v - max);
-        double logZ = max + Math.log(sum);
-        double[] out = new double[logits.length];
-        for (int i = 0; i < out.length; i++) out[i] = logits[i] - logZ;
-        return out;
-    }
-
     @Test
     void chosenAndTopLogprobsMatchAFloat64LogSoftmaxOfTheRawLogits() {
         Random r = new Random(4);
@@ -30,7 +20,7 @@ class LogprobsTest {
         SequenceSampler s = new SequenceSampler(p, 0, new int[] {1, 2, 3}, new int[0]);
         for (int step = 0; step < 50; step++) {
             float[] logits = SequenceSamplerTest.randomLogits(r, 32_000, 3f);
-            double[] ref = reference(logits);
+            double[] ref = ReferenceMath.logSoftmax(logits);
             Sample sample = s.sample(logits.clone(), step);
             assertEquals(ref[sample.tokenId()], sample.logprob(), 1e-5);
             List<TokenLogprob> top = sample.topLogprobs();
@@ -49,7 +39,7 @@ class LogprobsTest {
     @Test
     void chosenLogprobIsRawAndPresentEvenOutsideTheTopN() {
         float[] logits = {4f, 3f, 2f, 1f, -6f};
-        double[] ref = reference(logits);
+        double[] ref = ReferenceMath.logSoftmax(logits);
         SamplingParams p = SamplingParams.builder().temperature(0f).logitBias(Map.of(4, 100f)).logprobs(true)
                 .topLogprobs(2).maxTokens(5).build();
         Sample s = new SequenceSampler(p, 0, new int[0], new int[0]).sample(logits.clone(), 0);
@@ -75,7 +65,7 @@ class LogprobsTest {
         assertTrue(off.topLogprobs().isEmpty());
         SamplingParams onlyChosen = SamplingParams.builder().temperature(0f).logprobs(true).maxTokens(5).build();
         Sample on = new SequenceSampler(onlyChosen, 0, new int[0], new int[0]).sample(logits.clone(), 0);
-        assertEquals(reference(logits)[2], on.logprob(), 1e-6);
+        assertEquals(ReferenceMath.logSoftmax(logits)[2], on.logprob(), 1e-6);
         assertTrue(on.topLogprobs().isEmpty());
     }
 }
