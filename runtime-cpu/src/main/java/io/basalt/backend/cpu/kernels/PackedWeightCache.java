@@ -115,6 +115,8 @@ public final class PackedWeightCache {
                 entries.add(e);
             }
             return new PackedWeightCache(file, entries, all);
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new IOException("index cut short", e); // the exception itself says nothing
         }
     }
 
