@@ -22,6 +22,9 @@ public final class CpuBackend implements Backend {
     /** Weight storage comes from {@code config.storage()} and {@code config.quantization()} (see {@link LoadOptions}). */
     @Override
     public CpuModelRunner load(Path modelPath, LoadConfig config) {
+        if (config.compiled().isPresent()) {
+            throw new IllegalArgumentException("the cpu backend runs the checkpoint itself; a compiled package (--compiled) is for the neuron backend");
+        }
         long t0 = System.nanoTime();
         Model model = ModelLoader.load(modelPath, new LoadOptions(config.storage(), config.quantization()));
         try {

@@ -40,6 +40,9 @@ public final class TorchBackend implements Backend {
 
     @Override
     public TorchModelRunner load(Path modelPath, LoadConfig config) {
+        if (config.compiled().isPresent()) {
+            throw new IllegalArgumentException("the torch backend runs the checkpoint itself; a compiled package (--compiled) is for the neuron backend");
+        }
         TorchDtype dtype = TorchDtype.of(config);
         if (dtype == TorchDtype.FP16 && !device.isGpu()) {
             LOG.warning("torch: --dtype f16 on the CPU libtorch is very slow (about 1 GFLOP/s matrix products); fp32 is the fast path");
