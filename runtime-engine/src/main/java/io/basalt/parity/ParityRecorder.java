@@ -33,11 +33,24 @@ public final class ParityRecorder {
     /**
      * @param kvCacheMemoryBytes the KV budget handed to the backend; one sequence at a time is
      *                           recorded, so it needs room for the longest prompt + maxTokens only
+     * @param compiled           a compiled package for the backend ({@code --compiled}, the neuron backend), or null
      */
     public record Request(Path model, String backend, LoadOptions weights, Path tokenizer, Path prompts, Path out,
-                          int maxTokens, LogitsMode logits, boolean hidden, long kvCacheMemoryBytes) {
+                          int maxTokens, LogitsMode logits, boolean hidden, long kvCacheMemoryBytes, Path compiled) {
         public Request {
             if (maxTokens < 0) throw new ParityInputException("--max-tokens must not be negative, got " + maxTokens);
+        }
+
+        /** Nothing compiled ahead. */
+        public Request(Path model, String backend, LoadOptions weights, Path tokenizer, Path prompts, Path out,
+                       int maxTokens, LogitsMode logits, boolean hidden, long kvCacheMemoryBytes) {
+            this(model, backend, weights, tokenizer, prompts, out, maxTokens, logits, hidden, kvCacheMemoryBytes, null);
+        }
+
+        /** How the backend loads: one sequence, one token per step, the package when there is one. */
+        Backend.LoadConfig loadConfig() {
+            Backend.LoadConfig c = new Backend.LoadConfig(kvCacheMemoryBytes, 1, 1, weights.storage(), weights.quantize());
+            return compiled == null ? c : c.withCompiled(compiled);
         }
     }
 
@@ -45,12 +58,12 @@ public final class ParityRecorder {
     public static DumpMetadata run(Request r, Consumer<String> log) {
         List<PromptSet.Entry> prompts = PromptSet.read(r.prompts());
         if (!Files.exists(r.model())) throw new ParityInputException("--model " + r.model() + ": no such file or directory");
+        if (r.compiled() != null && !Files.isDirectory(r.compiled())) throw new ParityInputException("--compiled " + r.compiled() + ": no such directory");
         if (r.tokenizer() != null && !Files.isRegularFile(r.tokenizer())) throw new ParityInputException("--tokenizer " + r.tokenizer() + ": no such file");
         String hash = ModelFingerprint.of(r.model());
         Precision precision = Precision.ofRun(r.weights());
         try (Backend backend = Backends.open(r.backend());
-             ModelRunner runner = backend.load(r.model(), new Backend.LoadConfig(r.kvCacheMemoryBytes(), 1, 1,
-                     r.weights().storage(), r.weights().quantize()))) {
+             ModelRunner runner = backend.load(r.model(), r.loadConfig())) {
             ModelSpec spec = runner.spec();
             List<int[]> ids = PromptTokens.encode(prompts, r.model(), r.tokenizer());
             List<DumpMetadata.Prompt> entries = new ArrayList<>();
