@@ -183,7 +183,14 @@ class NrtStandinNumericsTest {
         final List<StandinRank> decode = new ArrayList<>();
         final ExecutorService threads;
 
+        final String dtype;
+
         Stack(int tp, String ropeStyle, Map<String, float[]> full) {
+            this(tp, ropeStyle, "f32", full);
+        }
+
+        Stack(int tp, String ropeStyle, String dtype, Map<String, float[]> full) {
+            this.dtype = dtype;
             threads = Executors.newFixedThreadPool(tp);
             try {
                 setUp(tp, ropeStyle, full);
@@ -195,8 +202,8 @@ class NrtStandinNumericsTest {
 
         private void setUp(int tp, String ropeStyle, Map<String, float[]> full) {
             nrt.init();
-            StandinNeff.Graph pg = StandinNeff.Graph.tiny("prefill", 2, 4, 4, tp).withRopeStyle(ropeStyle);
-            StandinNeff.Graph dg = StandinNeff.Graph.tiny("decode", 2, 1, 8, tp).withRopeStyle(ropeStyle);
+            StandinNeff.Graph pg = StandinNeff.Graph.tiny("prefill", 2, 4, 4, tp).withRopeStyle(ropeStyle).withWeightDtype(dtype);
+            StandinNeff.Graph dg = StandinNeff.Graph.tiny("decode", 2, 1, 8, tp).withRopeStyle(ropeStyle).withWeightDtype(dtype);
             byte[] pn = StandinNeff.neff("prefill_b2_l4", pg), dn = StandinNeff.neff("decode_b2_k8", dg);
             for (int r = 0; r < tp; r++) {
                 Map<String, Nrt.Tensor> shared = new HashMap<>();
@@ -204,7 +211,9 @@ class NrtStandinNumericsTest {
                 decode.add(new StandinRank(nrt, load(dn, r, tp), StandinNeff.specs(dg), r, shared));
                 for (Map.Entry<String, Nrt.Tensor> e : shared.entrySet()) {
                     float[] wt = full.get(e.getKey());
-                    if (wt != null) nrt.write(e.getValue(), 0, StandinRank.floats(shard(e.getKey(), wt, pg, r)));
+                    if (wt == null) continue;
+                    float[] part = shard(e.getKey(), wt, pg, r);
+                    nrt.write(e.getValue(), 0, dtype.equals("bf16") ? bf16Bits(part) : StandinRank.floats(part));
                 }
             }
         }
@@ -295,6 +304,43 @@ class NrtStandinNumericsTest {
                 assertRow(row0, l, 0, "chunked prefill");
                 assertRow(row0, l, 1, "chunked prefill padding row");
             }
+        }
+    }
+
+    /** The top 16 bits of each float: exact for values already rounded by {@link #toBf16}. */
+    private static java.nio.ByteBuffer bf16Bits(float[] values) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(values.length * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < values.length; i++) b.putShort(i * 2, (short) (Float.floatToRawIntBits(values[i]) >>> 16));
+        return b;
+    }
+
+    private static Map<String, float[]> toBf16(Map<String, float[]> full) {
+        Map<String, float[]> out = new HashMap<>();
+        full.forEach((k, v) -> {
+            float[] r = new float[v.length];
+            for (int i = 0; i < v.length; i++) r[i] = Float.intBitsToFloat(Float.floatToRawIntBits(v[i]) & 0xffff0000);
+            out.put(k, r);
+        });
+        return out;
+    }
+
+    @Test
+    void bf16WeightsAreWidenedExactly() throws Exception {
+        StandinNeff.Graph g = StandinNeff.Graph.tiny("prefill", 2, 4, 4, 2);
+        Map<String, float[]> full = toBf16(weights(g, 99));
+        Reference ref = new Reference(g, full);
+        try (Stack s = new Stack(2, "interleaved", "bf16", full)) {
+            for (StandinRank r : s.prefill) {
+                r.writeInts("input_ids", 4, 2, 0, 0, 4, 2, 0, 0);
+                r.writeInts("attention_mask", 1, 1, 0, 0, 1, 1, 0, 0);
+                r.writeInts("position_ids", 0, 1, 2, 3, 0, 1, 2, 3);
+                r.writeInts("seq_ids", 0, 0);
+            }
+            List<float[]> logits = s.run(s.prefill);
+            ref.token(0, 4, 0);
+            float[] row = ref.token(0, 2, 1);
+            for (float[] l : logits) assertRow(row, l, 0, "bf16 prefill");
+            assertIdenticalAcrossRanks(logits);
         }
     }
 
