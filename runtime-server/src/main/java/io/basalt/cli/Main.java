@@ -36,6 +36,8 @@ public final class Main implements Runnable {
     /** The configured command line (tests run it in-process). */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        // Backends' own commands (basalt neuron ...), found on the class path; added before the handlers so they apply.
+        BackendSubcommand.registerAll(cl);
         // Generated text is UTF-8 whatever the platform charset; flushed per write so tokens stream.
         cl.setOut(new java.io.PrintWriter(new java.io.OutputStreamWriter(
                 new java.io.FileOutputStream(java.io.FileDescriptor.out), java.nio.charset.StandardCharsets.UTF_8), true));

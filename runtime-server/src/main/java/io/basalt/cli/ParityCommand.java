@@ -53,6 +53,9 @@ final class ParityCommand implements Runnable {
         BackendOption backend;
 
         @Mixin
+        CompiledOption compiled;
+
+        @Mixin
         WeightOptions weights;
 
         @Option(names = "--tokenizer", description = "Tokenizer file for text prompts; found beside the model when omitted.")
@@ -89,6 +92,10 @@ final class ParityCommand implements Runnable {
                 default -> throw new ParityInputException("unknown --hidden '" + hidden + "' (expected all or none)");
             };
             OutputFile.check("--out", out);
+            Path compiledDir = compiled.checked();
+            // TODO(i18-backend): pass compiledDir as ParityRecorder.Request's `compiled` component once that branch is merged;
+            // until then a package is refused here rather than silently ignored.
+            if (compiledDir != null) throw new ParityInputException("--compiled is not supported by parity run in this build yet");
             PrintWriter err = spec.commandLine().getErr();
             long t0 = System.nanoTime();
             Path path = model.resolve(model.reference(null));

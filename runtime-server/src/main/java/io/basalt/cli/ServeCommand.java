@@ -56,6 +56,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     BackendOption backend;
 
+    @Mixin
+    CompiledOption compiled;
+
     @Option(names = "--served-model-name", split = ",", paramLabel = "NAME",
             description = "Name(s) clients use for the model; repeatable or comma-separated, the first is the id "
                     + "(default: the repo id or the path's file name).")
@@ -134,6 +137,7 @@ public final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--tokenizer " + tokenizer + ": no such file");
         }
         String backendName = backend.name();
+        Path compiledDir = compiled.checked();
         if (threads != null) CpuThreads.set(parseInt("--threads", threads, 1, 4096), backendName);
         ServerConfig server = new ServerConfig(host.strip(), httpPortValue, grpcPortValue,
                 apiKey == null ? "" : apiKey.strip(), bodyLimit, grace, metricNames);
@@ -142,7 +146,7 @@ public final class ServeCommand implements Callable<Integer> {
         Path path = modelSource.resolve(model);
         if (names.isEmpty()) names.add(defaultName(model, path));
         BasaltServer basalt = BasaltServer.start(new ServeSettings(path, tokenizer, names, backendName, engine, loadOptions,
-                queue, timeout, server));
+                queue, timeout, server, compiledDir));
         ShutdownSignals.install(basalt, System.err);
         out.println(basalt.readyLine());
         out.flush();

@@ -62,9 +62,11 @@ public final class BasaltServer implements AutoCloseable {
             Backend backend = Backends.open(s.backend());
             started.add(backend);
             LOG.info(() -> "loading " + s.model() + " on the " + s.backend() + " backend"
+                    + (s.compiled() == null ? "" : " from the compiled package " + s.compiled())
                     + (s.weights().equals(LoadOptions.DEFAULT) ? "" : " (" + s.weights().describe() + ")"));
-            ModelRunner runner = backend.load(s.model(), new Backend.LoadConfig(s.engine().kvCacheMemoryBytes(),
-                    s.engine().maxNumSeqs(), s.engine().maxNumBatchedTokens(), s.weights().storage(), s.weights().quantize()));
+            Backend.LoadConfig load = new Backend.LoadConfig(s.engine().kvCacheMemoryBytes(),
+                    s.engine().maxNumSeqs(), s.engine().maxNumBatchedTokens(), s.weights().storage(), s.weights().quantize());
+            ModelRunner runner = backend.load(s.model(), s.compiled() == null ? load : load.withCompiled(s.compiled()));
             started.add(runner);
             ModelInfo info = ModelInfo.describe(s.model()); // the same for every backend
             Tokenizer tokenizer = ModelTokenizer.forModel(info, s.tokenizer());

@@ -2,6 +2,7 @@ package io.basalt.server;
 
 import io.basalt.engine.EngineConfig;
 import io.basalt.model.layout.LoadOptions;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -19,15 +20,21 @@ import java.util.List;
  * @param maxQueue        requests admitted beyond max-num-seqs; more in flight are refused (429)
  * @param requestTimeout  per-request limit, Duration.ZERO for none
  * @param server          transport settings (host, ports, API key, body limit, shutdown grace)
+ * @param compiled        an ahead-of-time compiled package for the backend ({@code --compiled}, e.g. a Neuron package
+ *                        directory), or null for none; backends that compile nothing ahead refuse one
  */
 public record ServeSettings(Path model, Path tokenizer, List<String> names, String backend, EngineConfig engine,
-                            LoadOptions weights, int maxQueue, Duration requestTimeout, ServerConfig server) {
+                            LoadOptions weights, int maxQueue, Duration requestTimeout, ServerConfig server,
+                            Path compiled) {
     public ServeSettings {
         names = List.copyOf(names);
         if (weights == null) throw new IllegalArgumentException("weight storage options are required");
         if (names.isEmpty()) throw new IllegalArgumentException("a served model needs at least one name");
         if (maxQueue < 0) throw new IllegalArgumentException("--max-queue must be >= 0, got " + maxQueue);
         if (requestTimeout.isNegative()) throw new IllegalArgumentException("--request-timeout must not be negative");
+        if (compiled != null && !Files.isDirectory(compiled)) {
+            throw new IllegalArgumentException("--compiled " + compiled + ": not a directory (a compiled package: manifest.json and its files)");
+        }
     }
 
     /** Loopback, free ports (no gRPC), 4 sequences + 16 queued, 64 MiB of KV, no timeout: for tests. */
@@ -35,35 +42,39 @@ public record ServeSettings(Path model, Path tokenizer, List<String> names, Stri
         ServerConfig s = ServerConfig.forTests();
         return new ServeSettings(model, null, List.of(model.getFileName().toString()), "cpu",
                 new EngineConfig(4, 512, 64L << 20, true), LoadOptions.DEFAULT, 16, Duration.ZERO,
-                new ServerConfig(s.host(), 0, -1, "", s.maxBodyBytes(), s.shutdownGrace()));
+                new ServerConfig(s.host(), 0, -1, "", s.maxBodyBytes(), s.shutdownGrace()), null);
     }
 
     public ServeSettings withEngine(EngineConfig v) {
-        return new ServeSettings(model, tokenizer, names, backend, v, weights, maxQueue, requestTimeout, server);
+        return new ServeSettings(model, tokenizer, names, backend, v, weights, maxQueue, requestTimeout, server, compiled);
     }
 
     public ServeSettings withWeights(LoadOptions v) {
-        return new ServeSettings(model, tokenizer, names, backend, engine, v, maxQueue, requestTimeout, server);
+        return new ServeSettings(model, tokenizer, names, backend, engine, v, maxQueue, requestTimeout, server, compiled);
     }
 
     public ServeSettings withMaxQueue(int v) {
-        return new ServeSettings(model, tokenizer, names, backend, engine, weights, v, requestTimeout, server);
+        return new ServeSettings(model, tokenizer, names, backend, engine, weights, v, requestTimeout, server, compiled);
     }
 
     public ServeSettings withServer(ServerConfig v) {
-        return new ServeSettings(model, tokenizer, names, backend, engine, weights, maxQueue, requestTimeout, v);
+        return new ServeSettings(model, tokenizer, names, backend, engine, weights, maxQueue, requestTimeout, v, compiled);
     }
 
     public ServeSettings withBackend(String v) {
-        return new ServeSettings(model, tokenizer, names, v, engine, weights, maxQueue, requestTimeout, server);
+        return new ServeSettings(model, tokenizer, names, v, engine, weights, maxQueue, requestTimeout, server, compiled);
     }
 
     public ServeSettings withNames(List<String> v) {
-        return new ServeSettings(model, tokenizer, v, backend, engine, weights, maxQueue, requestTimeout, server);
+        return new ServeSettings(model, tokenizer, v, backend, engine, weights, maxQueue, requestTimeout, server, compiled);
     }
 
     public ServeSettings withRequestTimeout(Duration v) {
-        return new ServeSettings(model, tokenizer, names, backend, engine, weights, maxQueue, v, server);
+        return new ServeSettings(model, tokenizer, names, backend, engine, weights, maxQueue, v, server, compiled);
+    }
+
+    public ServeSettings withCompiled(Path v) {
+        return new ServeSettings(model, tokenizer, names, backend, engine, weights, maxQueue, requestTimeout, server, v);
     }
 
     /** Requests in flight at most: running + queued. */
