@@ -231,6 +231,13 @@ JNIEXPORT jint JNICALL Java_io_basalt_backend_neuron_Nrt_nRead(JNIEnv *env, jcla
     return LIB(lib)->nrt_tensor_read(PTR(tensor), base + position, (size_t)offset, (size_t)size);
 }
 
+/* Device to device, same core (a KV slot copied into another slot of the same state tensor). */
+JNIEXPORT jint JNICALL Java_io_basalt_backend_neuron_Nrt_nCopy(JNIEnv *env, jclass cls, jlong lib, jlong src, jlong srcOffset,
+                                                              jlong dst, jlong dstOffset, jlong size) {
+    (void)env; (void)cls;
+    return LIB(lib)->nrt_tensor_copy(PTR(src), (size_t)srcOffset, PTR(dst), (size_t)dstOffset, (size_t)size);
+}
+
 JNIEXPORT jint JNICALL Java_io_basalt_backend_neuron_Nrt_nNewTensorSet(JNIEnv *env, jclass cls, jlong lib, jlongArray set) {
     (void)cls;
     nrt_tensor_set_t *s = NULL;

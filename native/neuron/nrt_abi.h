@@ -147,6 +147,8 @@ _Static_assert(offsetof(nrt_version_t, git_hash) == 160, "nrt_version_t.git_hash
     X(void, nrt_tensor_free, (nrt_tensor_t **tensor)) \
     X(NRT_STATUS, nrt_tensor_read, (const nrt_tensor_t *tensor, void *buf, size_t offset, size_t size)) \
     X(NRT_STATUS, nrt_tensor_write, (nrt_tensor_t *tensor, const void *buf, size_t offset, size_t size)) \
+    X(NRT_STATUS, nrt_tensor_copy, (const nrt_tensor_t *src, size_t src_offset, nrt_tensor_t *dst, size_t dst_offset, \
+                                    size_t size)) \
     X(NRT_STATUS, nrt_allocate_tensor_set, (nrt_tensor_set_t **result)) \
     X(void, nrt_destroy_tensor_set, (nrt_tensor_set_t **tensor_set)) \
     X(NRT_STATUS, nrt_add_tensor_to_tensor_set, (nrt_tensor_set_t *tensor_set, const char *tensor_name, \

@@ -503,6 +503,18 @@ EXPORT NRT_STATUS nrt_tensor_write(nrt_tensor_t *tensor, const void *buf, size_t
     return copy_tensor("nrt_tensor_write", tensor, NULL, buf, offset, size);
 }
 
+/* As libnrt: both tensors on the same core (else NRT_INVALID); overlapping ranges are allowed (memmove). */
+EXPORT NRT_STATUS nrt_tensor_copy(const nrt_tensor_t *src, size_t src_offset, nrt_tensor_t *dst, size_t dst_offset, size_t size) {
+    int status = enter("nrt_tensor_copy");
+    if (status != 0) return status;
+    if (!reg_has(&g_tensors, src) || !reg_has(&g_tensors, dst)) status = NRT_INVALID_HANDLE;
+    else if (src->vnc != dst->vnc || src_offset > src->size || size > src->size - src_offset || dst_offset > dst->size
+             || size > dst->size - dst_offset) status = NRT_INVALID;
+    else memmove(dst->data + dst_offset, src->data + src_offset, size);
+    pthread_mutex_unlock(&g_lock);
+    return status;
+}
+
 EXPORT NRT_STATUS nrt_allocate_tensor_set(nrt_tensor_set_t **result) {
     int status = enter("nrt_allocate_tensor_set");
     if (status != 0) return status;

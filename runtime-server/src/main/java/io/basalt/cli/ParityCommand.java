@@ -93,15 +93,12 @@ final class ParityCommand implements Runnable {
             };
             OutputFile.check("--out", out);
             Path compiledDir = compiled.checked();
-            // TODO(i18-backend): pass compiledDir as ParityRecorder.Request's `compiled` component once that branch is merged;
-            // until then a package is refused here rather than silently ignored.
-            if (compiledDir != null) throw new ParityInputException("--compiled is not supported by parity run in this build yet");
             PrintWriter err = spec.commandLine().getErr();
             long t0 = System.nanoTime();
             Path path = model.resolve(model.reference(null));
             DumpMetadata meta = ParityRecorder.run(new ParityRecorder.Request(path, backend.name(), load,
                     tokenizer, prompts, out, maxTokens, LogitsMode.parse(logits), recordHidden,
-                    ServeCommand.parseBytes("--kv-cache-memory", kvCacheMemory)), line -> err.println("[basalt] " + line));
+                    ServeCommand.parseBytes("--kv-cache-memory", kvCacheMemory), compiledDir), line -> err.println("[basalt] " + line));
             err.printf("[basalt] wrote %s: %d prompt(s), %s logits%s, model hash %s, in %.1f s%n", out, meta.prompts().size(), meta.logits(),
                     meta.hasHidden() ? " + hidden states of " + meta.numLayers() + " layers" : "", meta.modelHash(), (System.nanoTime() - t0) / 1e9);
             return 0;

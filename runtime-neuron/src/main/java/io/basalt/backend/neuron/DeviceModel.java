@@ -44,6 +44,23 @@ final class DeviceModel implements AutoCloseable {
     private final CompiledPackage pkg;
     final Rank[] ranks;
 
+    /**
+     * Copies KV slot {@code source} into slot {@code target} on every rank (a forked sequence: n &gt; 1 shares its
+     * prompt). The slot is a state tensor's outermost dimension, so each slot is one contiguous range of bytes.
+     */
+    void copySlot(int source, int target) {
+        int slots = pkg.manifest().kv().maxBatch();
+        if (source < 0 || source >= slots || target < 0 || target >= slots) {
+            throw new IllegalArgumentException("KV slot copy " + source + " → " + target + " outside the package's " + slots + " slots");
+        }
+        for (Rank rank : ranks) {
+            for (Nrt.Tensor t : rank.states.values()) {
+                long slotBytes = t.size() / slots;
+                nrt.copy(t, source * slotBytes, t, target * slotBytes, slotBytes);
+            }
+        }
+    }
+
     DeviceModel(Nrt nrt, CompiledPackage pkg) {
         this.nrt = nrt;
         this.pkg = pkg;

@@ -30,6 +30,7 @@ import java.util.TreeMap;
  * on every rank at once (one thread each) and reads rank 0's logits or token ids.
  */
 public final class NeuronModelRunner implements ModelRunner {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger("basalt.neuron");
     private final Manifest m;
     private final ModelSpec spec;
     private final Capabilities caps;
@@ -38,9 +39,11 @@ public final class NeuronModelRunner implements ModelRunner {
     private final DeviceModel device;
     private final Map<ShapePolicy.Bucket, Manifest.Bucket> prefill = new HashMap<>();
     private final Map<Integer, TreeMap<Integer, Manifest.Bucket>> decode = new HashMap<>(); // batch → kv_length → bucket
+    private final String description;
     private boolean closed;
 
-    private NeuronModelRunner(Manifest m, ModelSpec spec, Nrt nrt, RankThreads ranks, DeviceModel device) {
+    private NeuronModelRunner(Manifest m, ModelSpec spec, Nrt nrt, RankThreads ranks, DeviceModel device, String description) {
+        this.description = description;
         this.m = m;
         this.spec = spec;
         this.nrt = nrt;
@@ -70,6 +73,7 @@ public final class NeuronModelRunner implements ModelRunner {
             int maxPositions = Math.min(info.maxPositions(), Math.min(m.kv().maxLength(), maxDecodeKv));
             ModelSpec spec = new ModelSpec(info.architecture(), info.vocabSize(), maxPositions, info.numLayers(), info.hiddenSize(),
                     info.kv().bytesPerToken(DType.F32));
+            long t0 = System.nanoTime();
             Nrt nrt = open(library);
             RankThreads ranks = null;
             DeviceModel device = null;
@@ -84,7 +88,9 @@ public final class NeuronModelRunner implements ModelRunner {
                 DeviceModel d = new DeviceModel(nrt, pkg);
                 device = d;
                 ranks.runAll(r -> d.load(r, checkpoint, layout));
-                return new NeuronModelRunner(m, spec, nrt, ranks, device);
+                String description = describe(nrt, visible, pkg);
+                LOG.info(() -> String.format("neuron backend: %s; loaded in %.1f s", description, (System.nanoTime() - t0) / 1e9));
+                return new NeuronModelRunner(m, spec, nrt, ranks, device, description);
             } catch (RuntimeException e) {
                 try {
                     if (device != null) device.close();
@@ -97,6 +103,21 @@ public final class NeuronModelRunner implements ModelRunner {
             }
         }
     }
+
+    /** The runtime and the package, for the start line and {@code basalt neuron check}. */
+    private static String describe(Nrt nrt, int visibleCores, CompiledPackage pkg) {
+        Nrt.Version v = nrt.version();
+        Manifest m = pkg.manifest();
+        List<String> prefills = m.buckets().stream().filter(Manifest.Bucket::isPrefill).map(b -> b.batch() + "x" + b.length()).toList();
+        List<String> decodes = m.buckets().stream().filter(b -> !b.isPrefill()).map(b -> b.batch() + "@" + b.kvLength()).toList();
+        return String.format("libnrt %d.%d.%d.%d (%s), %d visible NeuronCore(s); package %s: target %s, tp %d, %s weights, "
+                        + "prefill %s, decode %s, %d slots of %d positions", v.major(), v.minor(), v.patch(), v.maintenance(),
+                nrt.library(), visibleCores, pkg.dir(), m.target(), m.tpDegree(), m.weightDtype(), String.join(" ", prefills),
+                String.join(" ", decodes), m.kv().maxBatch(), m.kv().maxLength());
+    }
+
+    /** libnrt's version and path, the visible cores and the package's shape (also the start line). */
+    public String describe() { return description; }
 
     private static Nrt open(Path library) {
         try {
@@ -120,9 +141,9 @@ public final class NeuronModelRunner implements ModelRunner {
     @Override
     public StepOutput execute(Batch batch) {
         if (closed) throw new IllegalStateException("the neuron runner is closed");
+        for (var copy : batch.blockCopies()) device.copySlot(copy.source(), copy.target());
         List<SequenceInput> seqs = batch.sequences();
         if (seqs.isEmpty()) return new StepOutput(List.of(), List.of());
-        if (!batch.blockCopies().isEmpty()) throw new IllegalArgumentException("the neuron backend keeps KV in slots and copies no blocks");
         ShapePolicy.Bucket shape = batch.paddedShape().orElseThrow(() -> new IllegalArgumentException(
                 "the neuron backend is BUCKETED: a step needs Batch.paddedShape (one of " + ((ShapePolicy.Bucketed) caps.shapePolicy()).buckets() + ")"));
         if (seqs.size() > shape.numSequences() || batch.numTokens() > shape.numTokens()) {

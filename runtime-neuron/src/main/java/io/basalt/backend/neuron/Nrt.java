@@ -231,6 +231,12 @@ final class Nrt implements AutoCloseable {
         check("nrt_tensor_write", nWrite(lib, h, src, src.position(), offset, src.remaining()));
     }
 
+    /** nrt_tensor_copy: {@code size} bytes from src at srcOffset to dst at dstOffset, on the device (same core). */
+    void copy(Tensor src, long srcOffset, Tensor dst, long dstOffset, long size) {
+        open();
+        check("nrt_tensor_copy", nCopy(lib, src.live(this), srcOffset, dst.live(this), dstOffset, size));
+    }
+
     /** nrt_tensor_read into dst's remaining bytes from {@code offset}; dst is direct. Its position does not move. */
     void read(Tensor tensor, long offset, ByteBuffer dst) {
         open();
@@ -327,6 +333,7 @@ final class Nrt implements AutoCloseable {
     private static native void nFree(long lib, long tensor);
     private static native int nWrite(long lib, long tensor, ByteBuffer src, long position, long offset, long size);
     private static native int nRead(long lib, long tensor, ByteBuffer dst, long position, long offset, long size);
+    private static native int nCopy(long lib, long src, long srcOffset, long dst, long dstOffset, long size);
     private static native int nNewTensorSet(long lib, long[] set);
     private static native int nAdd(long lib, long set, String name, long tensor);
     private static native void nDestroySet(long lib, long set);

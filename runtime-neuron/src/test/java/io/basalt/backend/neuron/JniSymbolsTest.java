@@ -2,6 +2,7 @@ package io.basalt.backend.neuron;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.lang.reflect.Method;
@@ -36,7 +37,9 @@ class JniSymbolsTest {
                 .map(Method::getName)
                 .map(name -> PREFIX + name.replace("_", "_1")) // JNI short-name mangling (no overloads in Nrt)
                 .collect(Collectors.toCollection(TreeSet::new));
-        assertEquals(19, expected.size(), "Nrt's native methods: " + expected);
+        // Guards the reflection itself: the calls every backend step makes are among them.
+        assertTrue(expected.containsAll(Set.of(PREFIX + "nLoad", PREFIX + "nExecute", PREFIX + "nWrite", PREFIX + "nRead", PREFIX + "nCopy")),
+                "Nrt's native methods: " + expected);
         assertEquals(expected, exported);
     }
 }

@@ -149,6 +149,26 @@ class NeuronEndToEndTest {
         return SamplingParams.builder().temperature(0).maxTokens(maxTokens).ignoreEos(true).build();
     }
 
+    /** n = 2 forks the prompt's slot into a second one (a device-side slot copy); both greedy choices equal n = 1. */
+    @Test
+    void aForkedRequestCopiesItsSlotAndBothChoicesMatchTheSingleOne() {
+        Tokenizer tok = Tokenizers.llama2c(Shared.model("stories260K/tok512.bin"), 512);
+        Path dir = pkg(Packages.STORIES.getFileName() + "-f32", Packages.STORIES, Packages.small());
+        int[] prompt = EngineTests.randomTokens(new Random(7), 40, 512);
+        try (Backend b = new NeuronBackendProvider().open();
+             Engine engine = new Engine(b.load(Packages.STORIES, new Backend.LoadConfig(64L << 20, 4, 64).withCompiled(dir)), tok,
+                     EngineConfig.defaults())) {
+            RequestHandle one = engine.submit(new EngineRequest("one", prompt, greedy(12), 0));
+            EngineTests.runUntilIdle(engine, 10_000);
+            RequestHandle two = engine.submit(new EngineRequest("two", prompt,
+                    SamplingParams.builder().temperature(0).maxTokens(12).ignoreEos(true).n(2).build(), 0));
+            EngineTests.runUntilIdle(engine, 10_000);
+            int[] expected = EngineTests.done(one).choices().getFirst().tokenIds();
+            for (var choice : EngineTests.done(two).choices()) assertArrayEquals(expected, choice.tokenIds(), "choice " + choice.index());
+            assertEquals(0, engine.stats().kvUsedBlocks());
+        }
+    }
+
     @Test
     void theEngineOnBucketsAndSlotsEqualsTheSingleSequencePathAndFreesEverySlot() {
         Tokenizer tok = Tokenizers.llama2c(Shared.model("stories260K/tok512.bin"), 512);

@@ -192,6 +192,25 @@ class NrtContractTest {
     }
 
     @Test
+    void copyMovesBytesOnOneCoreAndRefusesAnother() {
+        nrt.init();
+        Nrt.Tensor t = nrt.allocate(0, 64, "slots");
+        ByteBuffer src = ByteBuffer.allocateDirect(16).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 4; i++) src.putInt(i * 4, 7 + i);
+        nrt.write(t, 0, src);
+        nrt.copy(t, 0, t, 48, 16); // slot 0 into slot 3 of the same tensor
+        ByteBuffer dst = ByteBuffer.allocateDirect(16).order(ByteOrder.LITTLE_ENDIAN);
+        nrt.read(t, 48, dst);
+        for (int i = 0; i < 4; i++) assertEquals(7 + i, dst.getInt(i * 4));
+        Nrt.Tensor other = nrt.allocate(1, 64, "other core");
+        nrtError(2, "nrt_tensor_copy", () -> nrt.copy(t, 0, other, 0, 16));
+        nrtError(2, "nrt_tensor_copy", () -> nrt.copy(t, 56, t, 0, 16));
+        nrt.free(other);
+        nrt.free(t);
+        assertThrows(IllegalStateException.class, () -> nrt.copy(t, 0, t, 16, 16));
+    }
+
+    @Test
     void executeWritesLogitsAndLogsTheStep() {
         nrt.init();
         Nrt.Model model = loadPrefill();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.basalt.api.SamplingParams;
 import io.basalt.backend.Backends;
+import io.basalt.backend.neuron.NeuronModelRunner;
 import io.basalt.engine.Engine;
 import io.basalt.engine.EngineConfig;
 import io.basalt.engine.EngineRequest;
@@ -11,10 +12,7 @@ import io.basalt.engine.RequestHandle;
 import io.basalt.frontend.ModelTokenizer;
 import io.basalt.model.layout.LoadOptions;
 import io.basalt.model.layout.ModelInfo;
-import io.basalt.parity.DumpMetadata;
-import io.basalt.parity.DumpWriter;
 import io.basalt.parity.LogitsMode;
-import io.basalt.parity.ModelFingerprint;
 import io.basalt.parity.ParityComparator;
 import io.basalt.parity.ParityDump;
 import io.basalt.parity.ParityRecorder;
@@ -29,10 +27,8 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -96,15 +92,17 @@ final class CheckCommand implements Callable<Integer> {
             Path neuronDump = work.resolve("neuron.safetensors");
             ParityRecorder.run(new ParityRecorder.Request(model, "cpu", LoadOptions.DEFAULT, null, promptFile, cpuDump, maxTokens,
                     LogitsMode.parse("full"), false, 64L << 20), line -> out.println("[cpu] " + line));
+            ParityRecorder.run(new ParityRecorder.Request(model, "neuron", LoadOptions.DEFAULT, null, promptFile, neuronDump, maxTokens,
+                    LogitsMode.parse("full"), false, 64L << 20, compiled), line -> out.println("[neuron] " + line));
+            boolean passed = compare(cpuDump, neuronDump, precision, out);
             try (Backend neuron = Backends.open("neuron")) {
                 long t0 = System.nanoTime();
                 ModelRunner runner = neuron.load(model, new Backend.LoadConfig(64L << 20, 1, 512).withCompiled(compiled));
+                if (runner instanceof NeuronModelRunner n) out.println("runtime: " + n.describe());
                 out.printf("loaded %s on the neuron backend in %.1f s%n", compiled, (System.nanoTime() - t0) / 1e9);
-                record(runner, ids, neuronDump, precision, out);
-                boolean passed = compare(cpuDump, neuronDump, precision, out);
                 speed(runner, out);
-                return passed ? 0 : 1;
             }
+            return passed ? 0 : 1;
         } finally {
             try (Stream<Path> files = Files.walk(work)) {
                 for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
@@ -126,8 +124,6 @@ final class CheckCommand implements Callable<Integer> {
         out.println("NEURON_RT_VISIBLE_CORES: " + (visible == null ? "(unset: every core of the devices)" : visible));
         String lib = System.getProperty("basalt.nrt.library", System.getenv("BASALT_NRT_LIBRARY"));
         out.println("libnrt: " + (lib == null ? "libnrt.so.1 on the loader path, else /opt/aws/neuron/lib" : lib));
-        // TODO(i18-native/i18-backend): the runtime version and visible core count come from Nrt, which is package-private;
-        // print them here once the backend exposes them (e.g. in its load log or a public describe()).
     }
 
     private static Precision manifestPrecision(Path dir) {
@@ -138,20 +134,6 @@ final class CheckCommand implements Callable<Integer> {
             return Precision.parse(m.path("weight_dtype").asText("f32"));
         } catch (IOException e) {
             throw new UncheckedIOException(manifest + ": " + e.getMessage(), e);
-        }
-    }
-
-    private void record(ModelRunner runner, List<int[]> ids, Path dump, Precision precision, PrintWriter out) {
-        // TODO(i18-backend): ParityRecorder.run(Request with `compiled`) once merged replaces this hand-built metadata.
-        List<DumpMetadata.Prompt> entries = ids.stream().map(p -> new DumpMetadata.Prompt(null, p.length, p.length + maxTokens)).toList();
-        var s = runner.spec();
-        DumpMetadata meta = new DumpMetadata(DumpMetadata.VERSION, "run", model.toString(), ModelFingerprint.of(model), ModelFingerprint.METHOD,
-                "neuron", "auto", "none", precision.label(), "full", s.vocabSize(), 0, 0,
-                Map.of("os", System.getProperty("os.name"), "arch", System.getProperty("os.arch")), Map.of("java", Runtime.version().toString()),
-                Instant.now().toString(), "neuron package " + compiled, entries);
-        try (DumpWriter w = DumpWriter.create(dump, meta)) {
-            ParityRecorder.record(runner, ids, w, line -> out.println("[neuron] " + line));
-            w.commit();
         }
     }
 

@@ -80,4 +80,20 @@ class NeuronCommandTest {
         assertTrue(r.err().contains("the Neuron SDK is not installed: missing") && r.err().contains("neuronx-distributed-inference"), r.err());
         assertTrue(Files.notExists(out.resolve("pkg/manifest.json")));
     }
+
+    @Test
+    void aStandinPackageCompilesAndPassesTheCheck(@TempDir Path dir) {
+        Path model = io.basalt.testing.Shared.model("stories260K/stories260K.bin");
+        Path pkg = dir.resolve("pkg");
+        Run compile = run("compile", model.toString(), "--out", pkg.toString(), "--target", "standin", "--prefill-buckets", "16",
+                "--decode-batches", "1", "--kv-lengths", "64", "--max-batch", "2", "--max-length", "64");
+        assertEquals(0, compile.exitCode(), compile.out() + compile.err());
+        assertTrue(Files.isRegularFile(pkg.resolve("manifest.json")));
+
+        Run check = run("check", "--compiled", pkg.toString(), model.toString(), "--prompts", "2", "--max-tokens", "4", "--speed-tokens", "8");
+        assertEquals(0, check.exitCode(), check.out() + check.err());
+        assertTrue(check.out().contains("runtime: libnrt ") && check.out().contains("target standin, tp 1"), check.out());
+        assertTrue(check.out().contains("parity: PASS"), check.out());
+        assertTrue(check.out().contains("speed: prefill "), check.out());
+    }
 }
