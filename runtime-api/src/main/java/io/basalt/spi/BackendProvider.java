@@ -9,5 +9,8 @@ public interface BackendProvider {
 
     boolean isAvailable();
 
+    /** Why {@link #isAvailable()} is false, for the error a user sees (cheap, as isAvailable); empty when it cannot say. */
+    default String unavailableReason() { return ""; }
+
     Backend open();
 }

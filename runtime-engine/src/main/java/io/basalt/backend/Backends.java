@@ -31,7 +31,10 @@ public final class Backends {
         requireInstalled(name);
         BackendProvider p = ServiceLoader.load(BackendProvider.class).stream().map(ServiceLoader.Provider::get)
                 .filter(x -> x.name().equals(name)).findFirst().orElseThrow();
-        if (!p.isAvailable()) throw new IllegalArgumentException("backend '" + name + "' is not available on this machine");
+        if (!p.isAvailable()) {
+            String why = p.unavailableReason();
+            throw new IllegalArgumentException("backend '" + name + "' is not available on this machine" + (why.isBlank() ? "" : ": " + why));
+        }
         return p.open();
     }
 }

@@ -19,10 +19,22 @@ public final class NeuronBackendProvider implements BackendProvider {
 
     /** The check behind {@link #isAvailable()}, with the places it looks under {@code root}. */
     static boolean available(String property, String env, Path root) {
-        for (String configured : new String[] {property, env}) {
-            if (configured != null && !configured.isBlank()) return Files.isRegularFile(Path.of(configured));
+        return reason(property, env, root).isEmpty();
+    }
+
+    @Override
+    public String unavailableReason() {
+        return reason(System.getProperty("basalt.nrt.library"), System.getenv("BASALT_NRT_LIBRARY"), Path.of("/"));
+    }
+
+    /** Empty when a libnrt (or a device) is there; otherwise what was looked for. */
+    static String reason(String property, String env, Path root) {
+        String[][] configured = {{"-Dbasalt.nrt.library", property}, {"BASALT_NRT_LIBRARY", env}};
+        for (String[] c : configured) {
+            if (c[1] != null && !c[1].isBlank()) return Files.isRegularFile(Path.of(c[1])) ? "" : c[0] + "=" + c[1] + ": no such file";
         }
-        return Files.exists(root.resolve("opt/aws/neuron/lib/libnrt.so.1")) || Files.exists(root.resolve("dev/neuron0"));
+        if (Files.exists(root.resolve("opt/aws/neuron/lib/libnrt.so.1")) || Files.exists(root.resolve("dev/neuron0"))) return "";
+        return "no /opt/aws/neuron/lib/libnrt.so.1 and no /dev/neuron0 (install aws-neuronx-runtime-lib, or set BASALT_NRT_LIBRARY)";
     }
 
     @Override public Backend open() { return new NeuronBackend(null); }

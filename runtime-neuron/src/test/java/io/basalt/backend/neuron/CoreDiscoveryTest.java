@@ -38,6 +38,9 @@ class CoreDiscoveryTest {
     void theProviderIsAvailableOnlyWhereALibnrtOrADeviceCouldBeFound() throws Exception {
         assertFalse(NeuronBackendProvider.available(null, null, root));
         assertFalse(NeuronBackendProvider.available(root.resolve("absent.so").toString(), null, root));
+        assertEquals("-Dbasalt.nrt.library=" + root.resolve("absent.so") + ": no such file",
+                NeuronBackendProvider.reason(root.resolve("absent.so").toString(), null, root));
+        assertTrue(NeuronBackendProvider.reason(null, null, root).contains("set BASALT_NRT_LIBRARY"));
         Path lib = Files.createFile(root.resolve("libnrt.so.1"));
         assertTrue(NeuronBackendProvider.available(null, lib.toString(), root));
         Files.createDirectories(root.resolve("dev"));
