@@ -27,7 +27,8 @@
 #define ATT_MAX_GROUP 32
 #define ATT_ACC (ATT_MAX_GROUP_DIM / ATT_THREADS)   // accumulator registers per thread
 
-struct AttSmem {
+// 16-byte aligned: the V tile is stored with float4 writes.
+struct __align__(16) AttSmem {
     float q[ATT_MAX_GROUP_DIM];                 // the group's query heads
     float k[ATT_TILE][ATT_MAX_HD + 1];          // +1: lanes reading k[t][d] for 32 positions hit 32 banks
     float v[ATT_TILE][ATT_MAX_HD];
