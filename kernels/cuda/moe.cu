@@ -125,7 +125,7 @@ basalt_moe_combine(float *out, const float *y, const float *weights, int n, int 
     const float *w = weights + (long long)t * k;
     const float *yt = y + (long long)t * k * dim;
     for (int i = threadIdx.x; i < dim; i += blockDim.x) {
-        float acc = o[i];
+        float acc = 0.f; // overwrites out: the residual add is basalt_add (kernels.abi, docs/CUDA.md §4)
         for (int j = 0; j < k; j++) acc += w[j] * yt[(long long)j * dim + i];
         o[i] = acc;
     }
