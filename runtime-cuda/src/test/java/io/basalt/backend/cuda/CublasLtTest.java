@@ -1,12 +1,18 @@
 package io.basalt.backend.cuda;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.basalt.backend.cuda.Cuda.DeviceBuffer;
 import io.basalt.backend.cuda.CublasLt.DType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -56,6 +62,70 @@ class CublasLtTest {
         check(DType.FP32, 16, 16, 2, true);
         check(DType.FP32, 16, 16, 2, true);
         check(DType.FP32, 16, 16, 2, false);
+    }
+
+    @Test
+    void statusesBecomeNamedExceptions() {
+        CublasLt lt = lt();
+        DeviceBuffer w = cuda.alloc(256);
+        DeviceBuffer x = cuda.alloc(256);
+        DeviceBuffer y = cuda.alloc(256);
+        try {
+            failNext("cublasLtMatmul", 13);
+            CudaException e = assertThrows(CudaException.class,
+                    () -> lt.matmul(y, w, x, null, DType.FP32, 4, 4, 2, null));
+            assertEquals("cublasLtMatmul failed: CUBLAS_STATUS_EXECUTION_FAILED (13)", e.getMessage());
+            lt.matmul(y, w, x, null, DType.FP32, 4, 4, 2, null); // one failure only; the plan is intact
+        } finally {
+            cuda.free(w);
+            cuda.free(x);
+            cuda.free(y);
+        }
+    }
+
+    @Test
+    void aGemmIsCapturedInAGraph() {
+        CublasLt lt = lt();
+        float[] w = {1, 2, 3, 4, 5, 6}; // [rows 2][cols 3]
+        float[] x = {1, 1, 1};          // [n 1][cols 3]
+        DeviceBuffer dw = upload(w, DType.FP32);
+        DeviceBuffer dx = upload(x, DType.FP32);
+        DeviceBuffer dy = cuda.alloc(16);
+        Cuda.Stream s = cuda.newStream();
+        try {
+            cuda.memsetZero(dy, null);
+            cuda.beginCapture(s);
+            lt.matmul(dy, dw, dx, null, DType.FP32, 2, 3, 1, s);
+            Cuda.Graph g = cuda.endCapture(s);
+            Cuda.GraphExec exec = cuda.instantiate(g);
+            float[] y = new float[2];
+            cuda.copyToHost(MemorySegment.ofArray(y), dy, null);
+            assertEquals(0f, y[0], "captured, not run");
+            cuda.launch(exec, s);
+            cuda.synchronize(s);
+            cuda.copyToHost(MemorySegment.ofArray(y), dy, null);
+            assertEquals(6f, y[0]);
+            assertEquals(15f, y[1]);
+            cuda.destroy(exec);
+            cuda.destroy(g);
+        } finally {
+            cuda.destroy(s);
+            cuda.free(dw);
+            cuda.free(dx);
+            cuda.free(dy);
+        }
+    }
+
+    /** The stand-in cuBLASLt's hook: the next {@code call} returns {@code status}. */
+    private static void failNext(String call, int status) {
+        var lib = SymbolLookup.libraryLookup(Standin.cublasLt().toAbsolutePath(), Arena.global());
+        var fail = Linker.nativeLinker().downcallHandle(lib.findOrThrow("basalt_standin_cublaslt_fail"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+        try (Arena arena = Arena.ofConfined()) {
+            assertEquals(0, (int) fail.invokeExact(arena.allocateFrom(call), status, 0));
+        } catch (Throwable t) {
+            throw t instanceof RuntimeException e ? e : new IllegalStateException(t);
+        }
     }
 
     @Test
