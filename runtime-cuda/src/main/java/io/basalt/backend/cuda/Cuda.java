@@ -289,8 +289,8 @@ final class Cuda implements AutoCloseable {
         try {
             lookup = load(candidate);
         } catch (IllegalArgumentException e) {
-            String unset = library != null ? "" : " (" + LIBRARY_PROPERTY + " and " + LIBRARY_ENV
-                    + (where.equals("loader path") ? " are unset" : " are checked in that order") + ")";
+            String unset = where.equals("loader path")
+                    ? " (" + LIBRARY_PROPERTY + " and " + LIBRARY_ENV + " are unset)" : "";
             throw new IllegalStateException("libcuda could not be loaded; tried " + candidate + " (" + where + ")"
                     + unset + ": " + e.getMessage() + "; set " + LIBRARY_PROPERTY + " or " + LIBRARY_ENV
                     + " to the driver library's path", e);

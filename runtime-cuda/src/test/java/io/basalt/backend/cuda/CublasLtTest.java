@@ -25,8 +25,8 @@ class CublasLtTest {
     private static CublasLt lt;
 
     private static CublasLt lt() {
-        Path cudaLibrary = Standin.cuda();
-        Path ltLibrary = Standin.cublasLt();
+        Path cudaLibrary = StandinHooks.cuda();
+        Path ltLibrary = StandinHooks.cublasLt();
         if (lt == null) {
             cuda = Cuda.open(cudaLibrary);
             cuda.makeCurrent(0);
@@ -118,7 +118,7 @@ class CublasLtTest {
 
     /** The stand-in cuBLASLt's hook: the next {@code call} returns {@code status}. */
     private static void failNext(String call, int status) {
-        var lib = SymbolLookup.libraryLookup(Standin.cublasLt().toAbsolutePath(), Arena.global());
+        var lib = SymbolLookup.libraryLookup(StandinHooks.cublasLt().toAbsolutePath(), Arena.global());
         var fail = Linker.nativeLinker().downcallHandle(lib.findOrThrow("basalt_standin_cublaslt_fail"),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
         try (Arena arena = Arena.ofConfined()) {

@@ -38,16 +38,16 @@ class CudaDriverTest {
      * this thread; the library tests below run without it.
      */
     private static void standin() throws Exception {
-        Path library = Standin.cuda();
+        Path library = StandinHooks.cuda();
         if (cuda == null) {
             cuda = Cuda.open(library);
             cuda.makeCurrent(0);
             try (Arena arena = Arena.ofConfined()) {
-                module = cuda.loadModule(Standin.kernelImage(arena));
+                module = cuda.loadModule(StandinHooks.kernelImage(arena));
             }
             add = cuda.function(module, "basalt_add");
         }
-        Standin.reset();
+        StandinHooks.reset();
         cuda.makeCurrent(0); // idempotent: the primary context is retained once
     }
 
@@ -62,7 +62,7 @@ class CudaDriverTest {
     @Test
     void describesTheDevice() throws Exception {
         standin();
-        assertEquals(Standin.cuda(), cuda.library());
+        assertEquals(StandinHooks.cuda(), cuda.library());
         assertEquals(13000, cuda.driverVersion());
         assertEquals(1, cuda.deviceCount());
         assertEquals("Basalt stand-in", cuda.deviceName(0));
@@ -148,7 +148,7 @@ class CudaDriverTest {
             float[] out = download(x, n);
             for (int i = 0; i < n; i++) assertEquals(3f * i + 1, out[i], "x[" + i + "]");
             assertEquals("basalt_add", add.name());
-            assertTrue(Standin.log().contains("launch basalt_add grid=4,1,1"), Standin.log());
+            assertTrue(StandinHooks.log().contains("launch basalt_add grid=4,1,1"), StandinHooks.log());
 
             // The stand-in checks the grid against the ABI's formula, as a wrong grid would be a silent bug on a GPU.
             CudaException e = assertThrows(CudaException.class,
@@ -182,8 +182,8 @@ class CudaDriverTest {
             cuda.synchronize(s);
             float[] out = download(x, n);
             for (int i = 0; i < n; i++) assertEquals(i + (i < 100 ? 4f : 2f), out[i], "x[" + i + "]");
-            List<String> graphs = Standin.log().lines().filter(l -> l.startsWith("graph ")).toList();
-            assertEquals(2, graphs.size(), Standin.log());
+            List<String> graphs = StandinHooks.log().lines().filter(l -> l.startsWith("graph ")).toList();
+            assertEquals(2, graphs.size(), StandinHooks.log());
             assertTrue(graphs.get(0).endsWith("nodes=2"), graphs.get(0));
             cuda.destroy(exec);
             cuda.destroy(g);
@@ -244,12 +244,12 @@ class CudaDriverTest {
     @Test
     void driverResultsBecomeNamedExceptions() throws Exception {
         standin();
-        Standin.fail("cuMemAlloc", 2, 0);
+        StandinHooks.fail("cuMemAlloc", 2, 0);
         CudaException e = assertThrows(CudaException.class, () -> cuda.alloc(64));
         assertEquals("cuMemAlloc failed: CUDA_ERROR_OUT_OF_MEMORY (2)", e.getMessage());
         assertEquals(2, e.result());
         DeviceBuffer ok = cuda.alloc(64); // one failure only
-        Standin.fail("cuMemcpyHtoD", 700, 0);
+        StandinHooks.fail("cuMemcpyHtoD", 700, 0);
         e = assertThrows(CudaException.class, () -> cuda.copyToDevice(ok, MemorySegment.ofArray(new float[4]), null));
         assertEquals("cuMemcpyHtoD failed: CUDA_ERROR_ILLEGAL_ADDRESS (700)", e.getMessage());
         cuda.free(ok);
@@ -270,18 +270,18 @@ class CudaDriverTest {
         DeviceBuffer slice = b.slice(64, 64);
         assertThrows(IllegalArgumentException.class, () -> cuda.free(slice), "a slice is not freed on its own");
         cuda.free(b);
-        // Standin.fail would turn a native call into an error: none may happen for a refused handle.
-        Standin.fail("cuMemsetD8", 999, 0);
+        // StandinHooks.fail would turn a native call into an error: none may happen for a refused handle.
+        StandinHooks.fail("cuMemsetD8", 999, 0);
         assertThrows(IllegalStateException.class, () -> cuda.memsetZero(b, null));
         assertThrows(IllegalStateException.class, () -> cuda.memsetZero(slice, null), "slices die with the buffer");
         assertThrows(IllegalStateException.class, () -> cuda.free(b), "double free");
         assertThrows(IllegalStateException.class,
                 () -> cuda.launch(add, Dim.of(1), Dim.of(256), 0, null, b, b, 1L));
-        Standin.reset();
+        StandinHooks.reset();
 
         Module m;
         try (Arena arena = Arena.ofConfined()) {
-            m = cuda.loadModule(Standin.kernelImage(arena));
+            m = cuda.loadModule(StandinHooks.kernelImage(arena));
         }
         Function f = cuda.function(m, "basalt_add");
         cuda.unload(m);
@@ -290,7 +290,7 @@ class CudaDriverTest {
                 "a function of an unloaded module");
         cuda.free(x);
 
-        try (Cuda second = Cuda.open(Standin.cuda())) {
+        try (Cuda second = Cuda.open(StandinHooks.cuda())) {
             second.makeCurrent(0);
             DeviceBuffer foreign = second.alloc(64);
             assertThrows(IllegalArgumentException.class, () -> cuda.memsetZero(foreign, null), "another Cuda's buffer");
@@ -303,7 +303,7 @@ class CudaDriverTest {
     @Test
     void theStandinExportsOnlyVersionedSymbols() throws Exception {
         standin();
-        SymbolLookup lib = Standin.lookup();
+        SymbolLookup lib = StandinHooks.lookup();
         for (String legacy : List.of("cuMemAlloc", "cuMemFree", "cuMemcpyHtoD", "cuMemcpyDtoH", "cuStreamDestroy",
                 "cuEventDestroy", "cuStreamBeginCapture", "cuDeviceTotalMem")) {
             assertFalse(lib.find(legacy).isPresent(), legacy + " must not be exported");

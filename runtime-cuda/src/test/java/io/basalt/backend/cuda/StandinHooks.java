@@ -18,10 +18,11 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * The stand-in libcuda's test hooks (docs/CUDA.md §4), called through FFM on the same library path the tests give
- * {@link Cuda}, so dlopen hands back the same loaded library and its state.
+ * {@link Cuda}, so dlopen hands back the same loaded library and its state. Driver-level only: the boundary tests
+ * need no fatbin and skip on their own when the stand-in is not built.
  */
-final class Standin {
-    private Standin() { }
+final class StandinHooks {
+    private StandinHooks() { }
 
     /** The stand-in libcuda surefire points at (runtime-cuda/pom.xml); the test is skipped when it is not built. */
     static Path cuda() { return library(Cuda.LIBRARY_PROPERTY); }
