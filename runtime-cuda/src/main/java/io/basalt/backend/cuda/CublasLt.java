@@ -253,17 +253,19 @@ final class CublasLt implements AutoCloseable {
     }
 
     private Plan plan(Shape shape) {
+        List<MemorySegment> layouts = new ArrayList<>(3);
+        MemorySegment desc = MemorySegment.NULL;
         try (Arena call = Arena.ofConfined()) {
             MemorySegment out = call.allocate(ADDRESS);
             check("cublasLtMatmulDescCreate", (int) api.descCreate().invokeExact(out, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-            MemorySegment desc = out.get(ADDRESS, 0);
+            desc = out.get(ADDRESS, 0);
             setInt(call, desc, DESC_TRANSA, CUBLAS_OP_T);
             setInt(call, desc, DESC_TRANSB, CUBLAS_OP_N);
             if (shape.bias()) setInt(call, desc, DESC_EPILOGUE, EPILOGUE_BIAS);
             int type = shape.dtype().cudaType;
-            MemorySegment a = layout(call, type, shape.cols(), shape.rows(), shape.cols());
-            MemorySegment b = layout(call, type, shape.cols(), shape.n(), shape.cols());
-            MemorySegment d = layout(call, CUDA_R_32F, shape.rows(), shape.n(), shape.rows());
+            MemorySegment a = layout(call, layouts, type, shape.cols(), shape.rows(), shape.cols());
+            MemorySegment b = layout(call, layouts, type, shape.cols(), shape.n(), shape.cols());
+            MemorySegment d = layout(call, layouts, CUDA_R_32F, shape.rows(), shape.n(), shape.rows());
             MemorySegment results = call.allocate(HEURISTIC_RESULT_BYTES, 16);
             MemorySegment count = call.allocate(JAVA_INT);
             check("cublasLtMatmulAlgoGetHeuristic", (int) api.heuristic().invokeExact(handle, desc, a, b, d, d,
@@ -275,6 +277,13 @@ final class CublasLt implements AutoCloseable {
             MemorySegment algo = arena.allocate(ALGO_BYTES, 16).copyFrom(results.asSlice(0, ALGO_BYTES));
             return new Plan(desc, a, b, d, algo);
         } catch (Throwable t) {
+            // A shape that cannot be planned leaves nothing behind: the caller may fall back to basalt_matmul.
+            try {
+                for (MemorySegment l : layouts) { int ignored = (int) api.layoutDestroy().invokeExact(l); }
+                if (!desc.equals(MemorySegment.NULL)) { int ignored = (int) api.descDestroy().invokeExact(desc); }
+            } catch (Throwable cleanup) {
+                t.addSuppressed(cleanup);
+            }
             throw rethrow(t);
         }
     }
@@ -284,10 +293,13 @@ final class CublasLt implements AutoCloseable {
                 call.allocateFrom(JAVA_INT, value), JAVA_INT.byteSize()));
     }
 
-    private MemorySegment layout(Arena call, int type, long rows, long cols, long ld) throws Throwable {
+    private MemorySegment layout(Arena call, List<MemorySegment> made, int type, long rows, long cols, long ld)
+            throws Throwable {
         MemorySegment out = call.allocate(ADDRESS);
         check("cublasLtMatrixLayoutCreate", (int) api.layoutCreate().invokeExact(out, type, rows, cols, ld));
-        return out.get(ADDRESS, 0);
+        MemorySegment layout = out.get(ADDRESS, 0);
+        made.add(layout);
+        return layout;
     }
 
     private static void check(String call, int status) {
