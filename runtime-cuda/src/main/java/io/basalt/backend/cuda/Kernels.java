@@ -57,9 +57,9 @@ final class Kernels implements AutoCloseable {
     /** One kernel: its parameters in order and its launch formula as the ABI writes it ("grid(n) block(256)"). */
     record Descriptor(String name, List<Param> params, String geometry) { }
 
-    static final Map<String, Descriptor> DESCRIPTORS = parse(ABI);
-
     private static final Pattern LINE = Pattern.compile("^(\\w+)\\((.*?)\\)\\s+(grid\\(.*\\)\\s+block\\(.*\\))\\s*$");
+
+    static final Map<String, Descriptor> DESCRIPTORS = parse(ABI);
 
     /** Parses ABI lines (the format of kernels.abi; # comments and blank lines skipped), in file order. */
     static Map<String, Descriptor> parse(String text) {
