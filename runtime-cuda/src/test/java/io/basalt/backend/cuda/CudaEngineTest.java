@@ -37,7 +37,7 @@ class CudaEngineTest {
 
     @BeforeAll
     static void standin() {
-        String missing = Standin.missing();
+        String missing = RunnerStandin.missing();
         assumeTrue(missing == null, missing);
     }
 
@@ -152,9 +152,9 @@ class CudaEngineTest {
     @Test
     void decodeGraphsGiveTheEagerLogitsAndAreReplayed() {
         float[][][] eager = decodeLogits(false);
-        Standin.reset();
+        RunnerStandin.reset();
         float[][][] graphed = decodeLogits(true);
-        List<String> log = Standin.log();
+        List<String> log = RunnerStandin.log();
         for (int t = 0; t < eager.length; t++) {
             for (int s = 0; s < eager[t].length; s++) assertArrayEquals(eager[t][s], graphed[t][s], 0f, "step " + t + " sequence " + s);
         }

@@ -30,7 +30,7 @@ class CudaParityTest {
 
     @BeforeAll
     static void standin() {
-        String missing = Standin.missing();
+        String missing = RunnerStandin.missing();
         assumeTrue(missing == null, missing);
     }
 

@@ -15,8 +15,8 @@ import java.util.List;
  * The stand-in libcuda's test exports (docs/CUDA.md §4) and whether the pieces a GPU test needs are all there: the
  * stand-in built, the fatbin packed, the Cuda boundary implemented (the skeleton throws UnsupportedOperationException).
  */
-final class Standin {
-    private Standin() {}
+final class RunnerStandin {
+    private RunnerStandin() {}
 
     static Path library() {
         String p = System.getProperty("basalt.cuda.library");
