@@ -246,6 +246,12 @@ final class CublasLt implements AutoCloseable {
     }
 
     /** cuBLASLt needs 16-byte aligned operands (it aborts, not fails, otherwise): a misaligned slice is refused here. */
+    /** Whether every operand meets cuBLASLt's 16-byte alignment (else {@link #matmul} refuses them). */
+    boolean aligned(Cuda.DeviceBuffer... buffers) {
+        for (Cuda.DeviceBuffer b : buffers) if (b != null && (cuda.deviceAddress(b) & 15) != 0) return false;
+        return true;
+    }
+
     private MemorySegment pointer(Cuda.DeviceBuffer buffer, String what) {
         long address = cuda.deviceAddress(buffer);
         if ((address & 15) != 0) throw new IllegalArgumentException(what + " is not 16-byte aligned");

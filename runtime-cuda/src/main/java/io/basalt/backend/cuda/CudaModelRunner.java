@@ -42,6 +42,7 @@ public final class CudaModelRunner implements ModelRunner {
     private final int device;
     private Cuda cuda;
     private Kernels kernels;
+    private java.util.Optional<CublasLt> lt = java.util.Optional.empty();
     private Stream stream;
     private DeviceMemory weights;
     private KvCache kv;
@@ -87,6 +88,7 @@ public final class CudaModelRunner implements ModelRunner {
         cuda = Cuda.open(null);
         cuda.makeCurrent(device);
         kernels = Kernels.load(cuda);
+        lt = CublasLt.open(cuda, null);
         stream = cuda.newStream();
         try (Checkpoint checkpoint = ModelFormats.open(model)) {
             ModelInfo info = ModelInfo.of(checkpoint);
@@ -98,7 +100,7 @@ public final class CudaModelRunner implements ModelRunner {
             kv = new KvCache(cuda, info.numLayers(), blocks, BLOCK_SIZE, info.kv().kvDim());
             weights = new DeviceMemory(cuda);
             DeviceWeights w = new DeviceWeights(checkpoint, weights, bf16);
-            Matmuls mm = new Matmuls(kernels);
+            Matmuls mm = new Matmuls(kernels, lt);
             forward = switch (info.architecture()) {
                 case GPT2 -> new CudaGpt2(checkpoint, w, kernels, mm, kv, cuda);
                 case LLAMA -> new CudaLlama(checkpoint, w, kernels, mm, kv, cuda);
@@ -113,7 +115,8 @@ public final class CudaModelRunner implements ModelRunner {
             capabilities = new Capabilities(new ShapePolicy.Dynamic(), true, new KvLayout.Paged(BLOCK_SIZE), blocks, false);
             int numBlocks = blocks;
             LOG.info(() -> "cuda: " + model.getFileName() + " on " + cuda.deviceName(device) + ", matrices " + (bf16 ? "bf16" : "fp32")
-                    + ", " + (weights.bytes() >> 20) + " MiB of weights, " + numBlocks + " KV blocks, graphs " + (graphsEnabled ? "on" : "off"));
+                    + ", " + (weights.bytes() >> 20) + " MiB of weights, " + numBlocks + " KV blocks, graphs " + (graphsEnabled ? "on" : "off")
+                    + ", cuBLASLt " + lt.map(l -> l.library().toString()).orElse("not found (" + CublasLt.notFound(null) + ")"));
         }
     }
 
@@ -265,6 +268,7 @@ public final class CudaModelRunner implements ModelRunner {
         if (forward != null) steps.add(forward::close);
         if (kv != null) steps.add(kv::close);
         if (weights != null) steps.add(weights::close);
+        lt.ifPresent(l -> steps.add(l::close));
         if (kernels != null) steps.add(kernels::close);
         if (stream != null) steps.add(() -> cuda.destroy(stream));
         if (cuda != null) steps.add(cuda::close);
@@ -282,6 +286,7 @@ public final class CudaModelRunner implements ModelRunner {
         kv = null;
         weights = null;
         kernels = null;
+        lt = java.util.Optional.empty();
         stream = null;
         cuda = null;
         if (first != null) throw first;
