@@ -388,6 +388,7 @@ final class Cuda implements AutoCloseable {
             case 222 -> "CUDA_ERROR_UNSUPPORTED_PTX_VERSION";
             case 301 -> "CUDA_ERROR_FILE_NOT_FOUND";
             case 400 -> "CUDA_ERROR_INVALID_HANDLE";
+            case 401 -> "CUDA_ERROR_ILLEGAL_STATE";
             case 500 -> "CUDA_ERROR_NOT_FOUND";
             case 600 -> "CUDA_ERROR_NOT_READY";
             case 700 -> "CUDA_ERROR_ILLEGAL_ADDRESS";
@@ -800,9 +801,10 @@ final class Cuda implements AutoCloseable {
                 }
                 params.setAtIndex(ADDRESS, i, slot);
             }
+            // A local, not a conditional in the call: invokeExact sees a conditional's type as Object.
+            MemorySegment kernelParams = n == 0 ? MemorySegment.NULL : params;
             check(cuLaunchKernel, (int) cuLaunchKernel.handle().invokeExact(f, grid.x(), grid.y(), grid.z(),
-                    block.x(), block.y(), block.z(), sharedBytes, s, n == 0 ? MemorySegment.NULL : params,
-                    MemorySegment.NULL));
+                    block.x(), block.y(), block.z(), sharedBytes, s, kernelParams, MemorySegment.NULL));
         } catch (Throwable t) {
             throw rethrow(t);
         }
