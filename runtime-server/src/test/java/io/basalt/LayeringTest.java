@@ -33,7 +33,7 @@ class LayeringTest {
     record Row(List<String> packages, List<String> forbidden) { }
 
     private static final Pattern TICKED = Pattern.compile("`([^`]+)`");
-    private static final Pattern OUR_MODULES = Pattern.compile(".*/runtime-(api|engine|cpu|torch|neuron|server)[/-].*");
+    private static final Pattern OUR_MODULES = Pattern.compile(".*/runtime-(api|engine|cpu|torch|neuron|cuda|server)[/-].*");
 
     static List<Row> rows;
     static JavaClasses classes;
