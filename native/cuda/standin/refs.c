@@ -30,6 +30,8 @@
  *    (x [n*k][cols] or [n][cols]); y[t][r] = sum over row r of expert e (+ bias[e*rows + r], bias [E][rows]);
  *    blocks [E][rows][cols/32][16] (low nibble = even element), scales [E][rows][cols/32] E8M0.
  *  - moe_combine: out[i][d] = sum_j weights[i*k+j] * y[(i*k+j)][d] (overwrites; the residual add is basalt_add).
+ *  - to_bf16: out (uint16 [count]) = x rounded to bf16, nearest even; a NaN keeps its sign and high payload bits with
+ *    the quiet bit set (WeightConversion.floatToBf16, the stand-in cuBLASLt's bf16 store).
  *  - gather: out[i] = x[rows[i]] (dim floats). argmax: out[i] = lowest index of the row's maximum (int32).
  *  - read_probe: out is uint32[1024]; thread t of block b (g = b*256 + t) reads the 16-byte chunks g, g + 1024*256,
  *    ... below count/16 (a tail of count % 16 bytes is not read); out[b] = XOR of every 32-bit word its threads read
@@ -267,6 +269,15 @@ REF(swiglu)(float *out, const float *gate, const float *up, int64_t count) {
     }
 }
 
+REF(to_bf16)(uint16_t *out, const float *x, int64_t count) {
+    for (int64_t i = 0; i < count; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], 4);
+        if ((u & 0x7fffffffu) > 0x7f800000u) out[i] = (uint16_t) ((u >> 16) | 0x0040u); /* NaN stays NaN */
+        else out[i] = (uint16_t) ((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);           /* nearest even */
+    }
+}
+
 REF(swiglu_oss)(float *out, const float *gate_up, int n, int ff, float limit) {
     for (int i = 0; i < n; i++) {
         const float *gu = gate_up + (size_t) i * 2 * ff;
@@ -416,6 +427,8 @@ static void run_swiglu(const bs_arg *a) { basalt_ref_swiglu(P(0), P(1), P(2), L(
 GEOM(swiglu, CEIL(L(3), 256), 1, 1, 256)
 static void run_swiglu_oss(const bs_arg *a) { basalt_ref_swiglu_oss(P(0), P(1), I(2), I(3), F(4)); }
 GEOM(swiglu_oss, CEIL((int64_t) I(2) * I(3), 256), 1, 1, 256)
+static void run_to_bf16(const bs_arg *a) { basalt_ref_to_bf16(P(0), P(1), L(2)); }
+GEOM(to_bf16, CEIL(L(2), 256), 1, 1, 256)
 static void run_moe_topk(const bs_arg *a) { basalt_ref_moe_topk(P(0), P(1), P(2), I(3), I(4), I(5)); }
 GEOM(moe_topk, I(3), 1, 1, 32)
 static void run_mxfp4_matmul(const bs_arg *a) {
@@ -455,6 +468,7 @@ static bs_kernel table[] = {
     K(gelu, "x:ptr, count:i64"),
     K(swiglu, "out:ptr, gate:ptr, up:ptr, count:i64"),
     K(swiglu_oss, "out:ptr, gate_up:ptr, n:i32, ff:i32, limit:f32"),
+    K(to_bf16, "out:ptr, x:ptr, count:i64"),
     K(moe_topk, "ids:ptr, weights:ptr, logits:ptr, n:i32, experts:i32, k:i32"),
     K(mxfp4_matmul, "y:ptr, blocks:ptr, scales:ptr, bias:ptr/opt, x:ptr, x_per_slot:i32, expert_ids:ptr, n:i32, "
                     "k:i32, rows:i32, cols:i32"),

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.basalt.backend.cpu.kernels.Attention;
 import io.basalt.backend.cpu.kernels.Mxfp4Experts;
 import io.basalt.backend.cpu.kernels.WeightMatrices;
+import io.basalt.backend.cpu.kernels.WeightConversion;
 import io.basalt.backend.cpu.kernels.WeightMatrix;
 import io.basalt.backend.cpu.model.ForwardMath;
 import io.basalt.backend.cpu.model.KvStore;
@@ -442,6 +443,48 @@ class StandinReferenceKernelsTest {
         h.invokeExact(out, seg(gate), seg(up), (long) n);
         ForwardMath.siluMul(gate, up, n);
         close(gate, get(out), "swiglu");
+    }
+
+    @Test
+    void toBf16() throws Throwable {
+        MethodHandle h = ref("to_bf16", P, P, J);
+        List<Float> values = new ArrayList<>();
+        for (float v : rand(500)) values.add(v * 100f);
+        // ties (the low 16 bits exactly 0x8000) to even: an even upper half stays, an odd one rounds up
+        values.add(Float.intBitsToFloat(0x3F80_8000)); // 1 + 2^-8: tie, 0x3F80 even → 0x3F80
+        values.add(Float.intBitsToFloat(0x3F81_8000)); // tie, 0x3F81 odd → 0x3F82
+        values.add(Float.intBitsToFloat(0xBF81_8000)); // the same, negative
+        values.add(Float.intBitsToFloat(0x3F80_8001)); // just above a tie → up
+        values.add(Float.intBitsToFloat(0x3F80_7FFF)); // just below → down
+        values.add(Float.intBitsToFloat(0x7F7F_FFFF)); // Float.MAX_VALUE rounds past the largest bf16 → +inf
+        values.add(Float.intBitsToFloat(0x0000_8000)); // subnormal tie → 0
+        values.add(Float.intBitsToFloat(0x0001_8000)); // subnormal tie, odd → 0x0002
+        values.add(0f);
+        values.add(-0f);
+        values.add(Float.POSITIVE_INFINITY);
+        values.add(Float.NEGATIVE_INFINITY);
+        values.add(Float.NaN);
+        values.add(Float.intBitsToFloat(0x7F80_0001)); // a signalling NaN whose payload is all in the low half
+        values.add(Float.intBitsToFloat(0xFFFF_FFFF)); // a negative NaN that rounding would carry into the sign
+        values.add(Float.intBitsToFloat(0x7FBF_FFFF));
+        int n = values.size();
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = values.get(i);
+        MemorySegment out = arena.allocate(ValueLayout.JAVA_SHORT, n);
+        h.invokeExact(out, seg(x), (long) n);
+        short[] actual = out.toArray(ValueLayout.JAVA_SHORT);
+        for (int i = 0; i < n; i++) {
+            short expected = WeightConversion.floatToBf16(x[i]);
+            assertEquals(expected, actual[i], "to_bf16 of " + Integer.toHexString(Float.floatToRawIntBits(x[i])));
+        }
+        assertEquals((short) 0x3F80, actual[n - 16]);
+        assertEquals((short) 0x3F82, actual[n - 15]);
+        assertEquals((short) 0x7F80, actual[n - 11]);
+        for (int i = n - 3; i < n; i++) {
+            float widened = Float.intBitsToFloat((actual[i] & 0xFFFF) << 16);
+            assertTrue(Float.isNaN(widened), "NaN stays NaN: " + Integer.toHexString(actual[i] & 0xFFFF));
+        }
+        assertEquals((short) 0xFFFF, actual[n - 2], "a NaN keeps its sign");
     }
 
     @Test

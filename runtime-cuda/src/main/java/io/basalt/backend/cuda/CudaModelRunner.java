@@ -47,6 +47,8 @@ public final class CudaModelRunner implements ModelRunner {
     private DeviceMemory weights;
     private KvCache kv;
     private ModelForward forward;
+    private Matmuls matmuls;
+    private int bf16Cols;
     private StepInputs inputs;
     private DecodeGraphs graphs;
     private HostBuffer logitsHost;
@@ -100,7 +102,8 @@ public final class CudaModelRunner implements ModelRunner {
             kv = new KvCache(cuda, info.numLayers(), blocks, BLOCK_SIZE, info.kv().kvDim());
             weights = new DeviceMemory(cuda);
             DeviceWeights w = new DeviceWeights(checkpoint, weights, bf16);
-            Matmuls mm = new Matmuls(kernels, lt);
+            Matmuls mm = new Matmuls(cuda, kernels, lt);
+            matmuls = mm;
             forward = switch (info.architecture()) {
                 case GPT2 -> new CudaGpt2(checkpoint, w, kernels, mm, kv, cuda);
                 case LLAMA -> new CudaLlama(checkpoint, w, kernels, mm, kv, cuda);
@@ -108,7 +111,9 @@ public final class CudaModelRunner implements ModelRunner {
             };
             tableWidth = (int) Math.min((spec.maxPositions() + (long) BLOCK_SIZE - 1) / BLOCK_SIZE, blocks);
             int rows = Math.max(config.maxNumBatchedTokens(), DecodeGraphs.bucket(config.maxNumSeqs()));
+            bf16Cols = w.maxBf16Cols();
             forward.reserve(rows);
+            mm.reserve(rows, bf16Cols);
             inputs = new StepInputs(cuda, rows, tableWidth);
             graphs = new DecodeGraphs(cuda);
             graphsEnabled = Boolean.parseBoolean(System.getProperty("basalt.cuda.graphs", "true"));
@@ -207,6 +212,7 @@ public final class CudaModelRunner implements ModelRunner {
     /** Scratch and inputs for {@code rows}; growing either moves buffers that graphs captured, so the graphs go. */
     private void reserve(int rows) {
         boolean moved = forward.reserve(rows);
+        moved |= matmuls.reserve(rows, bf16Cols);
         if (rows > inputs.capacity()) {
             inputs.close();
             inputs = null;
@@ -266,6 +272,7 @@ public final class CudaModelRunner implements ModelRunner {
         if (inputs != null) steps.add(inputs::close);
         if (logitsHost != null) steps.add(() -> cuda.free(logitsHost));
         if (forward != null) steps.add(forward::close);
+        if (matmuls != null) steps.add(matmuls::close);
         if (kv != null) steps.add(kv::close);
         if (weights != null) steps.add(weights::close);
         lt.ifPresent(l -> steps.add(l::close));
@@ -283,6 +290,7 @@ public final class CudaModelRunner implements ModelRunner {
         inputs = null;
         logitsHost = null;
         forward = null;
+        matmuls = null;
         kv = null;
         weights = null;
         kernels = null;

@@ -26,6 +26,7 @@ final class DeviceWeights {
     private final Checkpoint checkpoint;
     private final DeviceMemory memory;
     private final boolean bf16;
+    private int maxCols;
 
     DeviceWeights(Checkpoint checkpoint, DeviceMemory memory, boolean bf16) {
         this.checkpoint = checkpoint;
@@ -53,6 +54,9 @@ final class DeviceWeights {
 
     boolean bf16() { return bf16; }
 
+    /** The most columns of any bf16 matrix made so far (0 for none): the width of Matmuls' bf16 activation scratch. */
+    int maxBf16Cols() { return bf16 ? maxCols : 0; }
+
     Checkpoint checkpoint() { return checkpoint; }
 
     /** The refs' rows stacked in order (all of the same cols) as one matrix. */
@@ -64,6 +68,7 @@ final class DeviceWeights {
             rows += r.rows();
         }
         int c = Math.toIntExact(cols);
+        maxCols = Math.max(maxCols, c);
         long elem = bf16 ? 2 : 4;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment dst = arena.allocate(Math.max(4, rows * cols * elem), 16);

@@ -43,6 +43,7 @@ final class Kernels implements AutoCloseable {
             basalt_gelu(x:ptr, count:i64) grid(CEIL(count,256)) block(256)
             basalt_swiglu(out:ptr, gate:ptr, up:ptr, count:i64) grid(CEIL(count,256)) block(256)
             basalt_swiglu_oss(out:ptr, gate_up:ptr, n:i32, ff:i32, limit:f32) grid(CEIL(n*ff,256)) block(256)
+            basalt_to_bf16(out:ptr, x:ptr, count:i64) grid(CEIL(count,256)) block(256)
             basalt_moe_topk(ids:ptr, weights:ptr, logits:ptr, n:i32, experts:i32, k:i32) grid(n) block(32)
             basalt_mxfp4_matmul(y:ptr, blocks:ptr, scales:ptr, bias:ptr/opt, x:ptr, x_per_slot:i32, expert_ids:ptr, n:i32, k:i32, rows:i32, cols:i32) grid(CEIL(rows,4), n*k) block(128)
             basalt_moe_combine(out:ptr, y:ptr, weights:ptr, n:i32, k:i32, dim:i32) grid(n) block(256)
@@ -219,6 +220,11 @@ final class Kernels implements AutoCloseable {
 
     void swigluOss(Stream s, DeviceBuffer out, DeviceBuffer gateUp, int n, int ff, float limit) {
         launch("basalt_swiglu_oss", Dim.of(ceil((long) n * ff, 256)), B256, s, out, gateUp, n, ff, limit);
+    }
+
+    /** out[i] = x[i] rounded to bf16 (nearest even; a NaN stays NaN), out as uint16 [count]: cuBLASLt's bf16 input. */
+    void toBf16(Stream s, DeviceBuffer out, DeviceBuffer x, long count) {
+        launch("basalt_to_bf16", Dim.of(ceil(count, 256)), B256, s, out, x, count);
     }
 
     void moeTopk(Stream s, DeviceBuffer ids, DeviceBuffer weights, DeviceBuffer logits, int n, int experts, int k) {

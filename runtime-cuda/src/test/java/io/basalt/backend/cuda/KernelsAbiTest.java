@@ -29,7 +29,7 @@ class KernelsAbiTest {
         assertEquals(new Kernels.Param("bias", "ptr", true), d.params().get(4));
         assertEquals(new Kernels.Param("n", "i32", false), d.params().get(7));
         assertEquals("grid(CEIL(rows,4),CEIL(n,8)) block(128)", d.geometry());
-        assertEquals(19, Kernels.DESCRIPTORS.size());
+        assertEquals(20, Kernels.DESCRIPTORS.size());
         assertTrue(Kernels.DESCRIPTORS.values().stream().allMatch(k -> k.name().startsWith("basalt_")));
     }
 
