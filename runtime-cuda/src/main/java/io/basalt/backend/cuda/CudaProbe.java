@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
@@ -27,6 +28,9 @@ public final class CudaProbe implements AutoCloseable {
         /** The stand-in names its one device so (docs/CUDA.md §4): its timings measure host C code, not silicon. */
         public boolean standin() { return deviceName.contains("stand-in"); }
     }
+
+    /** A cuBLASLt bf16 GEMM rate: FLOP/s of y[n][m] = x[n][k]·Wᵀ, and the library that ran it. */
+    public record GemmRate(double flopsPerSecond, String library, int m, int n, int k) { }
 
     /** Median microseconds per eager launch and per node of a replayed graph. */
     public record LaunchCost(double eagerMicros, double graphNodeMicros, int launches, int nodes) { }
@@ -125,6 +129,33 @@ public final class CudaProbe implements AutoCloseable {
             cuda.free(y);
             cuda.free(x);
             cuda.free(w);
+        }
+    }
+
+    /**
+     * The bf16 GEMM ceiling through cuBLASLt (the backend's prefill path): W [m][k] and x [n][k] bf16 of random values
+     * in [-1, 1) (never zeros: a GEMM on zeros runs faster), fp32 out, 2·m·n·k per run, the median of {@code repeats}
+     * event-timed runs after a warm-up (which also pays the heuristic). Empty when no cuBLASLt loads (by the backend's
+     * lookup order, docs/CUDA.md §3); a cuBLASLt that loads but fails throws.
+     */
+    public Optional<GemmRate> cublasGemmRate(int m, int n, int k, int repeats) {
+        Optional<CublasLt> opened = CublasLt.open(cuda, null);
+        if (opened.isEmpty()) return Optional.empty();
+        try (CublasLt blas = opened.get()) {
+            Cuda.DeviceBuffer w = cuda.alloc((long) m * k * 2);
+            Cuda.DeviceBuffer x = cuda.alloc((long) n * k * 2);
+            Cuda.DeviceBuffer y = cuda.alloc((long) n * m * 4);
+            try {
+                fillBf16(w, 17);
+                fillBf16(x, 19);
+                Runnable once = () -> blas.matmul(y, w, x, null, CublasLt.DType.BF16, m, k, n, stream);
+                double rate = 2.0 * m * n * k / (medianMillis(once, Math.max(5, repeats)) / 1e3);
+                return Optional.of(new GemmRate(rate, String.valueOf(blas.library()), m, n, k));
+            } finally {
+                cuda.free(y);
+                cuda.free(x);
+                cuda.free(w);
+            }
         }
     }
 

@@ -28,7 +28,7 @@ final class KernelChecks {
         this.random = new SplittableRandom(seed);
     }
 
-    /** Every check; one that throws (a kernel missing from the image, a launch error) is a failed check with the reason. */
+    /** Every check (docs/CUDA.md §4 is every kernel's contract); one that throws (a kernel missing from the image, a launch error) is a failed check with the reason. */
     List<Check> runAll(boolean quick) {
         List<Check> out = new ArrayList<>();
         int dim = quick ? 256 : 2048;
@@ -45,12 +45,14 @@ final class KernelChecks {
         run(out, "embed fp32 table", () -> embed(false, 100, dim, n));
         run(out, "gather fp32", () -> gather(n, dim));
         run(out, "argmax", () -> argmax(n, quick ? 1000 : 128256));
+        new AttentionChecks(probe, random).addTo(out, quick);
+        new MoeChecks(probe, random).addTo(out, quick);
         return out;
     }
 
-    private interface Body { Check run(); }
+    interface Body { Check run(); }
 
-    private static void run(List<Check> out, String name, Body body) {
+    static void run(List<Check> out, String name, Body body) {
         try {
             Check c = body.run();
             out.add(new Check(name, c.error(), c.tolerance(), c.note()));
@@ -201,17 +203,20 @@ final class KernelChecks {
         return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
     }
 
-    private float[] randn(int count) {
+    private float[] randn(int count) { return randn(random, count); }
+
+    /** Roughly normal values (a sum of three uniforms, σ ≈ 1) in [-3, 3): never NaN, never huge. */
+    static float[] randn(SplittableRandom random, int count) {
         float[] a = new float[count];
         for (int i = 0; i < count; i++) a[i] = (float) ((random.nextDouble() + random.nextDouble() + random.nextDouble() - 1.5) * 2);
         return a;
     }
 
-    private static float[] poisoned(int count) {
+    static float[] poisoned(int count) {
         float[] a = new float[count];
         Arrays.fill(a, Float.NaN);
         return a;
     }
 
-    private static int ceil(int a, int b) { return (a + b - 1) / b; }
+    static int ceil(int a, int b) { return (a + b - 1) / b; }
 }

@@ -88,11 +88,11 @@ final class Results {
     /** The one-screen table: step, what, status, value (details only for failures and skips, cut to fit). */
     String table() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-4s %-38s %-5s %s%n", "step", "check", "", "value"));
+        sb.append(String.format(Locale.ROOT, "%-4s %-56s %-5s %s%n", "step", "check", "", "value"));
         for (Row r : rows) {
             String value = r.value();
             if (r.status() == Status.SKIP || r.status() == Status.FAIL) value = (value.isEmpty() ? "" : value + "  ") + cut(r.detail(), 70);
-            sb.append(String.format(Locale.ROOT, "%-4s %-38s %-5s %s%n", r.step(), cut(r.name(), 38), r.status(), value));
+            sb.append(String.format(Locale.ROOT, "%-4s %-56s %-5s %s%n", r.step(), cut(r.name(), 56), r.status(), value));
         }
         sb.append(gatesPassed() ? "correctness: PASS" : "correctness: FAIL").append(System.lineSeparator());
         return sb.toString();

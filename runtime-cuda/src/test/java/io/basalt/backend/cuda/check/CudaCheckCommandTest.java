@@ -76,7 +76,35 @@ class CudaCheckCommandTest {
             if (row.get("status").asText().equals("skip")) assertTrue(!row.get("detail").asText().isBlank(), "a skip says why: " + row);
         }
         assertTrue(kernels >= 10, "every kernel check is reported: " + kernels);
+        assertEveryAbiKernelIsChecked(doc);
+        assertGemmCeilingIsReported(doc);
         Assumptions.assumeTrue(failed.isEmpty() || r.exitCode() == 0, () -> "the backend is not complete on this branch yet: " + failed);
         assertEquals(0, r.exitCode(), r.out());
+    }
+
+    /** Each kernel of kernels/cuda/kernels.abi names a step-3 row (by its name without "basalt_", a word of the row's name). */
+    static void assertEveryAbiKernelIsChecked(JsonNode doc) throws Exception {
+        Path abi = Path.of(System.getProperty("user.dir")).resolve("../kernels/cuda/kernels.abi");
+        List<String> rows = new ArrayList<>();
+        for (JsonNode row : doc.get("results")) if (row.get("step").asText().equals("3")) rows.add(row.get("name").asText());
+        List<String> missing = new ArrayList<>();
+        for (String line : Files.readAllLines(abi)) {
+            if (!line.startsWith("basalt_")) continue;
+            String kernel = line.substring("basalt_".length(), line.indexOf('('));
+            if (rows.stream().noneMatch(r -> List.of(r.split("[ /]")).contains(kernel))) missing.add(kernel);
+        }
+        assertTrue(missing.isEmpty(), "ABI kernels without a check: " + missing + " in " + rows);
+    }
+
+    /** The stand-in has a cuBLASLt (a C GEMM), so step 1 measures the ceiling through it rather than falling back. */
+    static void assertGemmCeilingIsReported(JsonNode doc) {
+        for (JsonNode row : doc.get("results")) {
+            if (row.get("name").asText().equals("bf16 GEMM ceiling (cuBLASLt)")) {
+                assertEquals("info", row.get("status").asText(), row.toString());
+                assertTrue(row.get("data").get("flops_per_second").asDouble() > 0, row.toString());
+                return;
+            }
+        }
+        throw new AssertionError("no cuBLASLt GEMM ceiling row: " + doc.get("results"));
     }
 }
