@@ -42,7 +42,7 @@ final class CudaGpt2 implements ModelForward {
         this.mm = mm;
         this.kv = kv;
         this.cuda = cuda;
-        this.wte = w.matrix(layout.wte());
+        this.wte = w.classifier(layout.wte()); // tied: the head, kept as stored (the embedding reads it too, as on the CPU)
         this.wpe = w.matrix(layout.wpe());
         this.lnfW = w.vector(layout.lnfWeight());
         this.lnfB = w.vector(layout.lnfBias());

@@ -53,7 +53,7 @@ final class CudaGptOss implements ModelForward {
                 c.ropeNtkAlpha());
         this.invFreq = w.floats(rope.invFreq());
         this.embedding = w.matrix(layout.embedding());
-        this.unembedding = w.matrix(layout.unembedding());
+        this.unembedding = w.classifier(layout.unembedding());
         this.finalNorm = w.vector(layout.finalNorm());
         this.layers = new Layer[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {

@@ -44,8 +44,8 @@ final class CudaLlama implements ModelForward {
         this.kv = kv;
         this.cuda = cuda;
         this.rope = layout.rope();
-        this.embedding = w.matrix(layout.embedding());
-        this.head = layout.classifier() == null ? embedding : w.matrix(layout.classifier());
+        this.embedding = layout.classifier() == null ? w.classifier(layout.embedding()) : w.matrix(layout.embedding());
+        this.head = layout.classifier() == null ? embedding : w.classifier(layout.classifier());
         this.finalNorm = w.vector(layout.finalNorm());
         this.invFreq = w.floats(rope.invFreq());
         this.layers = new Layer[c.numLayers()];

@@ -55,12 +55,24 @@ final class DeviceWeights {
     boolean bf16() { return bf16; }
 
     /** The most columns of any bf16 matrix made so far (0 for none): the width of Matmuls' bf16 activation scratch. */
-    int maxBf16Cols() { return bf16 ? maxCols : 0; }
+    int maxBf16Cols() { return maxCols; }
 
     Checkpoint checkpoint() { return checkpoint; }
 
     /** The refs' rows stacked in order (all of the same cols) as one matrix. */
-    Matrix matrix(MatrixRef... refs) {
+    Matrix matrix(MatrixRef... refs) { return matrix(bf16, refs); }
+
+    /**
+     * The output classifier (or the embedding tied to it), as the CPU backend keeps it: at the checkpoint's precision
+     * when {@code --dtype bf16} asks for bf16 matrices (its rounding moves the logits directly and flips near-tied greedy
+     * choices), so fp32/f16 classifiers stay fp32; bf16 and block-quantized ones are bf16 (no quantized kernels here).
+     */
+    Matrix classifier(MatrixRef ref) {
+        DType stored = checkpoint.tensor(ref.name(), ref.storedShape()).dtype();
+        return matrix(bf16 && stored != DType.F32 && stored != DType.F16, ref);
+    }
+
+    private Matrix matrix(boolean asBf16, MatrixRef... refs) {
         long cols = refs[0].cols();
         long rows = 0;
         for (MatrixRef r : refs) {
@@ -68,8 +80,8 @@ final class DeviceWeights {
             rows += r.rows();
         }
         int c = Math.toIntExact(cols);
-        maxCols = Math.max(maxCols, c);
-        long elem = bf16 ? 2 : 4;
+        if (asBf16) maxCols = Math.max(maxCols, c);
+        long elem = asBf16 ? 2 : 4;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment dst = arena.allocate(Math.max(4, rows * cols * elem), 16);
             float[] row = new float[c];
@@ -88,13 +100,13 @@ final class DeviceWeights {
                         }
                         for (int o = 0; o < out; o++) {
                             System.arraycopy(all, o * c, row, 0, c);
-                            put(dst, outRow++ * cols, row);
+                            put(dst, outRow++ * cols, row, asBf16);
                         }
                     } else {
                         long rowBytes = t.dtype().byteSize(ref.cols());
                         for (long r = 0; r < ref.rows(); r++) {
                             Dequantize.row(t.data(), t.dtype(), (ref.rowStart() + r) * rowBytes, row, 0, c);
-                            put(dst, outRow++ * cols, row);
+                            put(dst, outRow++ * cols, row, asBf16);
                         }
                     }
                 } catch (IllegalArgumentException e) {
@@ -103,12 +115,12 @@ final class DeviceWeights {
             }
             DeviceBuffer b = memory.alloc(dst.byteSize());
             memory.cuda().copyToDevice(b, dst, null);
-            return new Matrix(b, bf16, Math.toIntExact(rows), c);
+            return new Matrix(b, asBf16, Math.toIntExact(rows), c);
         }
     }
 
-    private void put(MemorySegment dst, long index, float[] row) {
-        if (bf16) {
+    private static void put(MemorySegment dst, long index, float[] row, boolean asBf16) {
+        if (asBf16) {
             for (int i = 0; i < row.length; i++) dst.setAtIndex(ValueLayout.JAVA_SHORT, index + i, toBf16(row[i]));
         } else {
             MemorySegment.copy(row, 0, dst, ValueLayout.JAVA_FLOAT, index * 4, row.length);
