@@ -45,6 +45,7 @@ final class KernelChecks {
         run(out, "embed fp32 table", () -> embed(false, 100, dim, n));
         run(out, "gather fp32", () -> gather(n, dim));
         run(out, "argmax", () -> argmax(n, quick ? 1000 : 128256));
+        run(out, "to_bf16 nearest even", () -> toBf16(n * dim + 13));
         new AttentionChecks(probe, random).addTo(out, quick);
         new MoeChecks(probe, random).addTo(out, quick);
         return out;
@@ -188,6 +189,26 @@ final class KernelChecks {
         int wrong = 0;
         for (int r = 0; r < n; r++) if (out[r] != want[r]) wrong++;
         return new Check("", wrong, 0, wrong == 0 ? "exact" : wrong + " of " + n + " rows wrong: got " + Arrays.toString(out));
+    }
+
+    /** fp32 → bf16 bits, round to nearest even: exact against the integer rounding, ties and NaN included. */
+    private Check toBf16(int count) {
+        float[] x = randn(count);
+        x[0] = Float.intBitsToFloat(0x3F808000); // a tie between two bf16 values: rounds to the even one
+        x[1] = Float.intBitsToFloat(0x3F818000); // a tie rounding up
+        x[2] = Float.NaN;
+        short[] out = new short[count];
+        Arrays.fill(out, (short) 0x7FC1);
+        probe.launchOnHost("basalt_to_bf16", new int[] {ceil(count, 256)}, new int[] {256}, out, x, (long) count);
+        int wrong = 0;
+        for (int i = 0; i < count; i++) {
+            int bits = Float.floatToRawIntBits(x[i]);
+            boolean nan = Float.isNaN(x[i]);
+            short want = nan ? 0 : (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+            boolean ok = nan ? Float.isNaN(Float.intBitsToFloat((out[i] & 0xFFFF) << 16)) : out[i] == want;
+            if (!ok) wrong++;
+        }
+        return new Check("", wrong, 0, wrong == 0 ? "exact" : wrong + " of " + count + " values wrong");
     }
 
     /** ‖got − ref‖ / ‖ref‖; NaN when got holds a NaN (a poisoned element left unwritten, or a real NaN). */
