@@ -7,6 +7,7 @@ import io.basalt.engine.StreamEvent;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -98,7 +99,7 @@ public final class InferenceService implements AutoCloseable {
                         requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
                 handle.result().whenComplete((r, err) -> timeout.cancel(false));
             }
-            handle.result().whenComplete((r, err) -> {
+            tracker.accounted = handle.result().whenComplete((r, err) -> {
                 inFlight.decrementAndGet();
                 if (r != null) {
                     double seconds = (System.nanoTime() - start) / 1e9;
@@ -127,6 +128,7 @@ public final class InferenceService implements AutoCloseable {
         private final TokenStamps stamps;
         private long last;
         private volatile long firstTokenNanos = -1;
+        private volatile CompletableFuture<RequestHandle.Result> accounted;
 
         private TokenTiming(long start, TokenStamps stamps) {
             this.start = start;
@@ -151,6 +153,12 @@ public final class InferenceService implements AutoCloseable {
         }
 
         double ttftMillis() { return firstTokenNanos < 0 ? Double.NaN : firstTokenNanos / 1e6; }
+
+        /**
+         * The request's result once /metrics counts it (its counters are updated on the engine's completion thread): a
+         * transport that ends its answer after this never lets a client see the answer before the metrics (set by submit).
+         */
+        public CompletableFuture<RequestHandle.Result> accounted() { return accounted; }
     }
 
     @Override

@@ -77,7 +77,7 @@ final class Generation {
             service.abort(format.id());       // the server is shutting down its event loops
             return;
         }
-        if (!stream) handle.result().whenComplete((r, err) -> ex.execute(() -> onResult(r, err)));
+        if (!stream) timing.accounted().whenComplete((r, err) -> ex.execute(() -> onResult(r, err)));
     }
 
     /** Engine thread: must not block. */
@@ -155,17 +155,25 @@ final class Generation {
         }
         if (allEnded && ex.isWritable()) {
             completed = true;
-            if (delivery == Delivery.STREAM_WITH_USAGE) {
-                int generated = 0;
-                for (ChoiceBuffer c : choices) generated += c.numGeneratedTokens();
-                ex.event(format.usage(promptTokens, generated));
-            }
-            ex.endEvents();
+            if (wrote) ex.flush();
+            // [DONE] once /metrics counts the request, so a client that scrapes after the answer sees it counted
+            timing.accounted().whenComplete((r, err) -> ex.execute(this::endStream));
         } else if (wrote) {
             ex.flush();
         }
         if (sentTokens) timing.sent(); // flushed above: the latency metrics stamp tokens as they leave
-        if (completed) timing.ended();
+    }
+
+    /** Event loop, after the last choice ended and the request was accounted: usage (if asked), [DONE]. */
+    private void endStream() {
+        if (ex.isDone()) return;
+        if (delivery == Delivery.STREAM_WITH_USAGE) {
+            int generated = 0;
+            for (ChoiceBuffer c : choices) generated += c.numGeneratedTokens();
+            ex.event(format.usage(promptTokens, generated));
+        }
+        ex.endEvents();
+        timing.ended();
     }
 
     private void onResult(RequestHandle.Result result, Throwable error) {
