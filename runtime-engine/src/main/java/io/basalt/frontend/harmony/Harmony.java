@@ -17,6 +17,8 @@ import java.util.List;
 public final class Harmony {
     private final Tokenizer tokenizer;
     final int start, end, message, channel, constrain, returnId, call;
+    /** Ids from here up are special tokens (o200k_harmony: 199998 &lt;|startoftext|&gt; and above), never text. */
+    final int firstSpecial;
 
     public Harmony(Tokenizer tokenizer) {
         this.tokenizer = tokenizer;
@@ -27,6 +29,11 @@ public final class Harmony {
         this.constrain = special("<|constrain|>");
         this.returnId = special("<|return|>");
         this.call = special("<|call|>");
+        int lowest = Math.min(Math.min(Math.min(start, end), Math.min(message, channel)),
+                Math.min(Math.min(constrain, returnId), call));
+        if (tokenizer.bosId() >= 0) lowest = Math.min(lowest, tokenizer.bosId());
+        for (int eos : tokenizer.eosIds()) lowest = Math.min(lowest, eos);
+        this.firstSpecial = lowest;
     }
 
     /** Harmony over gpt-oss's o200k_harmony tokenizer. */
@@ -65,10 +72,9 @@ public final class Harmony {
      */
     private static List<HarmonyMessage> messagesToRender(HarmonyConversation c) {
         List<HarmonyMessage> all = new ArrayList<>();
-        if (c.system() != null) all.add(new HarmonyMessage("system", null, c.system().render()));
-        if (c.developerInstructions() != null) {
-            all.add(new HarmonyMessage("developer", null, "# Instructions\n\n" + c.developerInstructions()));
-        }
+        if (c.system() != null) all.add(new HarmonyMessage("system", null, c.system().render(!c.functions().isEmpty())));
+        String developer = c.developerText();
+        if (developer != null) all.add(new HarmonyMessage("developer", null, developer));
         all.addAll(c.messages());
         HarmonyMessage lastAssistant = null;
         for (HarmonyMessage m : all) if (m.role().equals("assistant")) lastAssistant = m;
@@ -85,11 +91,13 @@ public final class Harmony {
     private void renderMessage(HarmonyMessage m, Ids out) {
         out.add(start);
         out.text(m.role());
-        if (m.recipient() != null && !m.recipient().equals("all")) out.text(" to=" + m.recipient());
+        boolean addressed = m.recipient() != null && !m.recipient().equals("all");
+        if (addressed && !m.recipientAfterChannel()) out.text(" to=" + m.recipient());
         if (m.channel() != null) {
             out.add(channel);
             out.text(m.channel());
         }
+        if (addressed && m.recipientAfterChannel()) out.text(" to=" + m.recipient());
         if (m.contentType() != null) {
             String type = m.contentType();
             if (type.startsWith("<|constrain|>")) {   // the marker is a special token, the rest is text
