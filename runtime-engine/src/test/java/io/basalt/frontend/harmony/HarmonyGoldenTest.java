@@ -143,6 +143,16 @@ class HarmonyGoldenTest {
         assertRenders("test_does_not_drop_if_ongoing_analysis", conversation, true);
     }
 
+    @Test
+    void toolResponseHeader() {
+        // harmony renders the reply message alone and drops its <|end|>; ours is the same up to the trailing <|end|><|start|>assistant.
+        String text = TOK.decode(HARMONY.render(HarmonyConversation.of(null,
+                new HarmonyMessage("browser.search", "commentary", "assistant", null, "{\"result\": \"https://openai.com/\"}"))));
+        assertEquals(golden("test_tool_response_parsing") + "<|end|><|start|>assistant", text);
+        assertEquals("<|start|>functions.f to=assistant<|channel|>commentary<|message|>42<|end|><|start|>assistant",
+                TOK.decode(HARMONY.render(HarmonyConversation.of(null, HarmonyMessage.toolResult("f", "42")))));
+    }
+
     // --- no tools (the system message around them) ---
 
     @Test
