@@ -89,7 +89,7 @@ public record SamplingRequest(SamplingValues values, String maxTokensParam, int 
         ObjectNode f = (ObjectNode) v;
         JsonNode typeNode = JsonFields.opt(f, "type");
         if (typeNode == null) throw OpenAiException.invalid(name, "response_format needs a 'type': 'text', 'json_object' or 'json_schema'");
-        if (!typeNode.isTextual()) throw JsonFields.wrongType(name + ".type", "a string", typeNode);
+        if (!typeNode.isTextual()) throw wrong(name, name + ".type", "a string", typeNode);
         String type = typeNode.textValue();
         return switch (type) {
             case "text" -> null;
@@ -103,19 +103,19 @@ public record SamplingRequest(SamplingValues values, String maxTokensParam, int 
     private static Constraint jsonSchema(ObjectNode f, String name) {
         JsonNode js = JsonFields.opt(f, "json_schema");
         if (js == null) throw OpenAiException.invalid(name, "response_format of type 'json_schema' needs a 'json_schema' object");
-        if (!js.isObject()) throw JsonFields.wrongType(name + ".json_schema", "an object", js);
+        if (!js.isObject()) throw wrong(name, name + ".json_schema", "an object", js);
         ObjectNode spec = (ObjectNode) js;
         JsonNode schemaName = JsonFields.opt(spec, "name");
-        if (schemaName != null && !schemaName.isTextual()) throw JsonFields.wrongType(name + ".json_schema.name", "a string", schemaName);
+        if (schemaName != null && !schemaName.isTextual()) throw wrong(name, name + ".json_schema.name", "a string", schemaName);
         JsonNode description = JsonFields.opt(spec, "description");
         if (description != null && !description.isTextual()) {
-            throw JsonFields.wrongType(name + ".json_schema.description", "a string", description);
+            throw wrong(name, name + ".json_schema.description", "a string", description);
         }
         JsonNode strictNode = JsonFields.opt(spec, "strict");
-        if (strictNode != null && !strictNode.isBoolean()) throw JsonFields.wrongType(name + ".json_schema.strict", "a boolean", strictNode);
+        if (strictNode != null && !strictNode.isBoolean()) throw wrong(name, name + ".json_schema.strict", "a boolean", strictNode);
         JsonNode schema = JsonFields.opt(spec, "schema");
         if (schema == null) throw OpenAiException.invalid(name, "response_format.json_schema needs a 'schema'");
-        if (!schema.isObject() && !schema.isBoolean()) throw JsonFields.wrongType(name + ".json_schema.schema", "a JSON Schema object", schema);
+        if (!schema.isObject() && !schema.isBoolean()) throw wrong(name, name + ".json_schema.schema", "a JSON Schema object", schema);
         String text;
         try {
             text = Json.MAPPER.writeValueAsString(schema);
@@ -127,6 +127,11 @@ public record SamplingRequest(SamplingValues values, String maxTokensParam, int 
                     + MAX_SCHEMA_CHARS);
         }
         return new Constraint.JsonSchema(text, strictNode != null && strictNode.booleanValue());
+    }
+
+    /** A part of response_format of the wrong type: the 400's param is the field, the message names the part. */
+    private static OpenAiException wrong(String param, String where, String expected, JsonNode got) {
+        return OpenAiException.invalid(param, "'" + where + "' must be " + expected + ", got " + JsonFields.describe(got));
     }
 
     private static Map<Integer, Float> logitBias(ObjectNode o, String name, int vocab) {
