@@ -3,6 +3,7 @@ package io.basalt.engine;
 import io.basalt.api.Constraint;
 import io.basalt.structured.CompiledGrammar;
 import io.basalt.structured.GrammarCache;
+import io.basalt.structured.SchemaCompiler;
 import io.basalt.structured.SchemaException;
 import io.basalt.structured.TokenVocabulary;
 import io.basalt.tokenizer.Tokenizer;
@@ -30,6 +31,8 @@ final class Grammars implements AutoCloseable {
     static final int COMPILE_QUEUE = 64;
     /** Queueing plus compiling; the grammar engine stops a compile itself after 2 s. */
     static final long COMPILE_WAIT_SECONDS = 10;
+    /** Distinct compiled grammars kept (LRU). */
+    static final int CACHE_ENTRIES = 256;
 
     private final Tokenizer tokenizer;
     private final ExecutorService compilePool;
@@ -77,8 +80,8 @@ final class Grammars implements AutoCloseable {
     private CompiledGrammar compileNow(Constraint constraint) {
         GrammarCache c = cache();
         return switch (constraint) {
-            case Constraint.JsonObject o -> c.jsonObject(vocabulary);
-            case Constraint.JsonSchema s -> c.compile(s.schemaJson(), vocabulary);
+            case Constraint.JsonObject o -> c.jsonObject(vocabulary, SchemaCompiler.Whitespace.FLEXIBLE);
+            case Constraint.JsonSchema s -> c.schema(s.schemaJson(), vocabulary);
         };
     }
 
@@ -88,7 +91,7 @@ final class Grammars implements AutoCloseable {
         synchronized (this) {
             if (cache == null) {
                 vocabulary = TokenVocabulary.of(tokenizer);
-                cache = new GrammarCache();
+                cache = new GrammarCache(CACHE_ENTRIES);
             }
             return cache;
         }
