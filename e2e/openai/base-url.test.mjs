@@ -27,7 +27,7 @@ try {
 } catch {
   sdkInstalled = false;
 }
-for (const script of ['sdk.mjs', 'overload.mjs', 'disconnects.mjs']) {
+for (const script of ['sdk.mjs', 'overload.mjs', 'disconnects.mjs', 'structured.mjs']) {
   test(`${script}: usage and a bad BASE_URL exit 2 with one line`, { skip: !sdkInstalled && 'the openai package is not installed' }, () => {
     const missing = spawnSync(process.execPath, [script], { cwd: here, encoding: 'utf8' });
     assert.equal(missing.status, 2);

@@ -2,6 +2,8 @@ package io.basalt.api;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How a request's tokens are chosen and when it stops, with the OpenAI/vLLM meanings. Invalid
@@ -24,11 +26,12 @@ import java.util.Map;
  * @param maxTokens          at most this many generated tokens
  * @param minTokens          EOS and stop tokens are suppressed until this many were generated
  * @param ignoreEos          keep going past the model's EOS tokens
+ * @param constraint         what the output must be (response_format: a JSON object, a JSON Schema); empty = free text
  */
 public record SamplingParams(int n, float temperature, int topK, float topP, float minP, float repetitionPenalty,
                              float presencePenalty, float frequencyPenalty, Map<Integer, Float> logitBias, long seed,
                              boolean logprobs, int topLogprobs, int[] stopTokenIds, List<String> stop, int maxTokens,
-                             int minTokens, boolean ignoreEos) {
+                             int minTokens, boolean ignoreEos, Optional<Constraint> constraint) {
     public static final int MAX_N = 16;
     public static final int MAX_TOP_LOGPROBS = 20;
     public static final int MAX_STOP_STRINGS = 16;
@@ -56,7 +59,9 @@ public record SamplingParams(int n, float temperature, int topK, float topP, flo
         for (String s : stop) require(!s.isEmpty(), "stop strings must not be empty");
         require(maxTokens >= 1, "max_tokens must be >= 1, got " + maxTokens);
         require(minTokens >= 0 && minTokens <= maxTokens, "min_tokens must be in [0, max_tokens], got " + minTokens);
+        Objects.requireNonNull(constraint, "constraint (Optional.empty() for none)");
     }
+
 
     private static void require(boolean ok, String message) {
         if (!ok) throw new IllegalArgumentException(message);
@@ -77,6 +82,7 @@ public record SamplingParams(int n, float temperature, int topK, float topP, flo
         b.repetitionPenalty = repetitionPenalty; b.presencePenalty = presencePenalty; b.frequencyPenalty = frequencyPenalty;
         b.logitBias = logitBias; b.seed = seed; b.logprobs = logprobs; b.topLogprobs = topLogprobs;
         b.stopTokenIds = stopTokenIds; b.stop = stop; b.maxTokens = maxTokens; b.minTokens = minTokens; b.ignoreEos = ignoreEos;
+        b.constraint = constraint;
         return b;
     }
 
@@ -99,6 +105,7 @@ public record SamplingParams(int n, float temperature, int topK, float topP, flo
         private int maxTokens = 16;
         private int minTokens = 0;
         private boolean ignoreEos = false;
+        private Optional<Constraint> constraint = Optional.empty();
 
         public Builder n(int v) { n = v; return this; }
         public Builder temperature(float v) { temperature = v; return this; }
@@ -117,10 +124,12 @@ public record SamplingParams(int n, float temperature, int topK, float topP, flo
         public Builder maxTokens(int v) { maxTokens = v; return this; }
         public Builder minTokens(int v) { minTokens = v; return this; }
         public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
+        /** The output's constraint, or null for none (free text). */
+        public Builder constraint(Constraint v) { constraint = Optional.ofNullable(v); return this; }
 
         public SamplingParams build() {
             return new SamplingParams(n, temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
-                    logitBias, seed, logprobs, topLogprobs, stopTokenIds, stop, maxTokens, minTokens, ignoreEos);
+                    logitBias, seed, logprobs, topLogprobs, stopTokenIds, stop, maxTokens, minTokens, ignoreEos, constraint);
         }
     }
 }

@@ -24,6 +24,7 @@ final class DeviceSampling {
         refuseIf(p.minTokens() > 0, "min_tokens");
         refuseIf(p.logprobs(), "logprobs");
         refuseIf(p.topLogprobs() > 0, "top_logprobs");
+        refuseIf(p.constraint().isPresent(), "response_format");
     }
 
     private static void refuseIf(boolean asked, String parameter) {

@@ -3,6 +3,7 @@ package io.basalt.engine;
 import io.basalt.api.SamplingParams;
 import io.basalt.engine.sampling.SequenceSampler;
 import io.basalt.engine.sampling.StopStringMatcher;
+import io.basalt.structured.CompiledGrammar;
 import io.basalt.kv.KvCacheManager;
 import io.basalt.kv.KvCacheManagers;
 import io.basalt.kv.KvStats;
@@ -67,6 +68,7 @@ public final class Engine implements AutoCloseable {
     private final EngineConfig config;
     private final int maxModelLen;
     private final boolean onDeviceSampling;
+    private final Grammars grammars;
     private final LinkedBlockingQueue<Command> commands = new LinkedBlockingQueue<>();
     private final ExecutorService completions = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().name("basalt-completions").daemon(true).factory());
@@ -98,6 +100,7 @@ public final class Engine implements AutoCloseable {
         Capabilities caps = runner.capabilities();
         this.maxModelLen = servedContext(runner, config);
         this.onDeviceSampling = caps.onDeviceSampling();
+        this.grammars = new Grammars(tokenizer);
         this.kv = KvCacheManagers.forLayout(caps.kvLayout(), caps.numKvBlocks(), config.enablePrefixCaching());
         this.scheduler = new Scheduler(config, caps, kv);
         this.completer = new StepCompleter(scheduler, kv, maxModelLen, this::newSequence);
@@ -181,10 +184,13 @@ public final class Engine implements AutoCloseable {
                     + " sequences this engine runs at once (--max-num-seqs)");
         }
         if (onDeviceSampling) DeviceSampling.checkSupported(request.params());
+        // A constraint compiles here, on the caller's thread waiting for the bounded compile pool (Grammars): the step
+        // loop never waits for it, and a bad schema is this call's IllegalArgumentException (SchemaException).
+        CompiledGrammar grammar = request.params().constraint().map(grammars::compile).orElse(null);
         RequestHandle handle = new RequestHandle(request.requestId(), request.params().n(), listener, completionHandoff);
         synchronized (lifecycle) {
             if (closed) throw new IllegalStateException("the engine is shut down");
-            commands.add(new Command.Submit(new RequestState(request, handle)));
+            commands.add(new Command.Submit(new RequestState(request, handle, grammar)));
         }
         return handle;
     }
@@ -254,7 +260,12 @@ public final class Engine implements AutoCloseable {
             publishStats(t1 - t0, 0, 0);
             return 0;
         }
-        for (Scheduler.Scheduled s : plan.scheduled()) s.sequence().request.handle.markScheduled(t1);
+        for (Scheduler.Scheduled s : plan.scheduled()) {
+            Sequence seq = s.sequence();
+            seq.request.handle.markScheduled(t1);
+            // Constrained choices that sample this step: their masks fill on the mask pool while the forward pass runs.
+            if (seq.grammar != null && s.startPosition() + s.numTokens() >= seq.numTokens()) seq.grammar.startFill(grammars.maskPool());
+        }
         StepOutput output;
         try {
             output = runner.execute(plan.batch());
@@ -332,6 +343,7 @@ public final class Engine implements AutoCloseable {
             runner.close();
         } finally {
             completions.shutdown();  // what was handed off still runs
+            grammars.close();
         }
     }
 
@@ -340,9 +352,21 @@ public final class Engine implements AutoCloseable {
         int[] prompt = state.request.promptTokens();
         Sequence seq = new Sequence(nextSequenceId++, state, choiceIndex, tokens, numTokens, nextArrival++,
                 new SequenceSampler(p, choiceIndex, prompt, tokenizer.eosIds()),
-                new IncrementalDecoder(tokenizer, prompt[prompt.length - 1]), new StopStringMatcher(p.stop()));
+                new IncrementalDecoder(tokenizer, prompt[prompt.length - 1]), new StopStringMatcher(p.stop()),
+                choiceGrammar(state, choiceIndex));
         state.sequences.add(seq);
         return seq;
+    }
+
+    /** Choice 0 gets a fresh matcher; a forked choice starts where choice 0 did (no output yet), so it reuses its mask. */
+    private ChoiceGrammar choiceGrammar(RequestState state, int choiceIndex) {
+        if (state.grammar == null) return null;
+        int vocab = tokenizer.vocabSize();
+        if (choiceIndex == 0 || state.sequences.isEmpty() || state.sequences.getFirst().grammar == null) {
+            return new ChoiceGrammar(state.grammar, vocab);
+        }
+        Sequence first = state.sequences.getFirst();
+        return first.numGenerated() == 0 ? new ChoiceGrammar(state.grammar, first.grammar) : new ChoiceGrammar(state.grammar, vocab);
     }
 
     private void publishStats(long schedule, long execute, int tokens) {

@@ -19,6 +19,8 @@ final class Sequence {
     final SequenceSampler sampler;
     final IncrementalDecoder decoder;
     final StopStringMatcher stopMatcher;
+    /** The choice's grammar state (response_format), or null: unconstrained. */
+    final ChoiceGrammar grammar;
     private int[] tokens;
     private int numTokens;
     /** Leading tokens whose KV is computed: the only count of it (the KV manager is told, and keeps none). */
@@ -28,7 +30,7 @@ final class Sequence {
     int numPreemptions;
 
     Sequence(long id, RequestState request, int choiceIndex, int[] tokens, int numTokens, long arrivalOrder,
-             SequenceSampler sampler, IncrementalDecoder decoder, StopStringMatcher stopMatcher) {
+             SequenceSampler sampler, IncrementalDecoder decoder, StopStringMatcher stopMatcher, ChoiceGrammar grammar) {
         this.id = id;
         this.request = request;
         this.choiceIndex = choiceIndex;
@@ -39,6 +41,7 @@ final class Sequence {
         this.sampler = sampler;
         this.decoder = decoder;
         this.stopMatcher = stopMatcher;
+        this.grammar = grammar;
     }
 
     int numTokens() { return numTokens; }

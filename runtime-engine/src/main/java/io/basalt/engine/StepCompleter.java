@@ -130,7 +130,10 @@ final class StepCompleter {
 
     private void sampleAndAppend(Sequence seq, float[] logits) {
         int generated = seq.numGenerated();
-        accept(seq, seq.sampler.sample(logits, generated), generated);
+        ChoiceGrammar g = seq.grammar;
+        Sample sample = g == null ? seq.sampler.sample(logits, generated)
+                : seq.sampler.sample(logits, generated, g.mask(), g.isAccepting());
+        accept(seq, sample, generated);
     }
 
     /** Appends the chosen token and applies the stop rules; {@code generated} = tokens generated before it. */
@@ -140,12 +143,18 @@ final class StepCompleter {
             finish(seq, FinishReason.STOP, false);
             return;
         }
+        if (seq.grammar != null && !seq.grammar.accept(token)) {
+            // The mask allowed it, so the grammar contradicts itself: end this request cleanly, not the engine.
+            failRequest(seq.request, "the response_format grammar rejected token " + token + " that its mask allowed");
+            return;
+        }
         seq.append(token);
         numGeneratedTokens++;
         StopStringMatcher.Result r = seq.stopMatcher.accept(seq.decoder.next(token));
         List<Sample> logprobs = seq.request.request.params().logprobs() ? List.of(sample) : null;
         seq.request.handle.publish(new StreamEvent.Delta(seq.choiceIndex, new int[] {token}, r.emit(), logprobs));
         if (r.stopped()) finish(seq, FinishReason.STOP, true);
+        else if (seq.grammar != null && seq.grammar.isTerminated()) finish(seq, FinishReason.STOP, false);
         else if (seq.numGenerated() >= seq.request.request.params().maxTokens()) finish(seq, FinishReason.LENGTH, false);
         else if (seq.numTokens() >= maxModelLen) finish(seq, FinishReason.LENGTH, false);
     }

@@ -1,5 +1,6 @@
 package io.basalt.server;
 
+import io.basalt.api.Constraint;
 import io.basalt.api.SamplingParams;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +32,9 @@ public enum SamplingField {
     MIN_TOKENS("min_tokens", Type.INT, (b, v) -> b.minTokens((Integer) v)),
     IGNORE_EOS("ignore_eos", Type.BOOL, (b, v) -> b.ignoreEos((Boolean) v)),
     LOGPROBS("logprobs", Type.BOOL, (b, v) -> b.logprobs((Boolean) v)),
-    TOP_LOGPROBS("top_logprobs", Type.INT, (b, v) -> b.topLogprobs((Integer) v));
+    TOP_LOGPROBS("top_logprobs", Type.INT, (b, v) -> b.topLogprobs((Integer) v)),
+    /** OpenAI's response_format (json_object, json_schema), gRPC's json_schema / json_object; "text" is not given. */
+    RESPONSE_FORMAT("response_format", Type.CONSTRAINT, (b, v) -> b.constraint((Constraint) v));
 
     /** The Java type a front end reads a field's value into. */
     public enum Type {
@@ -41,7 +44,9 @@ public enum SamplingField {
         /** {@code int[]} */
         TOKEN_IDS(int[].class),
         /** {@code Map<Integer, Float>}: token id → bias */
-        TOKEN_BIAS(Map.class);
+        TOKEN_BIAS(Map.class),
+        /** {@link Constraint} */
+        CONSTRAINT(Constraint.class);
 
         private final Class<?> javaType;
 

@@ -65,7 +65,7 @@ public record SamplingValues(Map<SamplingField, Object> given) {
             case STRINGS -> ((List<?>) value).stream().allMatch(s -> s instanceof String);
             case TOKEN_BIAS -> ((Map<?, ?>) value).entrySet().stream()
                     .allMatch(e -> e.getKey() instanceof Integer && e.getValue() instanceof Float);
-            case INT, LONG, FLOAT, BOOL, TOKEN_IDS -> true;
+            case INT, LONG, FLOAT, BOOL, TOKEN_IDS, CONSTRAINT -> true;
         };
         if (!ok) {
             throw new IllegalArgumentException(field + " takes a " + field.type() + " value, got "

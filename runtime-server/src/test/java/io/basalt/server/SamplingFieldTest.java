@@ -38,6 +38,7 @@ class SamplingFieldTest {
                 case IGNORE_EOS -> true;
                 case LOGPROBS -> true;
                 case TOP_LOGPROBS -> 4;
+                case RESPONSE_FORMAT -> new io.basalt.api.Constraint.JsonSchema("{\"type\":\"object\"}", true);
             });
         }
         return v;
@@ -63,6 +64,7 @@ class SamplingFieldTest {
         assertTrue(p.ignoreEos());
         assertTrue(p.logprobs());
         assertEquals(4, p.topLogprobs());
+        assertEquals(Optional.of(new io.basalt.api.Constraint.JsonSchema("{\"type\":\"object\"}", true)), p.constraint());
     }
 
     @Test
@@ -118,8 +120,8 @@ class SamplingFieldTest {
         IllegalArgumentException x = assertThrows(IllegalArgumentException.class,
                 () -> SamplingValues.NONE.with(SamplingField.STOP, many).toParams());
         assertEquals(Optional.of(SamplingField.STOP), SamplingField.about(x.getMessage()), x.getMessage());
-        // The fields without a range (a seed, a flag) have no message to name.
-        assertEquals(EnumSet.of(SamplingField.SEED, SamplingField.IGNORE_EOS, SamplingField.LOGPROBS),
+        // The fields without a range (a seed, a flag) have no message to name; a schema is checked when the engine compiles it.
+        assertEquals(EnumSet.of(SamplingField.SEED, SamplingField.IGNORE_EOS, SamplingField.LOGPROBS, SamplingField.RESPONSE_FORMAT),
                 EnumSet.complementOf(EnumSet.copyOf(bad.keySet())));
     }
 }

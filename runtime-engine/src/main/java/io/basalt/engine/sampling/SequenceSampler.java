@@ -62,7 +62,19 @@ public final class SequenceSampler {
      * penalties (over output tokens) → if greedy: argmax; else temperature → top_k → top_p → min_p
      * → draw. Records the chosen token for later penalties.
      */
-    public Sample sample(float[] logits, int numGenerated) {
+    public Sample sample(float[] logits, int numGenerated) { return sample(logits, numGenerated, null, false); }
+
+    /**
+     * {@link #sample(float[], int)} under a grammar: tokens whose bit is clear in {@code allowed} (bit i of word i / 64;
+     * ids past its end are clear) get −∞ before anything else (logit_bias, penalties, temperature, top-k/top-p), so
+     * truncation only ever sees allowed tokens; the stop ids (EOS, stop_token_ids) are allowed only when
+     * {@code accepting} (the grammar has a complete value), and min_tokens still bans them before that.
+     *
+     * @param allowed   the grammar's mask, or null: unconstrained
+     * @param accepting whether the output so far is a complete value
+     */
+    public Sample sample(float[] logits, int numGenerated, long[] allowed, boolean accepting) {
+        if (allowed != null) applyMask(logits, allowed, accepting);
         double logZ = 0;
         List<TokenLogprob> top = List.of();
         if (params.logprobs()) {
@@ -100,6 +112,43 @@ public final class SequenceSampler {
      */
     public boolean isStopToken(int tokenId, int numGenerated) {
         return numGenerated >= params.minTokens() && Arrays.binarySearch(stopIds, tokenId) >= 0;
+    }
+
+    /** Masked tokens → −∞; the stop ids keep their logits only when the grammar accepts (or allows nothing else). */
+    void applyMask(float[] logits, long[] allowed, boolean accepting) {
+        int vocab = logits.length;
+        float[] stopLogits = null;
+        boolean any = false;
+        if (accepting) {
+            stopLogits = new float[stopIds.length];
+            for (int i = 0; i < stopIds.length; i++) stopLogits[i] = stopIds[i] < vocab ? logits[stopIds[i]] : 0f;
+        } else {
+            // A grammar that allows nothing and is not accepting is a grammar bug: let the stop ids end the choice
+            // rather than sample from all −∞.
+            for (long w : allowed) if (w != 0) { any = true; break; }
+            if (!any) {
+                stopLogits = new float[stopIds.length];
+                for (int i = 0; i < stopIds.length; i++) stopLogits[i] = stopIds[i] < vocab ? logits[stopIds[i]] : 0f;
+            }
+        }
+        int words = Math.min(allowed.length, (vocab + 63) >>> 6);
+        for (int w = 0; w < words; w++) {
+            long bits = allowed[w];
+            if (bits == -1L) continue;
+            int base = w << 6;
+            int end = Math.min(64, vocab - base);
+            long clear = ~bits;
+            if (end < 64) clear &= (1L << end) - 1;
+            while (clear != 0) {
+                int b = Long.numberOfTrailingZeros(clear);
+                logits[base + b] = Float.NEGATIVE_INFINITY;
+                clear &= clear - 1;
+            }
+        }
+        for (int i = words << 6; i < vocab; i++) logits[i] = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < stopIds.length; i++) {
+            if (stopIds[i] < vocab) logits[stopIds[i]] = stopLogits != null ? stopLogits[i] : Float.NEGATIVE_INFINITY;
+        }
     }
 
     /** The logits processors, in vLLM's order; package-private so tests can check the arithmetic. */

@@ -1,5 +1,6 @@
 package io.basalt.server.grpc;
 
+import io.basalt.api.Constraint;
 import io.basalt.api.SamplingParams;
 import io.basalt.api.grpc.GenerateRequest;
 import io.basalt.server.SamplingField;
@@ -58,6 +59,11 @@ final class GenerateRequests {
             case IGNORE_EOS -> r.getIgnoreEos();
             case LOGPROBS -> r.getLogprobs() || r.getTopLogprobs() > 0;
             case TOP_LOGPROBS -> r.getTopLogprobs();
+            case RESPONSE_FORMAT -> switch (r.getResponseFormatCase()) {
+                case JSON_SCHEMA -> new Constraint.JsonSchema(r.getJsonSchema().getSchema(), r.getJsonSchema().getStrict());
+                case JSON_OBJECT -> r.getJsonObject() ? new Constraint.JsonObject() : null;
+                case RESPONSEFORMAT_NOT_SET -> null;
+            };
         };
     }
 }

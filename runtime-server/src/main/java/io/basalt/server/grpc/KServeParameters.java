@@ -74,7 +74,7 @@ final class KServeParameters {
                 if (!(v instanceof List<?> l)) throw new IllegalArgumentException("parameter '" + key + "' must be a JSON list");
                 yield l.stream().mapToInt(x -> intValue(key, x)).toArray();
             }
-            case TOKEN_BIAS -> throw new IllegalArgumentException("parameter '" + key + "' is not supported by ModelInfer");
+            case TOKEN_BIAS, CONSTRAINT -> throw new IllegalArgumentException("parameter '" + key + "' is not supported by ModelInfer");
         };
     }
 

@@ -33,6 +33,8 @@ final class OpenAiErrors {
             case OpenAiException e -> e;
             case OverloadedException e -> overloaded(e.getMessage());
             case RejectedExecutionException e -> overloaded("too many requests are being prepared; retry later");
+            case io.basalt.structured.SchemaException e -> OpenAiException.invalid("response_format",
+                    "Invalid schema for response_format: " + e.getMessage());
             case IllegalArgumentException e -> OpenAiException.invalid(engineParam(e.getMessage(), promptParam), e.getMessage());
             case IllegalStateException e -> new OpenAiException(503, "server_error", "The server is not accepting requests: "
                     + e.getMessage(), null, "service_unavailable");
@@ -74,6 +76,7 @@ final class OpenAiErrors {
     private static String engineParam(String message, String promptParam) {
         if (message == null) return null;
         if (message.startsWith("n = ")) return "n";
+        if (message.startsWith("response_format")) return "response_format";
         if (message.startsWith("the prompt") || message.startsWith("token id")) return promptParam;
         return null;
     }

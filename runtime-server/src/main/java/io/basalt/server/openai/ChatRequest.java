@@ -10,7 +10,7 @@ import java.util.Set;
 
 /**
  * A POST /v1/chat/completions body, type-checked. An unknown top-level field is a 400, as in OpenAI's
- * API ({@link #FIELDS}); OpenAI features this server does not implement (tools, structured output) are a
+ * API ({@link #FIELDS}); OpenAI features this server does not implement (tools) are a
  * 400 rather than silently ignored, since ignoring them would change what the client gets.
  *
  * @param model           the requested model name, or null (then the served model)
@@ -25,7 +25,7 @@ public record ChatRequest(String model, List<ChatMessage> messages, SamplingRequ
     /**
      * Every top-level field /v1/chat/completions accepts: the fields of OpenAI's current API (those this
      * server does not act on, such as user, metadata, store, service_tier or audio, are accepted and
-     * ignored; tools, functions and non-text response formats are refused when used), the shared
+     * ignored; tools and functions are refused when used; response_format is a sampling field), the shared
      * sampling fields, and vLLM's add_generation_prompt. Anything else is a 400.
      */
     static final Set<String> FIELDS = JsonFields.fields(SamplingRequest.FIELDS, Set.of("model", "messages", "stream",
@@ -71,15 +71,6 @@ public record ChatRequest(String model, List<ChatMessage> messages, SamplingRequ
         JsonNode functions = JsonFields.opt(o, "functions");
         if (functions != null && !(functions.isArray() && functions.isEmpty())) {
             throw OpenAiException.unsupported("functions", "functions (function calling) are not supported by this server");
-        }
-        JsonNode format = JsonFields.opt(o, "response_format");
-        if (format != null) {
-            if (!format.isObject()) throw JsonFields.wrongType("response_format", "an object", format);
-            String type = JsonFields.string((ObjectNode) format, "type");
-            if (type != null && !type.equals("text")) {
-                throw OpenAiException.unsupported("response_format", "response_format '" + JsonFields.clip(type)
-                        + "' is not supported (only 'text')");
-            }
         }
     }
 

@@ -2,6 +2,8 @@ package io.basalt.server.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.basalt.api.Constraint;
 import io.basalt.api.SamplingParams;
 import io.basalt.server.SamplingField;
 import io.basalt.server.SamplingValues;
@@ -68,7 +70,68 @@ public record SamplingRequest(SamplingValues values, String maxTokensParam, int 
             case STRINGS -> stop(o, name);
             case TOKEN_IDS -> tokenIds(o, name, vocab);
             case TOKEN_BIAS -> logitBias(o, name, vocab);
+            case CONSTRAINT -> responseFormat(o, name);
         };
+    }
+
+    /** The longest schema accepted, as compact JSON text (the grammar engine bounds it again, by its own limits). */
+    static final int MAX_SCHEMA_CHARS = 1 << 20;
+
+    /**
+     * OpenAI's response_format: {@code {"type":"text"}} (no constraint), {@code {"type":"json_object"}},
+     * {@code {"type":"json_schema","json_schema":{"name","description","schema","strict"}}}. The schema itself is
+     * checked by the grammar engine when the engine compiles it (a 400 naming the keyword and its path).
+     */
+    static Constraint responseFormat(ObjectNode o, String name) {
+        JsonNode v = JsonFields.opt(o, name);
+        if (v == null) return null;
+        if (!v.isObject()) throw JsonFields.wrongType(name, "an object", v);
+        ObjectNode f = (ObjectNode) v;
+        JsonNode typeNode = JsonFields.opt(f, "type");
+        if (typeNode == null) throw OpenAiException.invalid(name, "response_format needs a 'type': 'text', 'json_object' or 'json_schema'");
+        if (!typeNode.isTextual()) throw wrong(name, name + ".type", "a string", typeNode);
+        String type = typeNode.textValue();
+        return switch (type) {
+            case "text" -> null;
+            case "json_object" -> new Constraint.JsonObject();
+            case "json_schema" -> jsonSchema(f, name);
+            default -> throw OpenAiException.invalid(name, "response_format type '" + JsonFields.clip(type)
+                    + "' is not supported: use 'text', 'json_object' or 'json_schema'");
+        };
+    }
+
+    private static Constraint jsonSchema(ObjectNode f, String name) {
+        JsonNode js = JsonFields.opt(f, "json_schema");
+        if (js == null) throw OpenAiException.invalid(name, "response_format of type 'json_schema' needs a 'json_schema' object");
+        if (!js.isObject()) throw wrong(name, name + ".json_schema", "an object", js);
+        ObjectNode spec = (ObjectNode) js;
+        JsonNode schemaName = JsonFields.opt(spec, "name");
+        if (schemaName != null && !schemaName.isTextual()) throw wrong(name, name + ".json_schema.name", "a string", schemaName);
+        JsonNode description = JsonFields.opt(spec, "description");
+        if (description != null && !description.isTextual()) {
+            throw wrong(name, name + ".json_schema.description", "a string", description);
+        }
+        JsonNode strictNode = JsonFields.opt(spec, "strict");
+        if (strictNode != null && !strictNode.isBoolean()) throw wrong(name, name + ".json_schema.strict", "a boolean", strictNode);
+        JsonNode schema = JsonFields.opt(spec, "schema");
+        if (schema == null) throw OpenAiException.invalid(name, "response_format.json_schema needs a 'schema'");
+        if (!schema.isObject() && !schema.isBoolean()) throw wrong(name, name + ".json_schema.schema", "a JSON Schema object", schema);
+        String text;
+        try {
+            text = Json.MAPPER.writeValueAsString(schema);
+        } catch (JsonProcessingException e) {
+            throw OpenAiException.invalid(name, "response_format.json_schema.schema cannot be read: " + e.getOriginalMessage());
+        }
+        if (text.length() > MAX_SCHEMA_CHARS) {
+            throw OpenAiException.invalid(name, "response_format.json_schema.schema is " + text.length() + " characters; the limit is "
+                    + MAX_SCHEMA_CHARS);
+        }
+        return new Constraint.JsonSchema(text, strictNode != null && strictNode.booleanValue());
+    }
+
+    /** A part of response_format of the wrong type: the 400's param is the field, the message names the part. */
+    private static OpenAiException wrong(String param, String where, String expected, JsonNode got) {
+        return OpenAiException.invalid(param, "'" + where + "' must be " + expected + ", got " + JsonFields.describe(got));
     }
 
     private static Map<Integer, Float> logitBias(ObjectNode o, String name, int vocab) {

@@ -80,7 +80,11 @@ class FuzzTest {
         BAD_CHAT.put("top_logprobs", List.of("-1", "21", "\"x\"", "1e12"));
         BAD_CHAT.put("logprobs", List.of("\"x\"", "1"));
         BAD_CHAT.put("tools", List.of("[{\"type\":\"function\"}]", "\"x\"", "5"));
-        BAD_CHAT.put("response_format", List.of("{\"type\":\"json_object\"}", "\"x\"", "5", "{\"type\":5}"));
+        BAD_CHAT.put("response_format", List.of("{\"type\":\"regex\"}", "\"x\"", "5", "{\"type\":5}", "{}",
+                "{\"type\":\"json_schema\"}", "{\"type\":\"json_schema\",\"json_schema\":5}",
+                "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\"}}",
+                "{\"type\":\"json_schema\",\"json_schema\":{\"schema\":[1]}}",
+                "{\"type\":\"json_schema\",\"json_schema\":{\"schema\":{\"type\":\"object\",\"patternProperties\":{}}}}"));
         BAD_CHAT.put("reasoning_effort", List.of("\"extreme\"", "5", "[]"));
         BAD_CHAT.put("add_generation_prompt", List.of("\"x\"", "0"));
     }

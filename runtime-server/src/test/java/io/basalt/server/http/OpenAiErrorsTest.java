@@ -213,7 +213,7 @@ class OpenAiErrorsTest {
         assertParam(server.post("/v1/chat/completions", "{" + m + ",\"top_logprobs\":2}"), "top_logprobs");
         assertParam(server.post("/v1/chat/completions", "{" + m + ",\"logprobs\":true,\"top_logprobs\":30}"), "top_logprobs");
         assertParam(server.post("/v1/chat/completions", "{" + m + ",\"tools\":[{\"type\":\"function\"}]}"), "tools");
-        assertParam(server.post("/v1/chat/completions", "{" + m + ",\"response_format\":{\"type\":\"json_object\"}}"), "response_format");
+        assertParam(server.post("/v1/chat/completions", "{" + m + ",\"response_format\":{\"type\":\"regex\"}}"), "response_format");
         assertParam(server.post("/v1/chat/completions", "{" + m + ",\"reasoning_effort\":\"extreme\"}"), "reasoning_effort");
     }
 
