@@ -438,7 +438,7 @@ final class Automaton {
     private void numStart(Stack parent, Num x, int b, List<Stack> out) {
         NumF f = null;
         if (b == '-') {
-            boolean neg = x.integer ? x.lo <= -1 : x.dlo < 0;
+            boolean neg = !x.bounded || (x.integer ? x.lo <= -1 : x.dlo < 0);
             if (neg) f = new NumF(x, N_SIGN, true, 0, 0, 0, 0, 0);
         } else if (b == '0') {
             if (intFeasible(x, false, 0, 1)) f = new NumF(x, N_ZERO, false, 0, 1, 0, 0, 0);

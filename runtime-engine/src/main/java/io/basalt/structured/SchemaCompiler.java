@@ -76,19 +76,30 @@ public final class SchemaCompiler {
         m.put("exclusiveMinimum", "enforced (number, or draft 4 boolean)");
         m.put("exclusiveMaximum", "enforced (number, or draft 4 boolean)");
         for (String a : List.of("title", "description", "default", "examples", "$schema", "$id", "id", "$comment",
-                "deprecated", "readOnly", "writeOnly")) {
+                "deprecated", "readOnly", "writeOnly", "contentEncoding", "contentMediaType")) {
             m.put(a, "annotation, ignored");
         }
         return java.util.Collections.unmodifiableMap(m);
     }
 
+    /**
+     * JSON Schema keywords (drafts 4 to 2020-12) that assert something the engine does not enforce: a
+     * schema using one is refused. Keywords outside every draft (vendor extensions such as "x-…",
+     * "javaType", "_format") assert nothing and are ignored like annotations.
+     */
+    public static final Set<String> REFUSED_KEYWORDS = Set.of("patternProperties", "propertyNames", "minProperties",
+            "maxProperties", "dependencies", "dependentRequired", "dependentSchemas", "unevaluatedProperties",
+            "unevaluatedItems", "uniqueItems", "contains", "minContains", "maxContains", "not", "if", "then", "else",
+            "multipleOf", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor", "$vocabulary",
+            "contentSchema");
+
     private static final Set<String> ANNOTATIONS = Set.of("title", "description", "default", "examples", "$schema", "$id",
-            "id", "$comment", "deprecated", "readOnly", "writeOnly");
+            "id", "$comment", "deprecated", "readOnly", "writeOnly", "contentEncoding", "contentMediaType");
 
     private static final Map<String, String> FORMATS = Map.of(
-            "date", "^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\\d|2[0-8])$",
-            "time", "^([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,6})?(Z|[+-]([01]\\d|2[0-3]):[0-5]\\d)$",
-            "date-time", "^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\\d|2[0-8])T([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,6})?(Z|[+-]([01]\\d|2[0-3]):[0-5]\\d)$",
+            "date", "^(19|20)\\d{2}-(0[1-9]|1[0-2])-(0[1-9]|1\\d|2[0-8])$",
+            "time", "^([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,6})?(Z|[+-](0\\d|1[0-7]):[0-5]\\d)$",
+            "date-time", "^(19|20)\\d{2}-(0[1-9]|1[0-2])-(0[1-9]|1\\d|2[0-8])T([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,6})?(Z|[+-](0\\d|1[0-7]):[0-5]\\d)$",
             "uuid", "^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
             "email", "^[a-z0-9]{1,20}(\\.[a-z0-9]{1,20}){0,2}@[a-z0-9]{1,20}(\\.[a-z0-9]{1,20}){0,2}\\.[a-z]{2,6}$",
             "ipv4", "^((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)$",
@@ -215,7 +226,7 @@ public final class SchemaCompiler {
             if (!s.isObject()) throw new SchemaException(ptr, "schema", "a schema must be an object or a boolean at " + (ptr.isEmpty() ? "/" : ptr));
             for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
                 String k = it.next();
-                if (!SUPPORTED_KEYWORDS.containsKey(k)) throw SchemaException.unsupported(ptr, k);
+                if (REFUSED_KEYWORDS.contains(k)) throw SchemaException.unsupported(ptr, k);
             }
             if (s.has("$ref")) {
                 String ref = s.get("$ref").asText();
@@ -282,7 +293,7 @@ public final class SchemaCompiler {
         private static boolean onlyAnnotations(JsonNode s, String except) {
             for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
                 String k = it.next();
-                if (k.equals(except) || ANNOTATIONS.contains(k) || k.equals("$defs") || k.equals("definitions")) continue;
+                if (k.equals(except) || !SUPPORTED_KEYWORDS.containsKey(k) || ANNOTATIONS.contains(k) || k.equals("$defs") || k.equals("definitions")) continue;
                 return false;
             }
             return true;
@@ -530,8 +541,8 @@ public final class SchemaCompiler {
                 Map.Entry<String, JsonNode> e = it.next();
                 String k = e.getKey();
                 JsonNode v = e.getValue();
-                if (!SUPPORTED_KEYWORDS.containsKey(k)) throw SchemaException.unsupported(ptr, k);
-                if (ANNOTATIONS.contains(k) || k.equals("$defs") || k.equals("definitions")) continue;
+                if (REFUSED_KEYWORDS.contains(k)) throw SchemaException.unsupported(ptr, k);
+                if (!SUPPORTED_KEYWORDS.containsKey(k) || ANNOTATIONS.contains(k) || k.equals("$defs") || k.equals("definitions")) continue;
                 JsonNode old = acc.get(k);
                 if (old == null) { acc.set(k, v); continue; }
                 if (old.equals(v)) continue;
