@@ -8,16 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.networknt.schema.JsonSchema;
-import com.networknt.schema.JsonSchemaFactory;
-import com.networknt.schema.SpecVersion;
-import com.networknt.schema.ValidationMessage;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
 import io.basalt.api.Constraint;
 import io.basalt.api.FinishReason;
 import io.basalt.api.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -92,7 +90,7 @@ class StructuredOutputTest {
 
     @Test
     void jsonSchemaOutputsValidate() throws Exception {
-        JsonSchema validator = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(SCHEMA);
+        Schema validator = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12).getSchema(JSON.readTree(SCHEMA));
         List<RequestHandle> hs = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
             hs.add(engine.submit(new EngineRequest("schema" + i, new int[] {1},
@@ -102,8 +100,8 @@ class StructuredOutputTest {
         for (RequestHandle h : hs) {
             RequestHandle.Choice c = done(h).choices().get(0);
             assertEquals(FinishReason.STOP, c.finishReason(), h.requestId() + ": " + c.text());
-            Set<ValidationMessage> errors = validator.validate(JSON.readTree(c.text()));
-            assertEquals(Set.of(), errors, h.requestId() + ": " + c.text());
+            List<com.networknt.schema.Error> errors = validator.validate(JSON.readTree(c.text()));
+            assertEquals(List.of(), errors, h.requestId() + ": " + c.text());
         }
     }
 
