@@ -10,38 +10,17 @@
 // "FAIL <check>: <why>" line at the first wrong one, 0 when all pass.
 import OpenAI from 'openai';
 import { scriptArgs } from './base-url.mjs';
+import { CheckFailed, check, expect, results } from './checks.mjs';
 
 const { baseURL, model, rest: [expectedGreedy] } = scriptArgs('sdk.mjs', 'BASE_URL MODEL [EXPECTED_GREEDY_COMPLETION]');
 const PROMPT = 'Once upon a time';
 const GREEDY_TOKENS = 32;
 
 const client = new OpenAI({ baseURL, apiKey: process.env.OPENAI_API_KEY || 'none', maxRetries: 0, timeout: 60_000 });
-let passed = 0;
-
-class CheckFailed extends Error {}
-
-function expect(cond, what) {
-  if (!cond) throw new CheckFailed(what);
-}
-
 function eq(actual, expected, what) {
   if (JSON.stringify(actual) !== JSON.stringify(expected)) {
     throw new CheckFailed(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
   }
-}
-
-async function check(name, fn) {
-  const t0 = performance.now();
-  try {
-    await fn();
-  } catch (e) {
-    const why = e instanceof CheckFailed ? e.message
-      : e instanceof OpenAI.APIError ? `HTTP ${e.status}: ${e.message}` : (e?.stack || String(e));
-    console.error(`FAIL ${name}: ${why}`);
-    process.exit(1);
-  }
-  passed++;
-  console.log(`ok   ${name} (${(performance.now() - t0).toFixed(0)} ms)`);
 }
 
 function checkUsage(usage, what) {
@@ -303,4 +282,4 @@ await check('errors: unknown model is 404, a bad parameter is 400', async () => 
   }
 });
 
-console.log(`sdk.mjs: all ${passed} checks passed against ${baseURL} (model ${model})`);
+console.log(`sdk.mjs: all ${results.passed} checks passed against ${baseURL} (model ${model})`);

@@ -10,6 +10,7 @@
 // Exits 1 with a "FAIL <check>: <why>" line at the first wrong answer, 0 when all pass.
 import OpenAI from 'openai';
 import { scriptArgs } from './base-url.mjs';
+import { CheckFailed, check, expect, results } from './checks.mjs';
 
 const { baseURL, model, rest: [biasJson] } = scriptArgs('structured.mjs', 'BASE_URL MODEL [LOGIT_BIAS_JSON]');
 const logitBias = biasJson ? JSON.parse(biasJson) : undefined;
@@ -27,28 +28,6 @@ const SCHEMA = {
 const JSON_SCHEMA = { type: 'json_schema', json_schema: { name: 'thing', schema: SCHEMA, strict: true } };
 const JSON_OBJECT = { type: 'json_object' };
 const messages = [{ role: 'user', content: 'Answer in JSON.' }];
-let passed = 0;
-
-class CheckFailed extends Error {}
-
-function expect(cond, what) {
-  if (!cond) throw new CheckFailed(what);
-}
-
-async function check(name, fn) {
-  const t0 = performance.now();
-  try {
-    await fn();
-  } catch (e) {
-    const why = e instanceof CheckFailed ? e.message
-      : e instanceof OpenAI.APIError ? `HTTP ${e.status}: ${e.message}` : (e?.stack || String(e));
-    console.error(`FAIL ${name}: ${why}`);
-    process.exit(1);
-  }
-  passed++;
-  console.log(`ok   ${name} (${(performance.now() - t0).toFixed(0)} ms)`);
-}
-
 function parsed(text, what) {
   try {
     return JSON.parse(text);
@@ -124,4 +103,4 @@ await check('an unsupported keyword is a 400 about response_format', async () =>
   }
 });
 
-console.log(`structured.mjs: all ${passed} checks passed against ${baseURL} (model ${model})`);
+console.log(`structured.mjs: all ${results.passed} checks passed against ${baseURL} (model ${model})`);
