@@ -31,9 +31,15 @@ public final class Harmony {
         this.call = special("<|call|>");
         int lowest = Math.min(Math.min(Math.min(start, end), Math.min(message, channel)),
                 Math.min(Math.min(constrain, returnId), call));
-        if (tokenizer.bosId() >= 0) lowest = Math.min(lowest, tokenizer.bosId());
-        for (int eos : tokenizer.eosIds()) lowest = Math.min(lowest, eos);
+        // BOS/EOS lower the bound only when they are control tokens: a model that declares an ordinary id as EOS
+        // (random-weight fixtures declare 2) must not turn its text into specials
+        if (tokenizer.bosId() >= 0 && isControl(tokenizer, tokenizer.bosId())) lowest = Math.min(lowest, tokenizer.bosId());
+        for (int eos : tokenizer.eosIds()) if (isControl(tokenizer, eos)) lowest = Math.min(lowest, eos);
         this.firstSpecial = lowest;
+    }
+
+    private static boolean isControl(Tokenizer tokenizer, int id) {
+        return id >= 0 && id < tokenizer.vocabSize() && tokenizer.decode(new int[] {id}).startsWith("<|");
     }
 
     /** Harmony over gpt-oss's o200k_harmony tokenizer. */

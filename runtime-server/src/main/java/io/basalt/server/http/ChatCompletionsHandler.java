@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.basalt.api.SamplingParams;
 import io.basalt.server.openai.ChatFormat;
 import io.basalt.server.openai.ChatRequest;
+import io.basalt.server.openai.ChatTemplate;
 import io.basalt.server.openai.Json;
+import io.basalt.server.openai.OpenAiException;
 import io.basalt.server.openai.OpenAiModel;
 
 /**
@@ -18,19 +20,32 @@ final class ChatCompletionsHandler {
 
     ChatCompletionsHandler(ServerContext context) { this.context = context; }
 
+    /** A tool turn ends at {@code <|call|>} (a call) or {@code <|return|>} (an answer), whatever EOS the model declares. */
+    private static SamplingParams withHarmonyStops(OpenAiModel model, SamplingParams params) {
+        int[] stops = params.stopTokenIds();
+        int[] more = java.util.Arrays.copyOf(stops, stops.length + 2);
+        more[stops.length] = model.tokenizer().encodeWithSpecials("<|call|>")[0];
+        more[stops.length + 1] = model.tokenizer().encodeWithSpecials("<|return|>")[0];
+        return params.toBuilder().stopTokenIds(more).build();
+    }
+
     void handle(Exchange ex) {
         OpenAiModel model = context.model;
         ObjectNode body = Json.parseObject(ex.body());
         ChatRequest req = ChatRequest.parse(body, model.vocab());
         String name = model.resolve(req.model());
+        if (!req.tools().isEmpty() && !model.chatTemplate().supportsTools()) {
+            throw OpenAiException.unsupported("tools", ChatTemplate.TOOLS_UNSUPPORTED);
+        }
         ex.offload(context, () -> {
-            int[] prompt = model.renderChat(req.messages(), req.reasoningEffort(), req.addGenerationPrompt());
+            int[] prompt = model.renderChat(req.messages(), req.reasoningEffort(), req.addGenerationPrompt(), req.activeTools());
             model.checkInVocabulary(prompt, "messages");
             model.checkFits(prompt.length, "messages");
             SamplingParams params = req.sampling().toParams(prompt.length, "messages", model.contextLength(), 0, req.logprobs(),
                     req.topLogprobs(), "top_logprobs");
+            if (!req.activeTools().isEmpty()) params = withHarmonyStops(model, params);
             ChatFormat format = new ChatFormat(model, ChatFormat.newId(), name, params.n(), req.stream() && req.includeUsage(),
-                    req.logprobs(), prompt[prompt.length - 1]);
+                    req.logprobs(), prompt[prompt.length - 1], req.activeTools(), req.seed());
             Generation.Delivery delivery = Generation.Delivery.of(req.stream(), req.includeUsage());
             new Generation(ex, context.service, format, delivery, prompt.length)
                     .submit(prompt, params, req.sampling().priority());

@@ -23,10 +23,10 @@ final class TokenizeHandler {
     static final Set<String> PROMPT_FIELDS = Set.of("model", "prompt", "add_special_tokens", "return_token_strs");
     /**
      * vLLM's fields for messages that this server implements (reasoning_effort as in chat completions);
-     * the known flags it does not implement are refused unless false (tools unless empty).
+     * the known flags it does not implement are refused unless false; tools render as in chat completions (harmony only).
      */
     static final Set<String> CHAT_FIELDS = Set.of("model", "messages", "add_generation_prompt", "reasoning_effort",
-            "add_special_tokens", "continue_final_message", "return_token_strs", "tools");
+            "add_special_tokens", "continue_final_message", "return_token_strs", "tools", "tool_choice");
     static final Set<String> DETOKENIZE_FIELDS = Set.of("model", "tokens");
 
     private final ServerContext context;
@@ -54,7 +54,7 @@ final class TokenizeHandler {
         ex.offload(context, () -> {
             int[] ids;
             if (chat != null) {
-                ids = model.renderChat(chat.messages(), chat.reasoningEffort(), chat.addGenerationPrompt());
+                ids = model.renderChat(chat.messages(), chat.reasoningEffort(), chat.addGenerationPrompt(), chat.activeTools());
             } else if (addSpecial == null || addSpecial) {
                 ids = model.tokenizePrompt(prompt.textValue(), "prompt");
             } else {
@@ -73,7 +73,7 @@ final class TokenizeHandler {
     /** Only what a chat tokenization needs, so sampling fields of a copied chat request do not matter. */
     private static ObjectNode chatBody(ObjectNode body) {
         ObjectNode o = Json.object();
-        for (String f : new String[] {"messages", "add_generation_prompt", "reasoning_effort", "tools"}) {
+        for (String f : new String[] {"messages", "add_generation_prompt", "reasoning_effort", "tools", "tool_choice"}) {
             if (body.has(f)) o.set(f, body.get(f));
         }
         return o;

@@ -5,12 +5,27 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.basalt.api.FinishReason;
 import io.basalt.engine.RequestHandle;
 import io.basalt.engine.sampling.Sample;
+import io.basalt.frontend.harmony.HarmonyToolParser;
+import io.basalt.frontend.tools.Tool;
+import io.basalt.frontend.tools.ToolCall;
+import io.basalt.frontend.tools.ToolCallEvent;
+import io.basalt.frontend.tools.ToolCallIds;
+import io.basalt.frontend.tools.ToolCallTurn;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * /v1/chat/completions: object "chat.completion" with choices {index, message, logprobs, finish_reason};
  * chunks "chat.completion.chunk" whose first per choice carries {@code delta.role = "assistant"}.
  * The template's parser splits output into {@code content} and (harmony) {@code reasoning_content}.
+ *
+ * <p>With tools (harmony only), a {@link HarmonyToolParser} per choice reads the output instead: a response's
+ * message gets {@code tool_calls} [{id, type "function", function {name, arguments}}] and {@code content} null
+ * when there is only calls; a stream opens each call with {@code {index, id, type, function {name, arguments ""}}}
+ * and then sends {@code {index, function {arguments}}} fragments, whose concatenation is the response's
+ * arguments. finish_reason is {@code tool_calls} when the choice stopped (at {@code <|call|>}) after a call;
+ * {@code length} when it was cut, even inside a call. Ids come per choice from {@link ToolCallIds#seeded} of the
+ * request's seed (the same seed gives the same ids, streamed or not), else {@link ToolCallIds#secure}.
  */
 public final class ChatFormat extends ResponseFormat {
     private final ChatTemplate template;
@@ -18,9 +33,22 @@ public final class ChatFormat extends ResponseFormat {
     private final int lastPromptToken;
     private final ChatOutputParser[] parsers;
     private final TokenLogprobs[] streamedLogprobs;
+    /** The declared function names, or null without tools. */
+    private final List<String> functions;
+    private final Long seed;
+    private final HarmonyToolParser[] toolParsers;
 
     public ChatFormat(OpenAiModel model, String id, String modelName, int numChoices, boolean includeUsage,
                       boolean logprobs, int lastPromptToken) {
+        this(model, id, modelName, numChoices, includeUsage, logprobs, lastPromptToken, List.of(), null);
+    }
+
+    /**
+     * @param tools the functions the prompt declared (empty: no tool parsing); non-empty needs a harmony model
+     * @param seed  the request's seed, or null
+     */
+    public ChatFormat(OpenAiModel model, String id, String modelName, int numChoices, boolean includeUsage,
+                      boolean logprobs, int lastPromptToken, List<Tool> tools, Long seed) {
         super(model, id, "chat.completion", "chat.completion.chunk", modelName, numChoices, includeUsage);
         this.template = model.chatTemplate();
         this.logprobs = logprobs;
@@ -28,17 +56,37 @@ public final class ChatFormat extends ResponseFormat {
         this.parsers = new ChatOutputParser[numChoices];
         this.streamedLogprobs = new TokenLogprobs[numChoices];
         for (int i = 0; i < numChoices; i++) parsers[i] = template.newParser(lastPromptToken);
+        this.seed = seed;
+        if (tools.isEmpty()) {
+            this.functions = null;
+            this.toolParsers = null;
+        } else {
+            if (!(template instanceof HarmonyChatTemplate)) throw OpenAiException.unsupported("tools", ChatTemplate.TOOLS_UNSUPPORTED);
+            this.functions = tools.stream().map(Tool::name).toList();
+            this.toolParsers = new HarmonyToolParser[numChoices];
+            for (int i = 0; i < numChoices; i++) toolParsers[i] = toolParser(i);
+        }
+    }
+
+    private HarmonyToolParser toolParser(int choice) {
+        ToolCallIds ids = seed == null ? ToolCallIds.secure() : ToolCallIds.seeded(seed + 0x9E3779B97F4A7C15L * choice);
+        return new HarmonyToolParser(((HarmonyChatTemplate) template).harmony(), functions, ids);
     }
 
     public static String newId() { return "chatcmpl-" + java.util.UUID.randomUUID().toString().replace("-", ""); }
 
-    private ObjectNode choice(ObjectNode chunk, int index, ObjectNode delta, ObjectNode lp, FinishReason reason) {
+    private ObjectNode choice(ObjectNode chunk, int index, ObjectNode delta, ObjectNode lp, String reason) {
         ObjectNode c = ((ArrayNode) chunk.get("choices")).addObject();
         c.put("index", index);
         c.set("delta", delta);
         c.set("logprobs", lp);
-        c.put("finish_reason", finishReason(reason));
+        c.put("finish_reason", reason);
         return chunk;
+    }
+
+    /** {@code tool_calls} for a choice that stopped after making calls; {@code length} (cut) wins. */
+    private static String finishReason(FinishReason reason, int calls) {
+        return reason == FinishReason.STOP && calls > 0 ? "tool_calls" : finishReason(reason);
     }
 
     @Override
@@ -58,16 +106,71 @@ public final class ChatFormat extends ResponseFormat {
         ChatOutputParser.Delta d = parsers[choice].accept(tokenIds, text);
         if (last) d = concat(d, parsers[choice].finish());
         boolean withLogprobs = logprobs && samples != null && !samples.isEmpty();
-        if (d.isEmpty() && !withLogprobs) return null;
-        ObjectNode delta = Json.object();
-        if (!d.reasoning().isEmpty()) delta.put("reasoning_content", d.reasoning());
-        if (!d.content().isEmpty()) delta.put("content", d.content());
+        ObjectNode delta;
+        if (toolParsers != null) {
+            List<ToolCallEvent> events = new ArrayList<>();
+            for (int t : tokenIds) events.addAll(toolParsers[choice].accept(t));
+            if (last) events.addAll(toolParsers[choice].finish());
+            delta = toolDelta(events);
+            if (delta.isEmpty() && !withLogprobs) return null;
+        } else {
+            if (d.isEmpty() && !withLogprobs) return null;
+            delta = Json.object();
+            if (!d.reasoning().isEmpty()) delta.put("reasoning_content", d.reasoning());
+            if (!d.content().isEmpty()) delta.put("content", d.content());
+        }
         ObjectNode lp = null;
         if (withLogprobs) {
             if (streamedLogprobs[choice] == null) streamedLogprobs[choice] = new TokenLogprobs(model, lastPromptToken, 0);
             lp = streamedLogprobs[choice].chat(samples);
         }
         return choice(chunk(), choice, delta, lp, null);
+    }
+
+    /**
+     * One chunk's delta from tool-parser events: reasoning and content concatenated, and the call fragments in
+     * order (a call's first fragment carries id, type and name with arguments "", even when its arguments
+     * follow in the same chunk; consecutive argument fragments of one call are merged).
+     */
+    static ObjectNode toolDelta(List<ToolCallEvent> events) {
+        StringBuilder reasoning = new StringBuilder(), content = new StringBuilder();
+        ArrayNode calls = null;
+        ObjectNode lastArguments = null;
+        int lastIndex = -1;
+        for (ToolCallEvent e : events) {
+            switch (e) {
+                case ToolCallEvent.Content c -> content.append(c.text());
+                case ToolCallEvent.Reasoning r -> reasoning.append(r.text());
+                case ToolCallEvent.ToolCallStart s -> {
+                    if (calls == null) calls = Json.MAPPER.createArrayNode();
+                    ObjectNode call = calls.addObject();
+                    call.put("index", s.index());
+                    call.put("id", s.id());
+                    call.put("type", "function");
+                    call.putObject("function").put("name", s.name()).put("arguments", "");
+                    lastArguments = null;          // the opening fragment keeps arguments ""
+                    lastIndex = s.index();
+                }
+                case ToolCallEvent.ToolCallArguments a -> {
+                    if (a.text().isEmpty()) continue;
+                    if (lastArguments != null && lastIndex == a.index()) {
+                        lastArguments.put("arguments", lastArguments.get("arguments").textValue() + a.text());
+                    } else {
+                        if (calls == null) calls = Json.MAPPER.createArrayNode();
+                        ObjectNode call = calls.addObject();
+                        call.put("index", a.index());
+                        lastArguments = call.putObject("function").put("arguments", a.text());
+                        lastIndex = a.index();
+                    }
+                }
+                case ToolCallEvent.ToolCallEnd ignored -> { }
+            }
+        }
+        ObjectNode delta = Json.object();
+        if (!reasoning.isEmpty()) delta.put("reasoning_content", reasoning.toString());
+        if (!content.isEmpty()) delta.put("content", content.toString());
+        if (calls != null) delta.set("tool_calls", calls);
+        return delta;
     }
 
     private static ChatOutputParser.Delta concat(ChatOutputParser.Delta a, ChatOutputParser.Delta b) {
@@ -77,7 +180,10 @@ public final class ChatFormat extends ResponseFormat {
     }
 
     @Override
-    public ObjectNode finish(int choice, FinishReason reason) { return choice(chunk(), choice, Json.object(), null, reason); }
+    public ObjectNode finish(int choice, FinishReason reason) {
+        int calls = toolParsers == null ? 0 : toolParsers[choice].callCount();
+        return choice(chunk(), choice, Json.object(), null, finishReason(reason, calls));
+    }
 
     @Override
     protected int reasoningTokens() {
@@ -102,14 +208,41 @@ public final class ChatFormat extends ResponseFormat {
             o.put("index", c.index());
             ObjectNode message = o.putObject("message");
             message.put("role", "assistant");
-            message.put("content", d.content());
-            if (!d.reasoning().isEmpty()) message.put("reasoning_content", d.reasoning());
+            int calls = 0;
+            if (toolParsers == null) {
+                message.put("content", d.content());
+                if (!d.reasoning().isEmpty()) message.put("reasoning_content", d.reasoning());
+            } else {
+                ToolCallTurn turn = toolTurn(c.index(), c.tokenIds());
+                calls = turn.toolCalls().size();
+                if (turn.content().isEmpty() && calls > 0) message.putNull("content");
+                else message.put("content", turn.content());
+                if (!turn.reasoning().isEmpty()) message.put("reasoning_content", turn.reasoning());
+                if (calls > 0) {
+                    ArrayNode array = message.putArray("tool_calls");
+                    for (ToolCall call : turn.toolCalls()) {
+                        ObjectNode t = array.addObject();
+                        t.put("id", call.id());
+                        t.put("type", "function");
+                        t.putObject("function").put("name", call.name()).put("arguments", call.argumentsJson());
+                    }
+                }
+            }
             message.putNull("refusal");
             o.set("logprobs", logprobs ? new TokenLogprobs(model, lastPromptToken, 0).chat(c.logprobs()) : null);
-            o.put("finish_reason", finishReason(c.finishReason()));
+            o.put("finish_reason", finishReason(c.finishReason(), calls));
             generated += c.tokenIds().length;
         }
         r.set("usage", usageJson(promptTokens, generated, reasoning));
         return r;
+    }
+
+    /** A whole choice's output read by a fresh tool parser (same ids as the stream for the same seed). */
+    private ToolCallTurn toolTurn(int choice, int[] tokenIds) {
+        HarmonyToolParser parser = toolParser(choice);
+        List<ToolCallEvent> events = new ArrayList<>();
+        for (int t : tokenIds) events.addAll(parser.accept(t));
+        events.addAll(parser.finish());
+        return ToolCallTurn.of(events);
     }
 }

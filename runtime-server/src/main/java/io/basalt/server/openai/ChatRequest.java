@@ -3,23 +3,42 @@ package io.basalt.server.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.basalt.api.SamplingParams;
+import io.basalt.frontend.tools.Tool;
+import io.basalt.frontend.tools.ToolCall;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * A POST /v1/chat/completions body, type-checked. An unknown top-level field is a 400, as in OpenAI's
- * API ({@link #FIELDS}); OpenAI features this server does not implement (tools) are a
- * 400 rather than silently ignored, since ignoring them would change what the client gets.
+ * API ({@link #FIELDS}); OpenAI features this server does not implement (legacy functions, tool_choice
+ * required or a named function) are a 400 rather than silently ignored, since ignoring them would change
+ * what the client gets. {@code tools} are parsed here; whether the model can take them (harmony only, so far)
+ * is the handler's check.
  *
  * @param model           the requested model name, or null (then the served model)
  * @param reasoningEffort "low", "medium", "high" (or another OpenAI value, which only harmony refuses), or null
  * @param topLogprobs     0..20 alternatives per token (requires logprobs)
+ * @param tools           the request's functions (empty for none)
+ * @param toolChoice      "none" or "auto" (null: not given, which is auto)
+ * @param seed            the request's seed if it gave one (tool-call ids are then reproducible), else null
  */
 public record ChatRequest(String model, List<ChatMessage> messages, SamplingRequest sampling, boolean stream,
                           boolean includeUsage, boolean logprobs, int topLogprobs, String reasoningEffort,
-                          boolean addGenerationPrompt) {
+                          boolean addGenerationPrompt, List<Tool> tools, String toolChoice, Long seed) {
+    private static final Pattern FUNCTION_NAME = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+
+    public ChatRequest {
+        tools = List.copyOf(tools);
+    }
+
+    /** The functions the prompt declares and the output parser looks for: none when tool_choice is "none". */
+    public List<Tool> activeTools() { return "none".equals(toolChoice) ? List.of() : tools; }
+
     static final List<String> EFFORTS = List.of("none", "minimal", "low", "medium", "high", "xhigh", "max");
 
     /**
@@ -39,6 +58,10 @@ public record ChatRequest(String model, List<ChatMessage> messages, SamplingRequ
         String model = JsonFields.string(o, "model");
         List<ChatMessage> messages = messages(o);
         unsupported(o);
+        List<Tool> tools = tools(o);
+        String toolChoice = toolChoice(o);
+        JsonFields.bool(o, "parallel_tool_calls");   // type-checked and accepted: gpt-oss makes one call per turn anyway
+        resolveToolResults(messages);
         Boolean logprobs = JsonFields.bool(o, "logprobs");
         Integer top = JsonFields.integer(o, "top_logprobs");
         if (top != null && (top < 0 || top > SamplingParams.MAX_TOP_LOGPROBS)) {
@@ -60,17 +83,101 @@ public record ChatRequest(String model, List<ChatMessage> messages, SamplingRequ
         Boolean stream = JsonFields.bool(o, "stream");
         return new ChatRequest(model, messages, SamplingRequest.parse(o, vocab), stream != null && stream,
                 CompletionRequest.includeUsage(o), logprobs != null && logprobs, top == null ? 0 : top, effort,
-                addGeneration == null || addGeneration);
+                addGeneration == null || addGeneration, tools, toolChoice, JsonFields.longValue(o, "seed"));
+    }
+
+    private static List<Tool> tools(ObjectNode o) {
+        JsonNode v = JsonFields.opt(o, "tools");
+        if (v == null) return List.of();
+        if (!v.isArray()) throw JsonFields.wrongType("tools", "an array of tools", v);
+        List<Tool> out = new ArrayList<>(v.size());
+        Set<String> names = new java.util.HashSet<>();
+        for (int i = 0; i < v.size(); i++) {
+            String where = "tools[" + i + "]";
+            JsonNode t = v.get(i);
+            if (!t.isObject()) throw OpenAiException.invalid("tools", where + " must be an object");
+            JsonNode type = t.get("type");
+            if (type == null || !type.isTextual() || !type.textValue().equals("function")) {
+                throw OpenAiException.unsupported("tools", where + ".type must be 'function' (the only tool type supported)");
+            }
+            JsonNode f = t.get("function");
+            if (f == null || !f.isObject()) throw OpenAiException.invalid("tools", where + ".function must be an object");
+            JsonNode name = f.get("name");
+            if (name == null || !name.isTextual() || !FUNCTION_NAME.matcher(name.textValue()).matches()) {
+                throw OpenAiException.invalid("tools", where + ".function.name must be a string of 1 to 64 characters "
+                        + "a-z, A-Z, 0-9, '_' or '-'");
+            }
+            if (!names.add(name.textValue())) {
+                throw OpenAiException.invalid("tools", "two tools are named '" + name.textValue() + "'");
+            }
+            JsonNode description = f.get("description");
+            if (description != null && !description.isNull() && !description.isTextual()) {
+                throw OpenAiException.invalid("tools", where + ".function.description must be a string");
+            }
+            JsonNode parameters = f.get("parameters");
+            if (parameters != null && !parameters.isNull() && !parameters.isObject()) {
+                throw OpenAiException.invalid("tools", where + ".function.parameters must be a JSON Schema object");
+            }
+            JsonNode strict = f.get("strict");
+            if (strict != null && !strict.isNull() && !strict.isBoolean()) {
+                throw OpenAiException.invalid("tools", where + ".function.strict must be a boolean");
+            }
+            String parametersJson;
+            try {
+                parametersJson = parameters == null || parameters.isNull() ? null : Json.MAPPER.writeValueAsString(parameters);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw OpenAiException.invalid("tools", where + ".function.parameters: " + e.getOriginalMessage());
+            }
+            out.add(new Tool(name.textValue(), description == null || description.isNull() ? null : description.textValue(),
+                    parametersJson, strict != null && strict.booleanValue()));
+        }
+        return out;
+    }
+
+    /** "none" or "auto" (or null); "required" and a named function need grammar-constrained calls: a 400 for now. */
+    private static String toolChoice(ObjectNode o) {
+        JsonNode v = JsonFields.opt(o, "tool_choice");
+        if (v == null) return null;
+        if (v.isTextual()) {
+            String c = v.textValue();
+            if (c.equals("none") || c.equals("auto")) return c;
+            if (c.equals("required")) {
+                throw OpenAiException.unsupported("tool_choice", "tool_choice 'required' is not supported yet (only 'none' and 'auto')");
+            }
+            throw OpenAiException.invalid("tool_choice", "tool_choice must be 'none', 'auto', 'required' or a named function, got '"
+                    + JsonFields.clip(c) + "'");
+        }
+        if (v.isObject()) {
+            JsonNode f = v.get("function");
+            JsonNode name = f == null ? null : f.get("name");
+            String named = name != null && name.isTextual() ? " ('" + JsonFields.clip(name.textValue()) + "')" : "";
+            throw OpenAiException.unsupported("tool_choice", "tool_choice naming a function" + named
+                    + " is not supported yet (only 'none' and 'auto')");
+        }
+        throw JsonFields.wrongType("tool_choice", "a string or an object", v);
+    }
+
+    /** A tool message that answers a tool_call_id gets the name of the assistant's call with that id. */
+    private static void resolveToolResults(List<ChatMessage> messages) {
+        Map<String, String> names = new HashMap<>();
+        for (int i = 0; i < messages.size(); i++) {
+            ChatMessage m = messages.get(i);
+            for (ToolCall c : m.toolCalls()) names.put(c.id(), c.name());
+            if (m.role().equals("tool") && m.toolCallId() != null) {
+                String name = names.get(m.toolCallId());
+                if (name == null) {
+                    throw OpenAiException.invalid("messages", "messages[" + i + "].tool_call_id '" + JsonFields.clip(m.toolCallId())
+                            + "' does not match a tool call of an earlier assistant message");
+                }
+                messages.set(i, new ChatMessage("tool", m.content(), name, null, List.of(), m.toolCallId()));
+            }
+        }
     }
 
     private static void unsupported(ObjectNode o) {
-        JsonNode tools = JsonFields.opt(o, "tools");
-        if (tools != null && !(tools.isArray() && tools.isEmpty())) {
-            throw OpenAiException.unsupported("tools", "tools (function calling) are not supported by this server");
-        }
         JsonNode functions = JsonFields.opt(o, "functions");
         if (functions != null && !(functions.isArray() && functions.isEmpty())) {
-            throw OpenAiException.unsupported("functions", "functions (function calling) are not supported by this server");
+            throw OpenAiException.unsupported("functions", "the legacy 'functions' are not supported by this server; use 'tools'");
         }
     }
 
@@ -96,13 +203,42 @@ public record ChatRequest(String model, List<ChatMessage> messages, SamplingRequ
                     + "; expected one of " + ChatMessage.ROLES);
         }
         String content = content(JsonFields.opt(m, "content"), where);
+        List<ToolCall> calls = role.equals("assistant") ? toolCalls(JsonFields.opt(m, "tool_calls"), where) : List.of();
+        String toolCallId = role.equals("tool") ? textField(m, "tool_call_id", where) : null;
         if (content == null && !role.equals("assistant")) {
             throw OpenAiException.invalid("messages", where + " (" + role + ") needs a 'content'");
         }
         String name = textField(m, "name", where);
         String reasoning = textField(m, "reasoning_content", where);
         if (reasoning == null) reasoning = textField(m, "reasoning", where);
-        return new ChatMessage(role, content, name, reasoning);
+        return new ChatMessage(role, content, name, reasoning, calls, toolCallId);
+    }
+
+    private static List<ToolCall> toolCalls(JsonNode v, String where) {
+        if (v == null) return List.of();
+        if (!v.isArray()) throw OpenAiException.invalid("messages", where + ".tool_calls must be an array");
+        List<ToolCall> out = new ArrayList<>(v.size());
+        for (int i = 0; i < v.size(); i++) {
+            String at = where + ".tool_calls[" + i + "]";
+            JsonNode c = v.get(i);
+            if (!c.isObject()) throw OpenAiException.invalid("messages", at + " must be an object");
+            JsonNode id = c.get("id"), f = c.get("function");
+            if (id == null || !id.isTextual()) throw OpenAiException.invalid("messages", at + " needs a string 'id'");
+            JsonNode type = c.get("type");
+            if (type != null && !type.isNull() && !(type.isTextual() && type.textValue().equals("function"))) {
+                throw OpenAiException.unsupported("messages", at + ".type must be 'function'");
+            }
+            if (f == null || !f.isObject()) throw OpenAiException.invalid("messages", at + " needs a 'function' object");
+            JsonNode name = f.get("name"), arguments = f.get("arguments");
+            if (name == null || !name.isTextual() || name.textValue().isEmpty()) {
+                throw OpenAiException.invalid("messages", at + ".function needs a string 'name'");
+            }
+            if (arguments == null || !arguments.isTextual()) {
+                throw OpenAiException.invalid("messages", at + ".function.arguments must be a string (JSON text)");
+            }
+            out.add(new ToolCall(id.textValue(), name.textValue(), arguments.textValue()));
+        }
+        return out;
     }
 
     private static String textField(ObjectNode m, String field, String where) {

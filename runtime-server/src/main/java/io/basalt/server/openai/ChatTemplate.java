@@ -24,6 +24,21 @@ public interface ChatTemplate {
      */
     int[] render(List<ChatMessage> messages, String effort, boolean addGenerationPrompt);
 
+    /**
+     * The prompt ids of a conversation that declares {@code tools} (empty: {@link #render(List, String, boolean)}).
+     * Only harmony renders tools so far; other templates refuse them.
+     */
+    default int[] render(List<ChatMessage> messages, String effort, boolean addGenerationPrompt, List<io.basalt.frontend.tools.Tool> tools) {
+        if (!tools.isEmpty()) throw OpenAiException.unsupported("tools", TOOLS_UNSUPPORTED);
+        return render(messages, effort, addGenerationPrompt);
+    }
+
+    /** Whether {@code tools} work with this template (harmony). */
+    default boolean supportsTools() { return false; }
+
+    String TOOLS_UNSUPPORTED = "tools (function calling) are supported for harmony (gpt-oss) models so far; this model's chat "
+            + "template cannot take them";
+
     /** A parser for one choice's generated tokens; {@code lastPromptToken} seeds detokenization. */
     ChatOutputParser newParser(int lastPromptToken);
 

@@ -4,6 +4,8 @@ import io.basalt.frontend.harmony.Harmony;
 import io.basalt.frontend.harmony.HarmonyConversation;
 import io.basalt.frontend.harmony.HarmonyMessage;
 import io.basalt.frontend.harmony.HarmonySystem;
+import io.basalt.frontend.tools.Tool;
+import io.basalt.frontend.tools.ToolCall;
 import io.basalt.tokenizer.Tokenizer;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -34,8 +36,22 @@ final class HarmonyChatTemplate implements ChatTemplate {
 
     @Override public String name() { return "harmony"; }
 
+    Harmony harmony() { return harmony; }
+
+    @Override public boolean supportsTools() { return true; }
+
     @Override
     public int[] render(List<ChatMessage> messages, String effort, boolean addGenerationPrompt) {
+        return render(messages, effort, addGenerationPrompt, List.of());
+    }
+
+    /**
+     * With {@code tools}, the developer message declares them ({@code namespace functions}); an assistant message's
+     * tool_calls render as gpt-oss writes calls (its content, if any, as a commentary preamble before them), and a
+     * tool message as {@code functions.NAME to=assistant}.
+     */
+    @Override
+    public int[] render(List<ChatMessage> messages, String effort, boolean addGenerationPrompt, List<Tool> tools) {
         HarmonySystem system = HarmonySystem.defaults()
                 .withReasoningEffort(ChatTemplate.harmonyEffort(effort))
                 .withCurrentDate(LocalDate.now(ZoneOffset.UTC).toString());
@@ -52,14 +68,17 @@ final class HarmonyChatTemplate implements ChatTemplate {
                     if (m.reasoningContent() != null && !m.reasoningContent().isEmpty()) {
                         turns.add(HarmonyMessage.assistant("analysis", m.reasoningContent()));
                     }
-                    if (!m.content().isEmpty()) turns.add(HarmonyMessage.assistant("final", m.content()));
+                    if (!m.content().isEmpty()) {
+                        turns.add(HarmonyMessage.assistant(m.toolCalls().isEmpty() ? "final" : "commentary", m.content()));
+                    }
+                    for (ToolCall c : m.toolCalls()) turns.add(HarmonyMessage.toolCall(c.name(), c.argumentsJson()));
                 }
-                case "tool" -> turns.add(new HarmonyMessage("functions." + (m.name() == null ? "tool" : m.name()),
-                        "commentary", "assistant", null, m.content()));
+                case "tool" -> turns.add(HarmonyMessage.toolResult(m.name() == null ? "tool" : m.name(), m.content()));
                 default -> throw new IllegalStateException("role " + m.role());
             }
         }
-        int[] ids = harmony.render(new HarmonyConversation(system, instructions.isEmpty() ? null : instructions.toString(), turns));
+        int[] ids = harmony.render(new HarmonyConversation(system, instructions.isEmpty() ? null : instructions.toString(), turns,
+                tools));
         return addGenerationPrompt ? ids : java.util.Arrays.copyOf(ids, ids.length - assistantHeaderLength);
     }
 

@@ -105,13 +105,21 @@ public final class OpenAiModel {
      * the vocabulary: callers that generate also call {@link #checkFits} and {@link #checkInVocabulary}).
      */
     public int[] renderChat(List<ChatMessage> messages, String effort, boolean addGenerationPrompt) {
+        return renderChat(messages, effort, addGenerationPrompt, List.of());
+    }
+
+    /** As {@link #renderChat(List, String, boolean)}, declaring {@code tools} (harmony only: else a 400). */
+    public int[] renderChat(List<ChatMessage> messages, String effort, boolean addGenerationPrompt,
+                            List<io.basalt.frontend.tools.Tool> tools) {
+        if (!tools.isEmpty() && !chatTemplate.supportsTools()) throw OpenAiException.unsupported("tools", ChatTemplate.TOOLS_UNSUPPORTED);
         long bytes = 0;
         for (ChatMessage m : messages) {
             bytes += utf8Length(m.content()) + (m.reasoningContent() == null ? 0 : utf8Length(m.reasoningContent()));
+            for (io.basalt.frontend.tools.ToolCall c : m.toolCalls()) bytes += utf8Length(c.argumentsJson());
         }
         checkTextSize(bytes, "messages");
         try {
-            return chatTemplate.render(messages, effort, addGenerationPrompt);
+            return chatTemplate.render(messages, effort, addGenerationPrompt, tools);
         } catch (IllegalArgumentException e) {
             throw OpenAiException.invalid("messages", e.getMessage());
         }
