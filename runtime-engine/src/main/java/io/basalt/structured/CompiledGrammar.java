@@ -17,6 +17,9 @@ public final class CompiledGrammar {
     private final String description;
     final ConcurrentHashMap<State, long[]> maskCache = new ConcurrentHashMap<>();
     private final int maxCachedMasks;
+    /** Plain-token masks of a pattern string's body, by (node, DFA state, clamped characters left). */
+    record PlainKey(Nodes.Str node, int dfa, int left) {}
+    final ConcurrentHashMap<PlainKey, long[]> plainCache = new ConcurrentHashMap<>();
 
     CompiledGrammar(TokenVocabulary vocab, Automaton automaton, String description) {
         this.vocab = vocab;
@@ -33,6 +36,12 @@ public final class CompiledGrammar {
 
     void cacheMask(State s, long[] mask) {
         if (maskCache.size() < maxCachedMasks) maskCache.putIfAbsent(s, mask);
+    }
+
+    long[] cachedPlain(PlainKey k) { return plainCache.get(k); }
+
+    void cachePlain(PlainKey k, long[] mask) {
+        if (plainCache.size() + maskCache.size() < maxCachedMasks) plainCache.putIfAbsent(k, mask);
     }
 
     @Override public String toString() { return "CompiledGrammar[" + description + "]"; }

@@ -36,9 +36,14 @@ final class Regex {
         final boolean accepting;
         final int minRemaining;
         final int[] ascii = new int[128];
-        DState(int[] nfa, boolean accepting, int minRemaining) {
+        /** Code points >= 128 fall in intervals [bounds[i], bounds[i+1]) that every edge of this state treats alike; targets[i]: -2 unknown. */
+        final int[] bounds, targets;
+        DState(int[] nfa, boolean accepting, int minRemaining, int[] bounds) {
             this.nfa = nfa; this.accepting = accepting; this.minRemaining = minRemaining;
             Arrays.fill(ascii, -2);
+            this.bounds = bounds;
+            this.targets = new int[bounds.length];
+            Arrays.fill(targets, -2);
         }
     }
 
@@ -77,6 +82,7 @@ final class Regex {
         r.start = frag[0];
         r.accept = frag[1];
         r.computeDistances();
+        for (int q = 0; q < r.n; q++) if (r.dist[q] != Integer.MAX_VALUE) r.maxFiniteDist = Math.max(r.maxFiniteDist, r.dist[q]);
         if (r.dist[r.start] == Integer.MAX_VALUE) throw new IllegalArgumentException("the pattern matches no JSON string");
         r.intern(r.closure(new int[] {r.start}));
         return r;
@@ -97,11 +103,19 @@ final class Regex {
             int t = d.ascii[cp];
             if (t != -2) return t;
         }
+        int cls = -1;
+        if (cp >= 128) {
+            cls = Arrays.binarySearch(d.bounds, cp);
+            if (cls < 0) cls = -cls - 2;
+            int t = d.targets[cls];
+            if (t != -2) return t;
+        }
         int t;
         synchronized (this) {
             t = computeStep(d, cp);
         }
         if (cp < 128) d.ascii[cp] = t;
+        else d.targets[cls] = t;          // benign race: every writer stores the same id
         return t;
     }
 
@@ -144,11 +158,37 @@ final class Regex {
         for (int q : set) { if (q == accept) acc = true; best = Math.min(best, dist[q]); }
         if (dfaCount == table.length) table = Arrays.copyOf(table, dfaCount * 2);
         DState[] t = table;
-        t[dfaCount] = new DState(set, acc, best);
+        t[dfaCount] = new DState(set, acc, best, bounds(set));
         table = t;
         index.put(k, dfaCount);
         return dfaCount++;
     }
+
+    /** Sorted interval starts (from 128) on which the edges of {@code set} are constant. */
+    private int[] bounds(int[] set) {
+        int[] b = new int[16];
+        int m = 0;
+        b[m++] = 128;
+        for (int q : set) {
+            int[] r = ranges[q];
+            if (r == null) continue;
+            for (int k = 0; k < r.length; k += 2) {
+                if (m + 2 > b.length) b = Arrays.copyOf(b, b.length * 2);
+                if (r[k] > 128) b[m++] = r[k];
+                if (r[k + 1] + 1 > 128) b[m++] = r[k + 1] + 1;
+            }
+        }
+        int[] s = Arrays.copyOf(b, m);
+        Arrays.sort(s);
+        int u = 0;
+        for (int i = 0; i < s.length; i++) if (u == 0 || s[i] != s[u - 1]) s[u++] = s[i];
+        return Arrays.copyOf(s, u);
+    }
+
+    private int maxFiniteDist;
+
+    /** The largest finite distance to acceptance over all NFA states: no DFA state's minRemaining exceeds it. */
+    int maxFiniteDist() { return maxFiniteDist; }
 
     private int[] closure(int[] seeds) {
         boolean[] seen = new boolean[n];

@@ -26,6 +26,10 @@ public final class TokenVocabulary {
     final int maxPlainChars;
     /** The other tokens, walked when the plain set is allowed wholesale (inside an unconstrained string). */
     final Trie nonPlain;
+    /** The plain tokens alone, walked from a string state with a pattern (results cached per grammar). */
+    final Trie plain;
+    /** plainUpTo[k]: plain tokens of at most k characters (k < maxPlainChars), built on first use. */
+    private final java.util.concurrent.atomic.AtomicReferenceArray<long[]> plainUpTo;
 
     private TokenVocabulary(byte[][] bytes, boolean[] special) {
         this.size = bytes.length;
@@ -35,7 +39,7 @@ public final class TokenVocabulary {
         this.plainMask = new long[(size + 63) >>> 6];
         this.plainChars = new int[size];
         int maxChars = 0;
-        boolean[] inAll = new boolean[size], inNonPlain = new boolean[size];
+        boolean[] inAll = new boolean[size], inNonPlain = new boolean[size], inPlain = new boolean[size];
         for (int id = 0; id < size; id++) {
             if (bytes[id] == null) continue;
             inAll[id] = true;
@@ -44,6 +48,7 @@ public final class TokenVocabulary {
                 plainMask[id >>> 6] |= 1L << id;
                 plainChars[id] = chars;
                 maxChars = Math.max(maxChars, chars);
+                inPlain[id] = true;
             } else {
                 inNonPlain[id] = true;
             }
@@ -51,6 +56,23 @@ public final class TokenVocabulary {
         this.maxPlainChars = maxChars;
         this.all = new Trie(bytes, inAll);
         this.nonPlain = new Trie(bytes, inNonPlain);
+        this.plain = new Trie(bytes, inPlain);
+        this.plainUpTo = new java.util.concurrent.atomic.AtomicReferenceArray<>(maxChars + 1);
+    }
+
+    /** Plain tokens of at most k code points (the whole plain set when k >= maxPlainChars). Do not modify. */
+    long[] plainUpTo(int k) {
+        if (k >= maxPlainChars) return plainMask;
+        if (k <= 0) k = 0;
+        long[] m = plainUpTo.get(k);
+        if (m != null) return m;
+        m = new long[plainMask.length];
+        for (int id = 0; id < size; id++) {
+            int c = plainChars[id];
+            if (c > 0 && c <= k) m[id >>> 6] |= 1L << id;
+        }
+        plainUpTo.compareAndSet(k, null, m);
+        return plainUpTo.get(k);
     }
 
     /** The vocabulary of {@code tokenizer}; special tokens are detected from the tokenizer's own rules. */
