@@ -11,6 +11,19 @@ public interface ToolCallParser {
     /** Feeds the next generated id; returns the events it completes (often none, never null). */
     List<ToolCallEvent> accept(int tokenId);
 
+    /**
+     * Feeds a delta: the next generated ids and their decoded text (as the engine streams them). Token-level parsers
+     * (harmony) read the ids and ignore the text; text-level parsers ({@link TextToolCallParser}) read the text.
+     */
+    default List<ToolCallEvent> accept(int[] tokenIds, String text) {
+        List<ToolCallEvent> out = new java.util.ArrayList<>();
+        for (int t : tokenIds) out.addAll(accept(t));
+        return out;
+    }
+
+    /** The calls opened so far (a {@link ToolCallEvent.ToolCallStart} each). */
+    int callCount();
+
     /** The completion ended (stop, length or cancel): flushes held-back text and closes an open call. */
     List<ToolCallEvent> finish();
 }

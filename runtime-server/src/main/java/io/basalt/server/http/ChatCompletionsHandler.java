@@ -43,7 +43,7 @@ final class ChatCompletionsHandler {
             model.checkFits(prompt.length, "messages");
             SamplingParams params = req.sampling().toParams(prompt.length, "messages", model.contextLength(), 0, req.logprobs(),
                     req.topLogprobs(), "top_logprobs");
-            if (!req.activeTools().isEmpty()) params = withHarmonyStops(model, params);
+            if (!req.activeTools().isEmpty() && model.chatTemplate().name().equals("harmony")) params = withHarmonyStops(model, params);
             ChatFormat format = new ChatFormat(model, ChatFormat.newId(), name, params.n(), req.stream() && req.includeUsage(),
                     req.logprobs(), prompt[prompt.length - 1], req.activeTools(), req.seed());
             Generation.Delivery delivery = Generation.Delivery.of(req.stream(), req.includeUsage());

@@ -5,11 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.basalt.api.FinishReason;
 import io.basalt.engine.RequestHandle;
 import io.basalt.engine.sampling.Sample;
-import io.basalt.frontend.harmony.HarmonyToolParser;
 import io.basalt.frontend.tools.Tool;
 import io.basalt.frontend.tools.ToolCall;
 import io.basalt.frontend.tools.ToolCallEvent;
 import io.basalt.frontend.tools.ToolCallIds;
+import io.basalt.frontend.tools.ToolCallParser;
 import io.basalt.frontend.tools.ToolCallTurn;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,11 +19,12 @@ import java.util.List;
  * chunks "chat.completion.chunk" whose first per choice carries {@code delta.role = "assistant"}.
  * The template's parser splits output into {@code content} and (harmony) {@code reasoning_content}.
  *
- * <p>With tools (harmony only), a {@link HarmonyToolParser} per choice reads the output instead: a response's
+ * <p>With tools, a {@link ToolCallParser} per choice from the request's {@link ToolOutput} reads the output instead
+ * (the template's own format for tool_choice auto, e.g. harmony's): a response's
  * message gets {@code tool_calls} [{id, type "function", function {name, arguments}}] and {@code content} null
  * when there is only calls; a stream opens each call with {@code {index, id, type, function {name, arguments ""}}}
  * and then sends {@code {index, function {arguments}}} fragments, whose concatenation is the response's
- * arguments. finish_reason is {@code tool_calls} when the choice stopped (at {@code <|call|>}) after a call;
+ * arguments. finish_reason is the {@link ToolOutput}'s (normally {@code tool_calls}) when the choice stopped after a call;
  * {@code length} when it was cut, even inside a call. Ids come per choice from {@link ToolCallIds#seeded} of the
  * request's seed (the same seed gives the same ids, streamed or not), else {@link ToolCallIds#secure}.
  */
@@ -33,22 +34,32 @@ public final class ChatFormat extends ResponseFormat {
     private final int lastPromptToken;
     private final ChatOutputParser[] parsers;
     private final TokenLogprobs[] streamedLogprobs;
-    /** The declared function names, or null without tools. */
-    private final List<String> functions;
+    /** How output becomes tool calls, or null without tools. */
+    private final ToolOutput toolOutput;
     private final Long seed;
-    private final HarmonyToolParser[] toolParsers;
+    private final ToolCallParser[] toolParsers;
 
     public ChatFormat(OpenAiModel model, String id, String modelName, int numChoices, boolean includeUsage,
                       boolean logprobs, int lastPromptToken) {
-        this(model, id, modelName, numChoices, includeUsage, logprobs, lastPromptToken, List.of(), null);
+        this(model, id, modelName, numChoices, includeUsage, logprobs, lastPromptToken, (ToolOutput) null, null);
     }
 
     /**
-     * @param tools the functions the prompt declared (empty: no tool parsing); non-empty needs a harmony model
+     * @param tools the functions the prompt declared (empty: no tool parsing), read in the model's own call format
      * @param seed  the request's seed, or null
      */
     public ChatFormat(OpenAiModel model, String id, String modelName, int numChoices, boolean includeUsage,
                       boolean logprobs, int lastPromptToken, List<Tool> tools, Long seed) {
+        this(model, id, modelName, numChoices, includeUsage, logprobs, lastPromptToken,
+                tools.isEmpty() ? null : ToolOutput.auto(model.chatTemplate(), tools), seed);
+    }
+
+    /**
+     * @param toolOutput how the output becomes tool calls (null: no tool parsing)
+     * @param seed       the request's seed, or null
+     */
+    public ChatFormat(OpenAiModel model, String id, String modelName, int numChoices, boolean includeUsage,
+                      boolean logprobs, int lastPromptToken, ToolOutput toolOutput, Long seed) {
         super(model, id, "chat.completion", "chat.completion.chunk", modelName, numChoices, includeUsage);
         this.template = model.chatTemplate();
         this.logprobs = logprobs;
@@ -57,20 +68,18 @@ public final class ChatFormat extends ResponseFormat {
         this.streamedLogprobs = new TokenLogprobs[numChoices];
         for (int i = 0; i < numChoices; i++) parsers[i] = template.newParser(lastPromptToken);
         this.seed = seed;
-        if (tools.isEmpty()) {
-            this.functions = null;
+        this.toolOutput = toolOutput;
+        if (toolOutput == null) {
             this.toolParsers = null;
         } else {
-            if (!(template instanceof HarmonyChatTemplate)) throw OpenAiException.unsupported("tools", ChatTemplate.TOOLS_UNSUPPORTED);
-            this.functions = tools.stream().map(Tool::name).toList();
-            this.toolParsers = new HarmonyToolParser[numChoices];
+            this.toolParsers = new ToolCallParser[numChoices];
             for (int i = 0; i < numChoices; i++) toolParsers[i] = toolParser(i);
         }
     }
 
-    private HarmonyToolParser toolParser(int choice) {
+    private ToolCallParser toolParser(int choice) {
         ToolCallIds ids = seed == null ? ToolCallIds.secure() : ToolCallIds.seeded(seed + 0x9E3779B97F4A7C15L * choice);
-        return new HarmonyToolParser(((HarmonyChatTemplate) template).harmony(), functions, ids);
+        return toolOutput.newParser(ids);
     }
 
     public static String newId() { return "chatcmpl-" + java.util.UUID.randomUUID().toString().replace("-", ""); }
@@ -84,9 +93,9 @@ public final class ChatFormat extends ResponseFormat {
         return chunk;
     }
 
-    /** {@code tool_calls} for a choice that stopped after making calls; {@code length} (cut) wins. */
-    private static String finishReason(FinishReason reason, int calls) {
-        return reason == FinishReason.STOP && calls > 0 ? "tool_calls" : finishReason(reason);
+    /** The tool output's reason for a choice that stopped (normally {@code tool_calls} after calls); {@code length} (cut) wins. */
+    private String finishReason(FinishReason reason, int calls) {
+        return reason == FinishReason.STOP && toolOutput != null ? toolOutput.stopReason(calls) : finishReason(reason);
     }
 
     @Override
@@ -108,8 +117,7 @@ public final class ChatFormat extends ResponseFormat {
         boolean withLogprobs = logprobs && samples != null && !samples.isEmpty();
         ObjectNode delta;
         if (toolParsers != null) {
-            List<ToolCallEvent> events = new ArrayList<>();
-            for (int t : tokenIds) events.addAll(toolParsers[choice].accept(t));
+            List<ToolCallEvent> events = new ArrayList<>(toolParsers[choice].accept(tokenIds, text));
             if (last) events.addAll(toolParsers[choice].finish());
             delta = toolDelta(events);
             if (delta.isEmpty() && !withLogprobs) return null;
@@ -213,7 +221,7 @@ public final class ChatFormat extends ResponseFormat {
                 message.put("content", d.content());
                 if (!d.reasoning().isEmpty()) message.put("reasoning_content", d.reasoning());
             } else {
-                ToolCallTurn turn = toolTurn(c.index(), c.tokenIds());
+                ToolCallTurn turn = toolTurn(c.index(), c.tokenIds(), c.text());
                 calls = turn.toolCalls().size();
                 if (turn.content().isEmpty() && calls > 0) message.putNull("content");
                 else message.put("content", turn.content());
@@ -238,10 +246,9 @@ public final class ChatFormat extends ResponseFormat {
     }
 
     /** A whole choice's output read by a fresh tool parser (same ids as the stream for the same seed). */
-    private ToolCallTurn toolTurn(int choice, int[] tokenIds) {
-        HarmonyToolParser parser = toolParser(choice);
-        List<ToolCallEvent> events = new ArrayList<>();
-        for (int t : tokenIds) events.addAll(parser.accept(t));
+    private ToolCallTurn toolTurn(int choice, int[] tokenIds, String text) {
+        ToolCallParser parser = toolParser(choice);
+        List<ToolCallEvent> events = new ArrayList<>(parser.accept(tokenIds, text));
         events.addAll(parser.finish());
         return ToolCallTurn.of(events);
     }

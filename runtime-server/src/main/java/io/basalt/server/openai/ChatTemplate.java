@@ -36,6 +36,12 @@ public interface ChatTemplate {
     /** Whether {@code tools} work with this template (harmony). */
     default boolean supportsTools() { return false; }
 
+    /** A parser for the calls this template's model writes, looking for {@code tools}; templates without tools refuse. */
+    default io.basalt.frontend.tools.ToolCallParser newToolParser(List<io.basalt.frontend.tools.Tool> tools,
+                                                                  io.basalt.frontend.tools.ToolCallIds ids) {
+        throw OpenAiException.unsupported("tools", TOOLS_UNSUPPORTED);
+    }
+
     String TOOLS_UNSUPPORTED = "tools (function calling) are supported for harmony (gpt-oss) models so far; this model's chat "
             + "template cannot take them";
 

@@ -41,6 +41,11 @@ final class HarmonyChatTemplate implements ChatTemplate {
     @Override public boolean supportsTools() { return true; }
 
     @Override
+    public io.basalt.frontend.tools.ToolCallParser newToolParser(List<Tool> tools, io.basalt.frontend.tools.ToolCallIds ids) {
+        return new io.basalt.frontend.harmony.HarmonyToolParser(harmony, tools.stream().map(Tool::name).toList(), ids);
+    }
+
+    @Override
     public int[] render(List<ChatMessage> messages, String effort, boolean addGenerationPrompt) {
         return render(messages, effort, addGenerationPrompt, List.of());
     }
