@@ -8,12 +8,14 @@ import io.basalt.server.openai.ChatTemplate;
 import io.basalt.server.openai.Json;
 import io.basalt.server.openai.OpenAiException;
 import io.basalt.server.openai.OpenAiModel;
+import io.basalt.server.openai.ToolChoicePlan;
 
 /**
  * POST /v1/chat/completions: like {@link CompletionsHandler}, with the prompt rendered by the model's
  * chat template (harmony, Jinja or plain; see {@link io.basalt.server.openai.ChatTemplate}).
  * max_tokens / max_completion_tokens default to the rest of the context, as in vLLM; an explicit one
- * beyond the context is a 400.
+ * beyond the context is a 400. A tool_choice of required or a named function constrains the output to the calls
+ * ({@link ToolChoicePlan}).
  */
 final class ChatCompletionsHandler {
     private final ServerContext context;
@@ -37,15 +39,18 @@ final class ChatCompletionsHandler {
         if (!req.tools().isEmpty() && !model.chatTemplate().supportsTools()) {
             throw OpenAiException.unsupported("tools", ChatTemplate.TOOLS_UNSUPPORTED);
         }
+        ToolChoicePlan plan = ToolChoicePlan.of(model, req);
         ex.offload(context, () -> {
-            int[] prompt = model.renderChat(req.messages(), req.reasoningEffort(), req.addGenerationPrompt(), req.activeTools());
+            int[] prompt = plan.prompt(model.renderChat(req.messages(), req.reasoningEffort(), req.addGenerationPrompt(),
+                    req.activeTools()));
             model.checkInVocabulary(prompt, "messages");
             model.checkFits(prompt.length, "messages");
             SamplingParams params = req.sampling().toParams(prompt.length, "messages", model.contextLength(), 0, req.logprobs(),
                     req.topLogprobs(), "top_logprobs");
+            params = plan.apply(params);
             if (!req.activeTools().isEmpty() && model.chatTemplate().name().equals("harmony")) params = withHarmonyStops(model, params);
             ChatFormat format = new ChatFormat(model, ChatFormat.newId(), name, params.n(), req.stream() && req.includeUsage(),
-                    req.logprobs(), prompt[prompt.length - 1], req.activeTools(), req.seed());
+                    req.logprobs(), prompt[prompt.length - 1], plan.toolOutput(), req.seed());
             Generation.Delivery delivery = Generation.Delivery.of(req.stream(), req.includeUsage());
             new Generation(ex, context.service, format, delivery, prompt.length)
                     .submit(prompt, params, req.sampling().priority());

@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 /**
  * A POST /v1/chat/completions body, type-checked. An unknown top-level field is a 400, as in OpenAI's
  * API ({@link #FIELDS}); OpenAI features this server does not implement (legacy functions, tool_choice
- * required or a named function) are a 400 rather than silently ignored, since ignoring them would change
+ * allowed_tools or custom) are a 400 rather than silently ignored, since ignoring them would change
  * what the client gets. {@code tools} are parsed here; whether the model can take them (harmony only, so far)
  * is the handler's check.
  *
@@ -24,12 +24,14 @@ import java.util.regex.Pattern;
  * @param reasoningEffort "low", "medium", "high" (or another OpenAI value, which only harmony refuses), or null
  * @param topLogprobs     0..20 alternatives per token (requires logprobs)
  * @param tools           the request's functions (empty for none)
- * @param toolChoice      "none" or "auto" (null: not given, which is auto)
+ * @param toolChoice      none, auto, required or a named declared tool (not given: auto with tools, else none)
+ * @param parallelToolCalls OpenAI's parallel_tool_calls (default true): false allows one call under tool_choice required
  * @param seed            the request's seed if it gave one (tool-call ids are then reproducible), else null
  */
 public record ChatRequest(String model, List<ChatMessage> messages, SamplingRequest sampling, boolean stream,
                           boolean includeUsage, boolean logprobs, int topLogprobs, String reasoningEffort,
-                          boolean addGenerationPrompt, List<Tool> tools, String toolChoice, Long seed) {
+                          boolean addGenerationPrompt, List<Tool> tools, ToolChoice toolChoice, boolean parallelToolCalls,
+                          Long seed) {
     private static final Pattern FUNCTION_NAME = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
 
     public ChatRequest {
@@ -37,7 +39,7 @@ public record ChatRequest(String model, List<ChatMessage> messages, SamplingRequ
     }
 
     /** The functions the prompt declares and the output parser looks for: none when tool_choice is "none". */
-    public List<Tool> activeTools() { return "none".equals(toolChoice) ? List.of() : tools; }
+    public List<Tool> activeTools() { return toolChoice instanceof ToolChoice.None ? List.of() : tools; }
 
     static final List<String> EFFORTS = List.of("none", "minimal", "low", "medium", "high", "xhigh", "max");
 
@@ -59,8 +61,16 @@ public record ChatRequest(String model, List<ChatMessage> messages, SamplingRequ
         List<ChatMessage> messages = messages(o);
         unsupported(o);
         List<Tool> tools = tools(o);
-        String toolChoice = toolChoice(o);
-        JsonFields.bool(o, "parallel_tool_calls");   // type-checked and accepted: gpt-oss makes one call per turn anyway
+        ToolChoice toolChoice = toolChoice(o, tools);
+        Boolean parallel = JsonFields.bool(o, "parallel_tool_calls");
+        if (toolChoice.forcesCalls()) {
+            JsonNode format = JsonFields.opt(o, "response_format");
+            JsonNode type = format == null ? null : format.get("type");
+            if (format != null && !(type != null && type.isTextual() && type.textValue().equals("text"))) {
+                throw OpenAiException.invalid("response_format", "response_format cannot be combined with tool_choice "
+                        + "'required' or a named function: both constrain the output");
+            }
+        }
         resolveToolResults(messages);
         Boolean logprobs = JsonFields.bool(o, "logprobs");
         Integer top = JsonFields.integer(o, "top_logprobs");
@@ -83,7 +93,8 @@ public record ChatRequest(String model, List<ChatMessage> messages, SamplingRequ
         Boolean stream = JsonFields.bool(o, "stream");
         return new ChatRequest(model, messages, SamplingRequest.parse(o, vocab), stream != null && stream,
                 CompletionRequest.includeUsage(o), logprobs != null && logprobs, top == null ? 0 : top, effort,
-                addGeneration == null || addGeneration, tools, toolChoice, JsonFields.longValue(o, "seed"));
+                addGeneration == null || addGeneration, tools, toolChoice, parallel == null || parallel,
+                JsonFields.longValue(o, "seed"));
     }
 
     private static List<Tool> tools(ObjectNode o) {
@@ -134,27 +145,45 @@ public record ChatRequest(String model, List<ChatMessage> messages, SamplingRequ
         return out;
     }
 
-    /** "none" or "auto" (or null); "required" and a named function need grammar-constrained calls: a 400 for now. */
-    private static String toolChoice(ObjectNode o) {
+    /**
+     * none, auto, required, or {"type":"function","function":{"name":N}} naming a declared tool; required and named
+     * need tools. allowed_tools and custom tools are a 400 (not implemented).
+     */
+    private static ToolChoice toolChoice(ObjectNode o, List<Tool> tools) {
         JsonNode v = JsonFields.opt(o, "tool_choice");
-        if (v == null) return null;
+        if (v == null) return tools.isEmpty() ? ToolChoice.NONE : ToolChoice.AUTO;
         if (v.isTextual()) {
-            String c = v.textValue();
-            if (c.equals("none") || c.equals("auto")) return c;
-            if (c.equals("required")) {
-                throw OpenAiException.unsupported("tool_choice", "tool_choice 'required' is not supported yet (only 'none' and 'auto')");
-            }
-            throw OpenAiException.invalid("tool_choice", "tool_choice must be 'none', 'auto', 'required' or a named function, got '"
-                    + JsonFields.clip(c) + "'");
+            return switch (v.textValue()) {
+                case "none" -> ToolChoice.NONE;
+                case "auto" -> ToolChoice.AUTO;
+                case "required" -> {
+                    if (tools.isEmpty()) throw OpenAiException.invalid("tool_choice", "tool_choice 'required' needs 'tools'");
+                    yield ToolChoice.REQUIRED;
+                }
+                default -> throw OpenAiException.invalid("tool_choice", "tool_choice must be 'none', 'auto', 'required' or a "
+                        + "named function, got '" + JsonFields.clip(v.textValue()) + "'");
+            };
         }
-        if (v.isObject()) {
-            JsonNode f = v.get("function");
-            JsonNode name = f == null ? null : f.get("name");
-            String named = name != null && name.isTextual() ? " ('" + JsonFields.clip(name.textValue()) + "')" : "";
-            throw OpenAiException.unsupported("tool_choice", "tool_choice naming a function" + named
-                    + " is not supported yet (only 'none' and 'auto')");
+        if (!v.isObject()) throw JsonFields.wrongType("tool_choice", "a string or an object", v);
+        JsonNode type = v.get("type");
+        if (type == null || !type.isTextual()) {
+            throw OpenAiException.invalid("tool_choice", "tool_choice as an object needs a string 'type' ('function')");
         }
-        throw JsonFields.wrongType("tool_choice", "a string or an object", v);
+        if (!type.textValue().equals("function")) {
+            throw OpenAiException.unsupported("tool_choice", "tool_choice of type '" + JsonFields.clip(type.textValue())
+                    + "' is not supported (only 'none', 'auto', 'required' and {\"type\":\"function\",...})");
+        }
+        JsonNode f = v.get("function");
+        JsonNode name = f == null || !f.isObject() ? null : f.get("name");
+        if (name == null || !name.isTextual()) {
+            throw OpenAiException.invalid("tool_choice", "tool_choice of type 'function' needs 'function': {\"name\": ...}");
+        }
+        String n = name.textValue();
+        if (tools.stream().noneMatch(t -> t.name().equals(n))) {
+            throw OpenAiException.invalid("tool_choice", "tool_choice names function '" + JsonFields.clip(n)
+                    + "', which is not in 'tools'");
+        }
+        return new ToolChoice.Named(n);
     }
 
     /** A tool message that answers a tool_call_id gets the name of the assistant's call with that id. */

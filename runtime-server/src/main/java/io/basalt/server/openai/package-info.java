@@ -5,7 +5,7 @@
  *   <li>Requests: {@link io.basalt.server.openai.CompletionRequest}, {@link io.basalt.server.openai.ChatRequest}
  *       and the shared {@link io.basalt.server.openai.SamplingRequest} type-check the body (an unknown
  *       top-level field is a 400 "Unrecognized request argument supplied", as in OpenAI's API; unsupported
- *       OpenAI features such as tools on a non-harmony model, tool_choice required, suffix or best_of ≠ n are a 400 rather than
+ *       OpenAI features such as tools on a non-harmony model, tool_choice allowed_tools, suffix or best_of ≠ n are a 400 rather than
  *       silently ignored). Bad JSON is described in words of our own ({@link io.basalt.server.openai.Json#describe}).</li>
  *   <li>Context: a prompt that fills the model's context is a 400, never truncated; so is an explicit
  *       max_tokens beyond the room left (code context_length_exceeded, vLLM's message). Unset max_tokens
