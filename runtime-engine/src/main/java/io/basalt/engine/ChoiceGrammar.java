@@ -9,17 +9,23 @@ import java.util.concurrent.FutureTask;
 /**
  * One constrained choice's grammar state: its {@link Matcher} and the mask of the token it samples next. The mask is
  * filled on the mask pool ({@link #startFill}) while the step's forward pass runs and joined ({@link #mask}) before
- * sampling; the matcher is touched by one thread at a time (the fill's completion happens-before the join).
+ * sampling; the matcher is touched by one thread at a time (the fill's completion happens-before the join). Also the
+ * state of one open region of a {@link TaggedChoiceGrammar}.
  */
-final class ChoiceGrammar {
+final class ChoiceGrammar implements ChoiceConstraint {
     private final Matcher matcher;
     private final long[] mask;
     private FutureTask<Void> fill;
     private boolean filled;
 
     ChoiceGrammar(CompiledGrammar grammar, int vocabSize) {
+        this(grammar, new long[(vocabSize + 63) >>> 6]);
+    }
+
+    /** A fresh matcher that fills {@code maskBuffer} (a tagged choice reuses one buffer for all its regions). */
+    ChoiceGrammar(CompiledGrammar grammar, long[] maskBuffer) {
         this.matcher = grammar.newMatcher();
-        this.mask = new long[(vocabSize + 63) >>> 6];
+        this.mask = maskBuffer;
     }
 
     /** A new choice's state, its first mask copied from {@code first}'s (both matchers are at the start). */
@@ -31,7 +37,7 @@ final class ChoiceGrammar {
     }
 
     /** Starts filling the mask for the next token (step thread, before the forward pass). */
-    void startFill(Executor pool) {
+    @Override public void startFill(Executor pool) {
         if (filled || fill != null) return;
         FutureTask<Void> task = new FutureTask<>(this::fillNow, null);
         fill = task;
@@ -44,7 +50,7 @@ final class ChoiceGrammar {
     }
 
     /** The mask of the next token: joins the fill started by {@link #startFill}, or fills it here. */
-    long[] mask() {
+    @Override public long[] mask() {
         if (filled) return mask;
         FutureTask<Void> task = fill;
         fill = null;
@@ -64,12 +70,12 @@ final class ChoiceGrammar {
         return mask;
     }
 
-    boolean isAccepting() { return matcher.isAccepting(); }
+    @Override public boolean isAccepting() { return matcher.isAccepting(); }
 
-    boolean isTerminated() { return matcher.isTerminated(); }
+    @Override public boolean isTerminated() { return matcher.isTerminated(); }
 
     /** Advances past the sampled token; false: the grammar does not allow it (an engine bug). */
-    boolean accept(int token) {
+    @Override public boolean accept(int token) {
         if (fill != null) mask();   // never advance the matcher under a fill still running
         filled = false;
         return matcher.accept(token);

@@ -24,7 +24,9 @@ final class DeviceSampling {
         refuseIf(p.minTokens() > 0, "min_tokens");
         refuseIf(p.logprobs(), "logprobs");
         refuseIf(p.topLogprobs() > 0, "top_logprobs");
-        refuseIf(p.constraint().isPresent(), "response_format");
+        // Masks need the logits; a tagged constraint (strict tools) as much as response_format.
+        refuseIf(p.constraint().isPresent(), p.constraint().orElse(null) instanceof io.basalt.api.Constraint.Tagged
+                ? "strict tools" : "response_format");
     }
 
     private static void refuseIf(boolean asked, String parameter) {

@@ -3,7 +3,6 @@ package io.basalt.engine;
 import io.basalt.api.SamplingParams;
 import io.basalt.engine.sampling.SequenceSampler;
 import io.basalt.engine.sampling.StopStringMatcher;
-import io.basalt.structured.CompiledGrammar;
 import io.basalt.kv.KvCacheManager;
 import io.basalt.kv.KvCacheManagers;
 import io.basalt.kv.KvStats;
@@ -186,7 +185,7 @@ public final class Engine implements AutoCloseable {
         if (onDeviceSampling) DeviceSampling.checkSupported(request.params());
         // A constraint compiles here, on the caller's thread waiting for the bounded compile pool (Grammars): the step
         // loop never waits for it, and a bad schema is this call's IllegalArgumentException (SchemaException).
-        CompiledGrammar grammar = request.params().constraint().map(grammars::compile).orElse(null);
+        CompiledConstraint grammar = request.params().constraint().map(grammars::compile).orElse(null);
         RequestHandle handle = new RequestHandle(request.requestId(), request.params().n(), listener, completionHandoff);
         synchronized (lifecycle) {
             if (closed) throw new IllegalStateException("the engine is shut down");
@@ -358,15 +357,24 @@ public final class Engine implements AutoCloseable {
         return seq;
     }
 
-    /** Choice 0 gets a fresh matcher; a forked choice starts where choice 0 did (no output yet), so it reuses its mask. */
-    private ChoiceGrammar choiceGrammar(RequestState state, int choiceIndex) {
-        if (state.grammar == null) return null;
+    /**
+     * Choice 0 gets a fresh matcher; a forked choice starts where choice 0 did (no output yet), so it reuses its mask. A
+     * tagged choice starts outside any region (nothing to fill or copy).
+     */
+    private ChoiceConstraint choiceGrammar(RequestState state, int choiceIndex) {
         int vocab = tokenizer.vocabSize();
-        if (choiceIndex == 0 || state.sequences.isEmpty() || state.sequences.getFirst().grammar == null) {
-            return new ChoiceGrammar(state.grammar, vocab);
-        }
-        Sequence first = state.sequences.getFirst();
-        return first.numGenerated() == 0 ? new ChoiceGrammar(state.grammar, first.grammar) : new ChoiceGrammar(state.grammar, vocab);
+        return switch (state.grammar) {
+            case null -> null;
+            case TaggedGrammar t -> new TaggedChoiceGrammar(t, vocab);
+            case CompiledConstraint.Whole w -> {
+                if (choiceIndex == 0 || state.sequences.isEmpty()
+                        || !(state.sequences.getFirst().grammar instanceof ChoiceGrammar firstGrammar)) {
+                    yield new ChoiceGrammar(w.grammar(), vocab);
+                }
+                yield state.sequences.getFirst().numGenerated() == 0 ? new ChoiceGrammar(w.grammar(), firstGrammar)
+                        : new ChoiceGrammar(w.grammar(), vocab);
+            }
+        };
     }
 
     private void publishStats(long schedule, long execute, int tokens) {

@@ -3,6 +3,7 @@ package io.basalt.engine;
 import io.basalt.api.Constraint;
 import io.basalt.structured.CompiledGrammar;
 import io.basalt.structured.GrammarCache;
+import io.basalt.structured.Limits;
 import io.basalt.structured.SchemaCompiler;
 import io.basalt.structured.SchemaException;
 import io.basalt.structured.TokenVocabulary;
@@ -52,37 +53,66 @@ final class Grammars implements AutoCloseable {
     /**
      * The grammar of {@code constraint}, compiled (or found in the cache) on the compile pool while the caller waits.
      *
-     * @throws SchemaException          a schema the grammar engine cannot or will not compile (names path and keyword)
-     * @throws IllegalArgumentException the compile did not finish in time
+     * @throws SchemaException          a schema the grammar engine cannot or will not compile (names path and keyword; for a
+     *                                  tagged constraint, the message starts with the tag: "tags[2]: …")
+     * @throws IllegalArgumentException the compile did not finish in time, or a trigger id is outside the vocabulary
      * @throws java.util.concurrent.RejectedExecutionException too many compiles queued (the server answers 429)
      */
-    CompiledGrammar compile(Constraint constraint) {
-        Future<CompiledGrammar> f = compilePool.submit(() -> compileNow(constraint));
+    CompiledConstraint compile(Constraint constraint) {
+        String what = constraint instanceof Constraint.Tagged ? "tool" : "response_format";
+        Future<CompiledConstraint> f = compilePool.submit(() -> compileNow(constraint));
         try {
             return f.get(COMPILE_WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
             f.cancel(true);
-            throw new IllegalArgumentException("response_format: compiling the schema did not finish within " + COMPILE_WAIT_SECONDS
+            throw new IllegalArgumentException(what + ": compiling the schema did not finish within " + COMPILE_WAIT_SECONDS
                     + " s");
         } catch (InterruptedException e) {
             f.cancel(true);
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while compiling the response_format grammar");
+            throw new IllegalStateException("interrupted while compiling the " + what + " grammar");
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof RuntimeException r) throw r;   // SchemaException (an IllegalArgumentException) among them
-            if (c instanceof StackOverflowError) throw new IllegalArgumentException("response_format: the schema nests too deeply");
-            if (c instanceof OutOfMemoryError) throw new IllegalArgumentException("response_format: the schema is too large");
-            throw new IllegalStateException("compiling the response_format grammar failed: " + c, c);
+            if (c instanceof StackOverflowError) throw new IllegalArgumentException(what + ": the schema nests too deeply");
+            if (c instanceof OutOfMemoryError) throw new IllegalArgumentException(what + ": the schema is too large");
+            throw new IllegalStateException("compiling the " + what + " grammar failed: " + c, c);
         }
     }
 
-    private CompiledGrammar compileNow(Constraint constraint) {
+    private CompiledConstraint compileNow(Constraint constraint) {
         GrammarCache c = cache();
         return switch (constraint) {
-            case Constraint.JsonObject o -> c.jsonObject(vocabulary, SchemaCompiler.Whitespace.FLEXIBLE);
-            case Constraint.JsonSchema s -> c.schema(s.schemaJson(), vocabulary);
+            case Constraint.JsonObject o -> new CompiledConstraint.Whole(c.jsonObject(vocabulary, SchemaCompiler.Whitespace.FLEXIBLE));
+            case Constraint.JsonSchema s -> new CompiledConstraint.Whole(c.schema(s.schemaJson(), vocabulary));
+            case Constraint.Tagged t -> compileTagged(t, c);
         };
+    }
+
+    /**
+     * Each tag's schema, compact: a tagged region holds tool arguments, which are compact JSON (§1; gpt-oss writes them so),
+     * and a compact region cannot idle in whitespace.
+     */
+    private TaggedGrammar compileTagged(Constraint.Tagged tagged, GrammarCache c) {
+        int n = tagged.tags().size();
+        int[][] triggers = new int[n][];
+        CompiledGrammar[] grammars = new CompiledGrammar[n];
+        for (int i = 0; i < n; i++) {
+            Constraint.Tag tag = tagged.tags().get(i);
+            triggers[i] = tag.trigger();
+            for (int id : triggers[i]) {
+                if (id < 0 || id >= vocabulary.size()) {
+                    throw new IllegalArgumentException("tags[" + i + "]: trigger token id " + id + " is outside the vocabulary [0, "
+                            + vocabulary.size() + ")");
+                }
+            }
+            try {
+                grammars[i] = c.schema(tag.schemaJson(), vocabulary, Limits.DEFAULT, SchemaCompiler.Whitespace.COMPACT);
+            } catch (SchemaException e) {
+                throw new SchemaException(e.path(), e.keyword(), "tags[" + i + "]: " + e.getMessage());
+            }
+        }
+        return new TaggedGrammar(triggers, grammars);
     }
 
     private GrammarCache cache() {

@@ -1,6 +1,5 @@
 package io.basalt.engine;
 
-import io.basalt.structured.CompiledGrammar;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -8,14 +7,14 @@ import java.util.List;
 final class RequestState {
     final EngineRequest request;
     final RequestHandle handle;
-    /** The response_format grammar compiled at submit, or null: unconstrained. */
-    final CompiledGrammar grammar;
+    /** The constraint compiled at submit, or null: unconstrained. */
+    final CompiledConstraint grammar;
     final List<Sequence> sequences = new ArrayList<>();
     /** Whether choices 1..n-1 have been forked off choice 0 (after its prompt was computed). */
     boolean forked;
     int numFinishedChoices;
 
-    RequestState(EngineRequest request, RequestHandle handle, CompiledGrammar grammar) {
+    RequestState(EngineRequest request, RequestHandle handle, CompiledConstraint grammar) {
         this.request = request;
         this.handle = handle;
         this.grammar = grammar;

@@ -19,8 +19,8 @@ final class Sequence {
     final SequenceSampler sampler;
     final IncrementalDecoder decoder;
     final StopStringMatcher stopMatcher;
-    /** The choice's grammar state (response_format), or null: unconstrained. */
-    final ChoiceGrammar grammar;
+    /** The choice's grammar state (response_format, tagged regions), or null: unconstrained. */
+    final ChoiceConstraint grammar;
     private int[] tokens;
     private int numTokens;
     /** Leading tokens whose KV is computed: the only count of it (the KV manager is told, and keeps none). */
@@ -30,7 +30,7 @@ final class Sequence {
     int numPreemptions;
 
     Sequence(long id, RequestState request, int choiceIndex, int[] tokens, int numTokens, long arrivalOrder,
-             SequenceSampler sampler, IncrementalDecoder decoder, StopStringMatcher stopMatcher, ChoiceGrammar grammar) {
+             SequenceSampler sampler, IncrementalDecoder decoder, StopStringMatcher stopMatcher, ChoiceConstraint grammar) {
         this.id = id;
         this.request = request;
         this.choiceIndex = choiceIndex;

@@ -130,9 +130,10 @@ final class StepCompleter {
 
     private void sampleAndAppend(Sequence seq, float[] logits) {
         int generated = seq.numGenerated();
-        ChoiceGrammar g = seq.grammar;
-        Sample sample = g == null ? seq.sampler.sample(logits, generated)
-                : seq.sampler.sample(logits, generated, g.mask(), g.isAccepting());
+        ChoiceConstraint g = seq.grammar;
+        long[] mask = g == null ? null : g.mask();   // null also for a tagged choice outside its regions: unconstrained
+        Sample sample = mask == null ? seq.sampler.sample(logits, generated)
+                : seq.sampler.sample(logits, generated, mask, g.isAccepting());
         accept(seq, sample, generated);
     }
 
@@ -145,7 +146,7 @@ final class StepCompleter {
         }
         if (seq.grammar != null && !seq.grammar.accept(token)) {
             // The mask allowed it, so the grammar contradicts itself: end this request cleanly, not the engine.
-            failRequest(seq.request, "the response_format grammar rejected token " + token + " that its mask allowed");
+            failRequest(seq.request, "the grammar rejected token " + token + " that its mask allowed");
             return;
         }
         seq.append(token);

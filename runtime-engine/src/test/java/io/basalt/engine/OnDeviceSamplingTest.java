@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.basalt.api.Constraint;
 import io.basalt.api.FinishReason;
 import io.basalt.api.SamplingParams;
 import io.basalt.engine.sampling.SequenceSampler;
@@ -184,7 +185,9 @@ class OnDeviceSamplingTest {
                 "frequency_penalty", b -> b.frequencyPenalty(-0.5f),
                 "min_tokens", b -> b.minTokens(2),
                 "logprobs", b -> b.logprobs(true),
-                "top_logprobs", b -> b.topLogprobs(3));
+                "top_logprobs", b -> b.topLogprobs(3),
+                "response_format", b -> b.constraint(new Constraint.JsonObject()),
+                "strict tools", b -> b.constraint(new Constraint.Tagged(List.of(new Constraint.Tag(new int[] {9, 10}, "{\"type\":\"object\"}")))));
         int[] prompt = {5, 6, 7};
         FakeRunner device = dynamicDevice();
         FakeRunner host = new FakeRunner(VOCAB, 1024, FakeRunner.capabilities(new ShapePolicy.Dynamic(), true, new KvLayout.Paged(16), 64));
