@@ -17,12 +17,17 @@ public sealed interface Constraint {
      *
      * @param schemaJson the JSON Schema, as JSON text
      * @param strict     OpenAI's {@code strict} flag (the grammar is exact either way; kept for the lint mode)
+     * @param compact    no whitespace between JSON tokens (tool-call arguments, as models write them); else a bounded run
+     *                   of whitespace is allowed wherever JSON allows it (response_format)
      */
-    record JsonSchema(String schemaJson, boolean strict) implements Constraint {
+    record JsonSchema(String schemaJson, boolean strict, boolean compact) implements Constraint {
         public JsonSchema {
             Objects.requireNonNull(schemaJson, "schemaJson");
             if (schemaJson.isBlank()) throw new IllegalArgumentException("response_format json_schema needs a schema");
         }
+
+        /** response_format's form: whitespace allowed. */
+        public JsonSchema(String schemaJson, boolean strict) { this(schemaJson, strict, false); }
     }
 
     /**

@@ -84,7 +84,8 @@ final class Grammars implements AutoCloseable {
         GrammarCache c = cache();
         return switch (constraint) {
             case Constraint.JsonObject o -> new CompiledConstraint.Whole(c.jsonObject(vocabulary, SchemaCompiler.Whitespace.FLEXIBLE));
-            case Constraint.JsonSchema s -> new CompiledConstraint.Whole(c.schema(s.schemaJson(), vocabulary));
+            case Constraint.JsonSchema s -> new CompiledConstraint.Whole(c.schema(s.schemaJson(), vocabulary, Limits.DEFAULT,
+                    s.compact() ? SchemaCompiler.Whitespace.COMPACT : SchemaCompiler.Whitespace.FLEXIBLE));
             case Constraint.Tagged t -> compileTagged(t, c);
         };
     }

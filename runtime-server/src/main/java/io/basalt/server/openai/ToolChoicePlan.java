@@ -24,6 +24,7 @@ import java.util.function.Function;
  *   <li>required: a JSON array of {@code {"name","parameters"}} ({@link ToolCallSchemas#required}); finish_reason
  *       {@code tool_calls}.
  * </ul>
+ * The calls are compact JSON (no whitespace between tokens), as models write arguments.
  * Harmony (gpt-oss) models get the call's header appended so the JSON lands where the model writes arguments:
  * {@code <|channel|>commentary to=functions.NAME <|constrain|>json<|message|>} for a named (or the only required)
  * function, {@code <|channel|>commentary<|constrain|>json<|message|>} before the array of several.
@@ -51,7 +52,7 @@ public record ToolChoicePlan(Constraint constraint, int[] promptSuffix, ToolOutp
                 if (harmony && tools.size() == 1) yield named(model, tools.getFirst(), true, "tool_calls");
                 Set<String> names = new LinkedHashSet<>();
                 for (Tool t : tools) names.add(t.name());
-                yield new ToolChoicePlan(new Constraint.JsonSchema(ToolCallSchemas.required(tools, req.parallelToolCalls()), true),
+                yield new ToolChoicePlan(new Constraint.JsonSchema(ToolCallSchemas.required(tools, req.parallelToolCalls()), true, true),
                         harmony ? model.tokenizer().encodeWithSpecials("<|channel|>commentary<|constrain|>json<|message|>") : new int[0],
                         new Forced(ids -> new RequiredCallsParser(names, ids), "tool_calls"));
             }
@@ -61,7 +62,7 @@ public record ToolChoicePlan(Constraint constraint, int[] promptSuffix, ToolOutp
     private static ToolChoicePlan named(OpenAiModel model, Tool tool, boolean harmony, String reason) {
         int[] suffix = harmony ? model.tokenizer().encodeWithSpecials("<|channel|>commentary to=functions." + tool.name()
                 + " <|constrain|>json<|message|>") : new int[0];
-        return new ToolChoicePlan(new Constraint.JsonSchema(ToolCallSchemas.named(tool), true), suffix,
+        return new ToolChoicePlan(new Constraint.JsonSchema(ToolCallSchemas.named(tool), true, true), suffix,
                 new Forced(ids -> new NamedCallParser(tool.name(), ids), reason));
     }
 
