@@ -42,6 +42,13 @@ public interface ChatTemplate {
         throw OpenAiException.unsupported("tools", TOOLS_UNSUPPORTED);
     }
 
+    /**
+     * The ids after which this template's model writes {@code tool}'s arguments, in the forms it writes a call header
+     * (canonical tokenization): the triggers of the tagged grammar that enforces a {@code strict} tool under tool_choice
+     * auto. Empty: this template cannot constrain calls in free output.
+     */
+    default List<int[]> toolCallTriggers(io.basalt.frontend.tools.Tool tool) { return List.of(); }
+
     String TOOLS_UNSUPPORTED = "tools (function calling) are supported for harmony (gpt-oss) models so far; this model's chat "
             + "template cannot take them";
 

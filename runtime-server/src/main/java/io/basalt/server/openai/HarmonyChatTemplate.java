@@ -40,6 +40,21 @@ final class HarmonyChatTemplate implements ChatTemplate {
 
     @Override public boolean supportsTools() { return true; }
 
+    /**
+     * gpt-oss writes a call header as {@code <|channel|>commentary to=functions.NAME <|constrain|>json<|message|>}, and
+     * sometimes with the recipient first ({@code  to=functions.NAME<|channel|>commentary …}) or without
+     * {@code <|constrain|>json}: four triggers, each ending at {@code <|message|>}, where the arguments begin.
+     */
+    @Override
+    public List<int[]> toolCallTriggers(Tool tool) {
+        String to = " to=functions." + tool.name();
+        return List.of(
+                tokenizer.encodeWithSpecials("<|channel|>commentary" + to + " <|constrain|>json<|message|>"),
+                tokenizer.encodeWithSpecials("<|channel|>commentary" + to + "<|message|>"),
+                tokenizer.encodeWithSpecials(to + "<|channel|>commentary <|constrain|>json<|message|>"),
+                tokenizer.encodeWithSpecials(to + "<|channel|>commentary<|message|>"));
+    }
+
     @Override
     public io.basalt.frontend.tools.ToolCallParser newToolParser(List<Tool> tools, io.basalt.frontend.tools.ToolCallIds ids) {
         return new io.basalt.frontend.harmony.HarmonyToolParser(harmony, tools.stream().map(Tool::name).toList(), ids);

@@ -18,7 +18,9 @@ import java.util.function.Function;
  * How a chat request's tool_choice shapes generation (vLLM's approach: the grammar engine writes the calls):
  * the constraint, the ids appended to the rendered prompt, and how the output becomes tool calls.
  * <ul>
- *   <li>none/auto: no constraint, no suffix; the template's own parser reads the calls (auto with tools).
+ *   <li>none: no constraint, no suffix, no tool parsing.
+ *   <li>auto: the template's own parser reads the calls; {@code strict} tools get a tagged grammar over their arguments
+ *       ({@link #strictTags}).
  *   <li>named: the function's parameters schema; the output is that call's arguments; finish_reason {@code stop}
  *       (as OpenAI answers a named tool_choice).
  *   <li>required: a JSON array of {@code {"name","parameters"}} ({@link ToolCallSchemas#required}); finish_reason
@@ -46,7 +48,8 @@ public record ToolChoicePlan(Constraint constraint, int[] promptSuffix, ToolOutp
         boolean harmony = template.name().equals("harmony") && req.addGenerationPrompt();
         return switch (req.toolChoice()) {
             case ToolChoice.None n -> new ToolChoicePlan(null, new int[0], null);
-            case ToolChoice.Auto a -> new ToolChoicePlan(null, new int[0], tools.isEmpty() ? null : ToolOutput.auto(template, tools));
+            case ToolChoice.Auto a -> new ToolChoicePlan(strictTags(template, tools), new int[0],
+                    tools.isEmpty() ? null : ToolOutput.auto(template, tools));
             case ToolChoice.Named n -> named(model, tool(tools, n.name()), harmony, "stop");
             case ToolChoice.Required r -> {
                 if (harmony && tools.size() == 1) yield named(model, tools.getFirst(), true, "tool_calls");
@@ -66,6 +69,24 @@ public record ToolChoicePlan(Constraint constraint, int[] promptSuffix, ToolOutp
                 new Forced(ids -> new NamedCallParser(tool.name(), ids), reason));
     }
 
+    /**
+     * {@code strict} tools under tool_choice auto: a tagged grammar whose regions open where the model's own call header
+     * for such a tool ends (the template's {@link ChatTemplate#toolCallTriggers}), so their arguments are constrained and
+     * everything else stays free. Null when no tool is strict, or the template knows no header.
+     */
+    private static Constraint strictTags(ChatTemplate template, List<Tool> tools) {
+        List<Constraint.Tag> tags = new java.util.ArrayList<>();
+        Set<String> seen = new java.util.HashSet<>();
+        for (Tool t : tools) {
+            if (!t.strict()) continue;
+            String schema = ToolCallSchemas.named(t);
+            for (int[] trigger : template.toolCallTriggers(t)) {
+                if (seen.add(Arrays.toString(trigger))) tags.add(new Constraint.Tag(trigger, schema));
+            }
+        }
+        return tags.isEmpty() ? null : new Constraint.Tagged(tags);
+    }
+
     private static Tool tool(List<Tool> tools, String name) {
         for (Tool t : tools) if (t.name().equals(name)) return t;
         throw OpenAiException.invalid("tool_choice", "tool_choice names function '" + name + "', which is not in 'tools'");
@@ -79,9 +100,17 @@ public record ToolChoicePlan(Constraint constraint, int[] promptSuffix, ToolOutp
         return out;
     }
 
-    /** {@code params} with this plan's constraint (ChatRequest already refused response_format beside a forced call). */
+    /**
+     * {@code params} with this plan's constraint (ChatRequest already refused response_format beside a forced call;
+     * beside strict tools under auto it is refused here, where both are known).
+     */
     public SamplingParams apply(SamplingParams params) {
-        return constraint == null ? params : params.toBuilder().constraint(constraint).build();
+        if (constraint == null) return params;
+        if (constraint instanceof Constraint.Tagged && params.constraint().isPresent()) {
+            throw OpenAiException.invalid("response_format", "response_format cannot be combined with strict tools under "
+                    + "tool_choice 'auto': both constrain the output (set strict to false, or drop response_format)");
+        }
+        return params.toBuilder().constraint(constraint).build();
     }
 
     /** A constrained tool_choice's parser; {@code reason} is the finish_reason once a call was made. */

@@ -121,7 +121,7 @@ class ToolChoiceHttpTest {
                 + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_time\"}}}"));
         assertEquals("<|channel|>commentary to=functions.get_time <|constrain|>json<|message|>",
                 server.model.tokenizer().decode(named.promptSuffix()));
-        assertEquals(new Constraint.JsonSchema(TIME, true), named.constraint());
+        assertEquals(new Constraint.JsonSchema(TIME, true, true), named.constraint());
         assertEquals("stop", named.toolOutput().stopReason(1));
 
         ToolChoicePlan several = ToolChoicePlan.of(model, request("{" + MESSAGES + ",\"tools\":" + TOOLS + ",\"tool_choice\":\"required\"}"));
@@ -136,13 +136,48 @@ class ToolChoiceHttpTest {
         ToolChoicePlan single = ToolChoicePlan.of(model, request("{" + MESSAGES + ",\"tools\":" + one + ",\"tool_choice\":\"required\"}"));
         assertEquals("<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>",
                 server.model.tokenizer().decode(single.promptSuffix()));
-        assertEquals(new Constraint.JsonSchema(WEATHER, true), single.constraint());
+        assertEquals(new Constraint.JsonSchema(WEATHER, true, true), single.constraint());
         assertEquals("tool_calls", single.toolOutput().stopReason(1));
 
         ToolChoicePlan auto = ToolChoicePlan.of(model, request("{" + MESSAGES + ",\"tools\":" + TOOLS + "}"));
         assertNull(auto.constraint());
         assertEquals(0, auto.promptSuffix().length);
         assertNull(ToolChoicePlan.of(model, request("{" + MESSAGES + "}")).toolOutput());
+    }
+
+    @Test
+    void strictToolsUnderAutoGetATaggedGrammarOpenedByTheirCallHeaders() {
+        String strictTools = "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"strict\":true,\"parameters\":"
+                + WEATHER + "}},{\"type\":\"function\",\"function\":{\"name\":\"get_time\",\"parameters\":" + TIME + "}}]";
+        ToolChoicePlan plan = ToolChoicePlan.of(model, request("{" + MESSAGES + ",\"tools\":" + strictTools + "}"));
+        Constraint.Tagged tagged = (Constraint.Tagged) plan.constraint();
+        var tok = server.model.tokenizer();
+        List<String> headers = tagged.tags().stream().map(t -> tok.decode(t.trigger())).toList();
+        assertEquals(List.of("<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>",
+                "<|channel|>commentary to=functions.get_weather<|message|>",
+                " to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>",
+                " to=functions.get_weather<|channel|>commentary<|message|>"), headers);   // get_time is not strict: free
+        for (Constraint.Tag t : tagged.tags()) assertEquals(WEATHER, t.schemaJson());
+        // every trigger is a header the auto parser reads as a call of that function: the region holds its arguments
+        for (Constraint.Tag t : tagged.tags()) {
+            int[] args = tok.encode("{\"city\":\"Paris\"}");
+            int[] call = tok.encodeWithSpecials("<|call|>");
+            int[] out = java.util.stream.IntStream.concat(java.util.stream.IntStream.concat(
+                    java.util.Arrays.stream(t.trigger()), java.util.Arrays.stream(args)), java.util.Arrays.stream(call)).toArray();
+            var parser = plan.toolOutput().newParser(io.basalt.frontend.tools.ToolCallIds.seeded(1));
+            var events = new java.util.ArrayList<>(parser.accept(out, ""));
+            events.addAll(parser.finish());
+            var turn = io.basalt.frontend.tools.ToolCallTurn.of(events);
+            assertEquals(1, turn.toolCalls().size(), tok.decode(t.trigger()));
+            assertEquals("get_weather", turn.toolCalls().getFirst().name());
+            assertEquals("{\"city\":\"Paris\"}", turn.toolCalls().getFirst().argumentsJson());
+        }
+        // no strict tool: nothing constrains auto
+        assertNull(ToolChoicePlan.of(model, request("{" + MESSAGES + ",\"tools\":" + TOOLS + "}")).constraint());
+        // response_format beside strict tools under auto: both constrain, a 400 naming response_format
+        var params = io.basalt.api.SamplingParams.greedy(8).toBuilder().constraint(new Constraint.JsonObject()).build();
+        var e = org.junit.jupiter.api.Assertions.assertThrows(io.basalt.server.openai.OpenAiException.class, () -> plan.apply(params));
+        assertEquals("response_format", e.param());
     }
 
     /** finish_reason and tool_calls of every choice, from a ChatFormat fed whole results or text deltas. */
