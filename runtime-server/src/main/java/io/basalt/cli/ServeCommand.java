@@ -2,7 +2,9 @@ package io.basalt.cli;
 
 import io.basalt.engine.EngineConfig;
 import io.basalt.model.layout.LoadOptions;
+import io.basalt.frontend.tools.ToolCallFormat;
 import io.basalt.server.BasaltServer;
+import io.basalt.server.ChatSettings;
 import io.basalt.server.ServeSettings;
 import io.basalt.server.ServerConfig;
 import io.basalt.server.ServerMetrics;
@@ -66,6 +68,14 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--tokenizer", description = "Tokenizer file (tokenizer.json or llama2.c tokenizer.bin); found beside the model when omitted.")
     Path tokenizer;
+
+    @Option(names = "--chat-template", paramLabel = "FILE",
+            description = "A Jinja chat template (Hugging Face style) used instead of the model's own.")
+    Path chatTemplate;
+
+    @Option(names = "--tool-call-parser", paramLabel = "hermes|llama3_json",
+            description = "How the model writes tool calls (default: detected from the chat template; gpt-oss: harmony).")
+    String toolCallParser;
 
     @Mixin
     WeightOptions weights;
@@ -139,8 +149,11 @@ public final class ServeCommand implements Callable<Integer> {
         String backendName = backend.name();
         Path compiledDir = compiled.checked();
         if (threads != null) CpuThreads.set(parseInt("--threads", threads, 1, 4096), backendName);
+        ChatSettings chat = ChatSettings.DEFAULT;
+        if (toolCallParser != null) chat = chat.withToolCallFormat(ToolCallFormat.parse(toolCallParser));
+        if (chatTemplate != null) chat = chat.withTemplate(ChatSettings.readTemplate(chatTemplate), chatTemplate.toString());
         ServerConfig server = new ServerConfig(host.strip(), httpPortValue, grpcPortValue,
-                apiKey == null ? "" : apiKey.strip(), bodyLimit, grace, metricNames);
+                apiKey == null ? "" : apiKey.strip(), bodyLimit, grace, metricNames, chat);
 
         PrintWriter out = spec.commandLine().getOut();
         Path path = modelSource.resolve(model);

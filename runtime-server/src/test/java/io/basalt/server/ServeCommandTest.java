@@ -35,6 +35,20 @@ class ServeCommandTest {
     }
 
     @Test
+    void chatTemplateAndToolCallParserAreChecked() {
+        assertOneLineError(run("serve", "x.bin", "--tool-call-parser", "mistral"), "--tool-call-parser", "hermes, llama3_json, harmony",
+                "mistral");
+        assertOneLineError(run("serve", "x.bin", "--chat-template", "/no/such/template.jinja"), "--chat-template",
+                "/no/such/template.jinja", "no such file");
+        String gptOss = io.basalt.testing.Shared.model("gpt-oss-tiny-random/hf").toString();
+        assertOneLineError(run("serve", gptOss, "--tool-call-parser", "hermes", "--port", "0", "--grpc-port", "-1",
+                "--kv-cache-memory", "16MiB", "--max-num-seqs", "2", "--max-model-len", "256"), "--tool-call-parser hermes", "harmony");
+        String stories = io.basalt.testing.Shared.model("stories260K/stories260K.bin").toString();
+        assertOneLineError(run("serve", stories, "--tool-call-parser", "harmony", "--port", "0", "--grpc-port", "-1"),
+                "--tool-call-parser harmony is for gpt-oss models");
+    }
+
+    @Test
     void aKvCacheSmallerThanOneContextRefusesToStart() {
         String model = io.basalt.testing.Shared.model("stories260K/stories260K.bin").toString();
         assertOneLineError(run("serve", model, "--kv-cache-memory", "40KiB", "--port", "0", "--grpc-port", "-1"),
@@ -54,7 +68,8 @@ class ServeCommandTest {
         assertEquals(0, r.exitCode(), r.err());
         for (String o : new String[] {"--host", "--port", "--grpc-port", "--backend", "--served-model-name", "--max-num-seqs",
                 "--max-num-batched-tokens", "--kv-cache-memory", "--max-queue", "--request-timeout", "--api-key", "--offline",
-                "--tokenizer", "--shutdown-grace", "--max-model-len", "--threads", "--metrics-names"}) {
+                "--tokenizer", "--shutdown-grace", "--max-model-len", "--threads", "--metrics-names", "--chat-template",
+                "--tool-call-parser"}) {
             assertTrue(r.out().contains(o), o + " missing from --help:\n" + r.out());
         }
         // --backend names its choices: every installed backend.

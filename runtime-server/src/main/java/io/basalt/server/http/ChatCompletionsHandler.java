@@ -22,12 +22,16 @@ final class ChatCompletionsHandler {
 
     ChatCompletionsHandler(ServerContext context) { this.context = context; }
 
-    /** A tool turn ends at {@code <|call|>} (a call) or {@code <|return|>} (an answer), whatever EOS the model declares. */
-    private static SamplingParams withHarmonyStops(OpenAiModel model, SamplingParams params) {
+    /**
+     * A tool turn also ends at the template's end-of-call tokens (harmony's {@code <|call|>} and {@code <|return|>},
+     * Llama 3's {@code <|eom_id|>}), whatever EOS the model declares.
+     */
+    private static SamplingParams withToolStops(OpenAiModel model, SamplingParams params) {
+        int[] extra = model.chatTemplate().toolStopIds();
+        if (extra.length == 0) return params;
         int[] stops = params.stopTokenIds();
-        int[] more = java.util.Arrays.copyOf(stops, stops.length + 2);
-        more[stops.length] = model.tokenizer().encodeWithSpecials("<|call|>")[0];
-        more[stops.length + 1] = model.tokenizer().encodeWithSpecials("<|return|>")[0];
+        int[] more = java.util.Arrays.copyOf(stops, stops.length + extra.length);
+        System.arraycopy(extra, 0, more, stops.length, extra.length);
         return params.toBuilder().stopTokenIds(more).build();
     }
 
@@ -48,7 +52,7 @@ final class ChatCompletionsHandler {
             SamplingParams params = req.sampling().toParams(prompt.length, "messages", model.contextLength(), 0, req.logprobs(),
                     req.topLogprobs(), "top_logprobs");
             params = plan.apply(params);
-            if (!req.activeTools().isEmpty() && model.chatTemplate().name().equals("harmony")) params = withHarmonyStops(model, params);
+            if (!req.activeTools().isEmpty()) params = withToolStops(model, params);
             ChatFormat format = new ChatFormat(model, ChatFormat.newId(), name, params.n(), req.stream() && req.includeUsage(),
                     req.logprobs(), prompt[prompt.length - 1], plan.toolOutput(), req.seed());
             Generation.Delivery delivery = Generation.Delivery.of(req.stream(), req.includeUsage());

@@ -49,7 +49,7 @@ public final class HttpServer implements AutoCloseable {
 
     /** Binds {@code config.host():config.httpPort()} (0 = any free port) and starts serving. */
     public static HttpServer start(InferenceService service, ServerConfig config) {
-        OpenAiModel model = new OpenAiModel(service.model());
+        OpenAiModel model = new OpenAiModel(service.model(), config.chat());
         int threads = Math.max(2, Runtime.getRuntime().availableProcessors() / 2);
         AtomicInteger n = new AtomicInteger();
         ThreadPoolExecutor prepare = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,

@@ -1,6 +1,8 @@
 package io.basalt.server.openai;
 
 import io.basalt.frontend.harmony.ReasoningEffort;
+import io.basalt.frontend.tools.ToolCallFormat;
+import io.basalt.server.ChatSettings;
 import io.basalt.server.ServedModel;
 import io.basalt.spi.Architecture;
 import java.util.List;
@@ -26,15 +28,18 @@ public interface ChatTemplate {
 
     /**
      * The prompt ids of a conversation that declares {@code tools} (empty: {@link #render(List, String, boolean)}).
-     * Only harmony renders tools so far; other templates refuse them.
+     * Templates that cannot take tools refuse them ({@link #supportsTools()}).
      */
     default int[] render(List<ChatMessage> messages, String effort, boolean addGenerationPrompt, List<io.basalt.frontend.tools.Tool> tools) {
         if (!tools.isEmpty()) throw OpenAiException.unsupported("tools", TOOLS_UNSUPPORTED);
         return render(messages, effort, addGenerationPrompt);
     }
 
-    /** Whether {@code tools} work with this template (harmony). */
+    /** Whether {@code tools} work with this template (harmony; a Jinja template that renders them, with a known call format). */
     default boolean supportsTools() { return false; }
+
+    /** Ids that end the model's message when tools are active, besides its EOS (harmony: {@code <|call|>}, {@code <|return|>}). */
+    default int[] toolStopIds() { return new int[0]; }
 
     /** A parser for the calls this template's model writes, looking for {@code tools}; templates without tools refuse. */
     default io.basalt.frontend.tools.ToolCallParser newToolParser(List<io.basalt.frontend.tools.Tool> tools,
@@ -49,21 +54,47 @@ public interface ChatTemplate {
      */
     default List<int[]> toolCallTriggers(io.basalt.frontend.tools.Tool tool) { return List.of(); }
 
-    String TOOLS_UNSUPPORTED = "tools (function calling) are supported for harmony (gpt-oss) models so far; this model's chat "
-            + "template cannot take them";
+    String TOOLS_UNSUPPORTED = "tools (function calling) need gpt-oss (harmony) or a Jinja chat template that renders `tools` "
+            + "with a known call format (hermes or llama3_json: detected from the template, or set with --tool-call-parser; "
+            + "--chat-template gives the server a template); this model's chat template cannot take them";
 
     /** A parser for one choice's generated tokens; {@code lastPromptToken} seeds detokenization. */
     ChatOutputParser newParser(int lastPromptToken);
 
-    static ChatTemplate forModel(ServedModel model) {
-        if (model.info().architecture() == Architecture.GPT_OSS) return new HarmonyChatTemplate(model.tokenizer());
+    static ChatTemplate forModel(ServedModel model) { return forModel(model, ChatSettings.DEFAULT); }
+
+    /**
+     * As {@link #forModel(ServedModel)}, with the {@code --chat-template} and {@code --tool-call-parser} overrides;
+     * a combination that cannot work (a Jinja template or a non-harmony format on gpt-oss, harmony elsewhere) is an
+     * IllegalArgumentException naming the option.
+     */
+    static ChatTemplate forModel(ServedModel model, ChatSettings chat) {
+        ToolCallFormat format = chat.toolCallFormat();
+        Logger log = Logger.getLogger("basalt.server");
+        if (model.info().architecture() == Architecture.GPT_OSS) {
+            if (format != null && format != ToolCallFormat.HARMONY) {
+                throw new IllegalArgumentException("--tool-call-parser " + format.cliName() + ": gpt-oss models write harmony "
+                        + "tool calls (use harmony or leave the option out)");
+            }
+            if (chat.template() != null) {
+                throw new IllegalArgumentException("--chat-template " + chat.templateOrigin() + ": gpt-oss models are served "
+                        + "with harmony, not a Jinja template");
+            }
+            return new HarmonyChatTemplate(model.tokenizer());
+        }
+        if (format == ToolCallFormat.HARMONY) {
+            throw new IllegalArgumentException("--tool-call-parser harmony is for gpt-oss models; this model is "
+                    + model.info().architecture() + " (choose hermes or llama3_json)");
+        }
+        if (chat.template() != null) return JinjaChatTemplate.of(chat.template(), model, format);
         try {
-            ChatTemplate jinja = JinjaChatTemplate.find(model);
+            ChatTemplate jinja = JinjaChatTemplate.find(model, format);
             if (jinja != null) return jinja;
         } catch (RuntimeException e) {
-            Logger.getLogger("basalt.server").warning("the model's chat template cannot be used (" + e.getMessage()
-                    + "); falling back to the plain template");
+            log.warning("the model's chat template cannot be used (" + e.getMessage() + "); falling back to the plain template");
         }
+        if (format != null) log.warning("--tool-call-parser " + format.cliName() + " has no effect: the model ships no chat template "
+                + "(give one with --chat-template)");
         return new PlainChatTemplate(model);
     }
 

@@ -56,6 +56,12 @@ final class HarmonyChatTemplate implements ChatTemplate {
     }
 
     @Override
+    public int[] toolStopIds() {
+        return io.basalt.frontend.tools.ToolCallFormat.HARMONY.stopTokens().stream()
+                .mapToInt(t -> tokenizer.encodeWithSpecials(t)[0]).toArray();
+    }
+
+    @Override
     public io.basalt.frontend.tools.ToolCallParser newToolParser(List<Tool> tools, io.basalt.frontend.tools.ToolCallIds ids) {
         return new io.basalt.frontend.harmony.HarmonyToolParser(harmony, tools.stream().map(Tool::name).toList(), ids);
     }

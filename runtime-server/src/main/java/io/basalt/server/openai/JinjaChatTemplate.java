@@ -7,6 +7,13 @@ import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.lib.filter.Filter;
+import io.basalt.frontend.tools.Tool;
+import io.basalt.frontend.tools.ToolCall;
+import io.basalt.frontend.tools.ToolCallFormat;
+import io.basalt.frontend.tools.ToolCallIds;
+import io.basalt.frontend.tools.ToolCallParser;
 import io.basalt.model.Format;
 import io.basalt.server.ServedModel;
 import io.basalt.tokenizer.Tokenizer;
@@ -27,9 +34,18 @@ import java.util.Map;
  * A Hugging Face chat template (Jinja), rendered with Jinjava as transformers renders it:
  * {@code trim_blocks} and {@code lstrip_blocks}, variables {@code messages} (role, content, and name /
  * reasoning_content where given), {@code add_generation_prompt}, {@code bos_token}, {@code eos_token},
- * {@code reasoning_effort}, and the functions {@code raise_exception(msg)} (→ 400) and
- * {@code strftime_now(fmt)}. The rendered text already holds the special tokens (BOS included), so it
+ * {@code reasoning_effort}, the functions {@code raise_exception(msg)} (→ 400) and
+ * {@code strftime_now(fmt)}, and a {@code tojson} filter that writes what Python's {@code json.dumps} does
+ * ({@link PyJson}; {@code indent=} too). The rendered text already holds the special tokens (BOS included), so it
  * is tokenized as is, with the BOS/EOS text mapped to their ids and no BOS added.
+ *
+ * <p>Tools, as vLLM passes them: {@code tools} in OpenAI list form ({@code [{"type": "function", "function": {name,
+ * description, parameters}}]}, parameters as nested maps; undefined without tools); an assistant message's
+ * {@code tool_calls} as {@code [{id, type, function {name, arguments}}]} with the arguments parsed to an object (kept
+ * as the string when they are not a JSON object), its content "" when it had none; a tool message's
+ * {@code tool_call_id} and {@code name}. Calls are read back by the template's {@link ToolCallFormat}: the one
+ * configured, else the one the template's text implies ({@link ToolCallFormat#detect}); a template that never
+ * mentions {@code tools}, or whose format is unknown, refuses them.
  *
  * <p>Jinjava is not Python: templates that call Python string methods Jinjava lacks fail to render,
  * which is a 400 naming the template error (the server still starts; see {@link ChatTemplate#forModel}).
@@ -45,9 +61,19 @@ final class JinjaChatTemplate implements ChatTemplate {
     private final String bosToken;
     private final String eosToken;
     private final Map<String, Integer> specials = new LinkedHashMap<>();
+    /** How the model writes calls, or null when unknown. */
+    private final ToolCallFormat toolFormat;
+    private final boolean rendersTools;
 
     JinjaChatTemplate(String source, Tokenizer tokenizer, String bosToken, String eosToken) {
-        this.source = source;
+        this(source, tokenizer, bosToken, eosToken, null);
+    }
+
+    /** @param toolFormat the configured call format, or null to detect it from the template */
+    JinjaChatTemplate(String source, Tokenizer tokenizer, String bosToken, String eosToken, ToolCallFormat toolFormat) {
+        this.source = JinjaWhitespace.apply(source);
+        this.toolFormat = toolFormat != null ? toolFormat : ToolCallFormat.detect(source);
+        this.rendersTools = source.contains("tools");
         this.tokenizer = tokenizer;
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
@@ -70,6 +96,7 @@ final class JinjaChatTemplate implements ChatTemplate {
                 .build());
         j.registerFunction(new ELFunctionDefinition("", "raise_exception", JinjaChatTemplate.class, "raiseException", String.class));
         j.registerFunction(new ELFunctionDefinition("", "strftime_now", JinjaChatTemplate.class, "strftimeNow", String.class));
+        j.getGlobalContext().registerFilter(new ToJson());
         return j;
     }
 
@@ -102,10 +129,71 @@ final class JinjaChatTemplate implements ChatTemplate {
         return sb.toString();
     }
 
+    /**
+     * Hugging Face's {@code tojson}: {@code json.dumps(x, ensure_ascii=False, indent=indent)}; Jinjava's own filter
+     * writes compact JSON, which is not what models saw in training.
+     */
+    static final class ToJson implements Filter {
+        @Override public String getName() { return "tojson"; }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            return PyJson.dumps(var, args.length > 0 ? indent(args[0]) : null);
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            Object indent = kwargs.containsKey("indent") ? kwargs.get("indent") : args.length > 0 ? args[0] : null;
+            return PyJson.dumps(var, indent == null ? null : indent(indent.toString()));
+        }
+
+        private static Integer indent(String s) {
+            try {
+                return Integer.valueOf(s.strip());
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+    }
+
     @Override public String name() { return "jinja"; }
+
+    /** The call format, or null when unknown. */
+    ToolCallFormat toolFormat() { return toolFormat; }
+
+    @Override public boolean supportsTools() { return toolFormat != null && rendersTools; }
+
+    @Override
+    public ToolCallParser newToolParser(List<Tool> tools, ToolCallIds ids) {
+        if (!supportsTools()) throw OpenAiException.unsupported("tools", TOOLS_UNSUPPORTED);
+        return toolFormat.newTextParser(tools.stream().map(Tool::name).toList(), ids);
+    }
+
+    /** The format's end-of-message tokens that this tokenizer has as special tokens (e.g. Llama 3's {@code <|eom_id|>}). */
+    @Override
+    public int[] toolStopIds() {
+        if (!supportsTools()) return new int[0];
+        List<Integer> ids = new ArrayList<>();
+        for (String t : toolFormat.stopTokens()) {
+            int[] special = tokenizer.encodeWithSpecials(t);
+            if (special.length == 1 && !java.util.Arrays.equals(special, tokenizer.encode(t))) ids.add(special[0]);
+        }
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    @Override
+    public int[] render(List<ChatMessage> messages, String effort, boolean addGenerationPrompt, List<Tool> tools) {
+        if (!tools.isEmpty() && !supportsTools()) throw OpenAiException.unsupported("tools", TOOLS_UNSUPPORTED);
+        return encode(renderText(messages, effort, addGenerationPrompt, tools));
+    }
 
     /** The rendered text. */
     String renderText(List<ChatMessage> messages, String effort, boolean addGenerationPrompt) {
+        return renderText(messages, effort, addGenerationPrompt, List.of());
+    }
+
+    /** The rendered text, declaring {@code tools} (none: the variable stays undefined, as transformers' None). */
+    String renderText(List<ChatMessage> messages, String effort, boolean addGenerationPrompt, List<Tool> tools) {
         List<Map<String, Object>> list = new ArrayList<>(messages.size());
         for (ChatMessage m : messages) {
             Map<String, Object> map = new HashMap<>();
@@ -113,10 +201,13 @@ final class JinjaChatTemplate implements ChatTemplate {
             map.put("content", m.content());
             if (m.name() != null) map.put("name", m.name());
             if (m.reasoningContent() != null) map.put("reasoning_content", m.reasoningContent());
+            if (!m.toolCalls().isEmpty()) map.put("tool_calls", m.toolCalls().stream().map(JinjaChatTemplate::toolCall).toList());
+            if (m.toolCallId() != null) map.put("tool_call_id", m.toolCallId());
             list.add(map);
         }
         Map<String, Object> context = new HashMap<>();
         context.put("messages", list);
+        if (!tools.isEmpty()) context.put("tools", tools.stream().map(JinjaChatTemplate::tool).toList());
         context.put("add_generation_prompt", addGenerationPrompt);
         context.put("bos_token", bosToken);
         context.put("eos_token", eosToken);
@@ -144,6 +235,40 @@ final class JinjaChatTemplate implements ChatTemplate {
         return encode(renderText(messages, effort, addGenerationPrompt));
     }
 
+    /** {@code {"type": "function", "function": {name, description, parameters}}}, the schema as nested maps and lists. */
+    static Map<String, Object> tool(Tool t) {
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("name", t.name());
+        if (t.description() != null) function.put("description", t.description());
+        if (t.parametersJson() != null) function.put("parameters", parse(t.parametersJson()));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("type", "function");
+        out.put("function", function);
+        return out;
+    }
+
+    /** {@code {"id", "type": "function", "function": {name, arguments}}}, the arguments an object when they are one. */
+    static Map<String, Object> toolCall(ToolCall c) {
+        Object args = parse(c.argumentsJson());
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("name", c.name());
+        function.put("arguments", args instanceof Map<?, ?> ? args : c.argumentsJson());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("id", c.id());
+        out.put("type", "function");
+        out.put("function", function);
+        return out;
+    }
+
+    /** JSON text → maps (insertion order), lists and scalars; text that is not JSON stays the string. */
+    private static Object parse(String json) {
+        try {
+            return Json.MAPPER.readValue(json, Object.class);
+        } catch (IOException | RuntimeException e) {
+            return json;
+        }
+    }
+
     /** Text → ids, with the BOS/EOS text as their ids (tokenizers without special-token syntax need that). */
     int[] encode(String text) {
         List<int[]> parts = new ArrayList<>();
@@ -168,24 +293,18 @@ final class JinjaChatTemplate implements ChatTemplate {
     public ChatOutputParser newParser(int lastPromptToken) { return ChatOutputParser.passthrough(); }
 
     /** The model's template, or null when it ships none. */
-    static JinjaChatTemplate find(ServedModel model) {
+    static JinjaChatTemplate find(ServedModel model) { return find(model, null); }
+
+    /** The model's template with {@code toolFormat} (null: detected), or null when it ships none. */
+    static JinjaChatTemplate find(ServedModel model, ToolCallFormat toolFormat) {
         Tokenizer tok = model.tokenizer();
         Map<String, Object> meta = model.info().metadata();
         if (model.info().format() == Format.GGUF && meta != null && meta.get("tokenizer.chat_template") instanceof String t) {
-            return new JinjaChatTemplate(t, tok, ggufToken(meta, tok.bosId()), ggufToken(meta, first(tok.eosIds())));
+            return new JinjaChatTemplate(t, tok, ggufToken(meta, tok.bosId()), ggufToken(meta, first(tok.eosIds())), toolFormat);
         }
-        Path p = model.info().path();
-        Path dir = Files.isDirectory(p) ? p : p.toAbsolutePath().getParent();
+        Path dir = modelDir(model);
         if (dir == null) return null;
-        Path config = dir.resolve("tokenizer_config.json");
-        JsonNode cfg = null;
-        if (Files.isRegularFile(config)) {
-            try {
-                cfg = Json.MAPPER.readTree(config.toFile());
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + config, e);
-            }
-        }
+        JsonNode cfg = tokenizerConfig(dir);
         String source = null;
         Path jinjaFile = dir.resolve("chat_template.jinja");
         if (Files.isRegularFile(jinjaFile)) {
@@ -198,7 +317,37 @@ final class JinjaChatTemplate implements ChatTemplate {
             source = templateFromConfig(cfg.get("chat_template"));
         }
         if (source == null) return null;
-        return new JinjaChatTemplate(source, tok, tokenText(cfg, "bos_token"), tokenText(cfg, "eos_token"));
+        return new JinjaChatTemplate(source, tok, tokenText(cfg, "bos_token"), tokenText(cfg, "eos_token"), toolFormat);
+    }
+
+    /**
+     * A template given to the server ({@code --chat-template}) in place of the model's own, with the model's BOS/EOS
+     * text (tokenizer_config.json or GGUF metadata; "" when the model names none).
+     */
+    static JinjaChatTemplate of(String source, ServedModel model, ToolCallFormat toolFormat) {
+        Tokenizer tok = model.tokenizer();
+        Map<String, Object> meta = model.info().metadata();
+        if (model.info().format() == Format.GGUF && meta != null) {
+            return new JinjaChatTemplate(source, tok, ggufToken(meta, tok.bosId()), ggufToken(meta, first(tok.eosIds())), toolFormat);
+        }
+        Path dir = modelDir(model);
+        JsonNode cfg = dir == null ? null : tokenizerConfig(dir);
+        return new JinjaChatTemplate(source, tok, tokenText(cfg, "bos_token"), tokenText(cfg, "eos_token"), toolFormat);
+    }
+
+    private static Path modelDir(ServedModel model) {
+        Path p = model.info().path();
+        return Files.isDirectory(p) ? p : p.toAbsolutePath().getParent();
+    }
+
+    private static JsonNode tokenizerConfig(Path dir) {
+        Path config = dir.resolve("tokenizer_config.json");
+        if (!Files.isRegularFile(config)) return null;
+        try {
+            return Json.MAPPER.readTree(config.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + config, e);
+        }
     }
 
     /** "chat_template" is a string, or a list of {"name","template"} of which "default" (else the first) is used. */

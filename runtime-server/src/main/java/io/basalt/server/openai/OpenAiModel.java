@@ -1,6 +1,7 @@
 package io.basalt.server.openai;
 
 import io.basalt.frontend.ModelTokenizer;
+import io.basalt.server.ChatSettings;
 import io.basalt.server.ServedModel;
 import io.basalt.tokenizer.Tokenizer;
 import java.nio.charset.StandardCharsets;
@@ -20,10 +21,13 @@ public final class OpenAiModel {
     private final ChatTemplate chatTemplate;
     private final long maxPromptBytes;
 
-    public OpenAiModel(ServedModel model) {
+    public OpenAiModel(ServedModel model) { this(model, ChatSettings.DEFAULT); }
+
+    /** @param chat the {@code --chat-template} / {@code --tool-call-parser} overrides */
+    public OpenAiModel(ServedModel model, ChatSettings chat) {
         this.model = model;
         this.vocab = Math.min(model.tokenizer().vocabSize(), model.info().vocabSize());
-        this.chatTemplate = ChatTemplate.forModel(model);
+        this.chatTemplate = ChatTemplate.forModel(model, chat);
         // Every token covers at most maxTokenBytes bytes of text (at least 4: a byte-fallback or unknown
         // token stands for part of one UTF-8 character), so a text with more than context × that many
         // bytes has more tokens than the context. ×4 of slack for normalizers that shrink text.
@@ -108,7 +112,7 @@ public final class OpenAiModel {
         return renderChat(messages, effort, addGenerationPrompt, List.of());
     }
 
-    /** As {@link #renderChat(List, String, boolean)}, declaring {@code tools} (harmony only: else a 400). */
+    /** As {@link #renderChat(List, String, boolean)}, declaring {@code tools} (a 400 when the template cannot take them). */
     public int[] renderChat(List<ChatMessage> messages, String effort, boolean addGenerationPrompt,
                             List<io.basalt.frontend.tools.Tool> tools) {
         if (!tools.isEmpty() && !chatTemplate.supportsTools()) throw OpenAiException.unsupported("tools", ChatTemplate.TOOLS_UNSUPPORTED);
