@@ -68,8 +68,12 @@ public sealed interface Constraint {
      *
      * @param trigger    the token ids whose generation opens a region (at least one; copied)
      * @param schemaJson the JSON Schema the region's value must satisfy, as JSON text
+     * @param compact    no whitespace inside the value (harmony's arguments follow {@code <|message|>} directly); else a
+     *                   bounded whitespace run is allowed wherever JSON allows it, the value's start included (a text
+     *                   trigger such as {@code "arguments":} is followed by a space that byte-level BPE glues to the
+     *                   value's first token)
      */
-    record Tag(int[] trigger, String schemaJson) {
+    record Tag(int[] trigger, String schemaJson, boolean compact) {
         public Tag {
             Objects.requireNonNull(trigger, "trigger");
             Objects.requireNonNull(schemaJson, "schemaJson");
@@ -78,14 +82,19 @@ public sealed interface Constraint {
             trigger = trigger.clone();
         }
 
+        /** A compact region. */
+        public Tag(int[] trigger, String schemaJson) { this(trigger, schemaJson, true); }
+
         @Override public int[] trigger() { return trigger.clone(); }
 
         @Override public boolean equals(Object o) {
-            return o instanceof Tag t && Arrays.equals(trigger, t.trigger) && schemaJson.equals(t.schemaJson);
+            return o instanceof Tag t && Arrays.equals(trigger, t.trigger) && schemaJson.equals(t.schemaJson) && compact == t.compact;
         }
 
-        @Override public int hashCode() { return 31 * Arrays.hashCode(trigger) + schemaJson.hashCode(); }
+        @Override public int hashCode() { return 31 * (31 * Arrays.hashCode(trigger) + schemaJson.hashCode()) + Boolean.hashCode(compact); }
 
-        @Override public String toString() { return "Tag[trigger=" + Arrays.toString(trigger) + ", schemaJson=" + schemaJson + "]"; }
+        @Override public String toString() {
+            return "Tag[trigger=" + Arrays.toString(trigger) + ", schemaJson=" + schemaJson + ", compact=" + compact + "]";
+        }
     }
 }

@@ -108,7 +108,8 @@ final class Grammars implements AutoCloseable {
                 }
             }
             try {
-                grammars[i] = c.schema(tag.schemaJson(), vocabulary, Limits.DEFAULT, SchemaCompiler.Whitespace.COMPACT);
+                grammars[i] = c.schema(tag.schemaJson(), vocabulary, Limits.DEFAULT,
+                        tag.compact() ? SchemaCompiler.Whitespace.COMPACT : SchemaCompiler.Whitespace.FLEXIBLE);
             } catch (SchemaException e) {
                 throw new SchemaException(e.path(), e.keyword(), "tags[" + i + "]: " + e.getMessage());
             }

@@ -48,11 +48,13 @@ public interface ChatTemplate {
     }
 
     /**
-     * The ids after which this template's model writes {@code tool}'s arguments, in the forms it writes a call header
-     * (canonical tokenization): the triggers of the tagged grammar that enforces a {@code strict} tool under tool_choice
-     * auto. Empty: this template cannot constrain calls in free output.
+     * The tagged-grammar regions that enforce a {@code strict} tool under tool_choice auto: one per form in which this
+     * template's model writes the tool's call header (canonical tokenization of it), each opening where the arguments
+     * begin, with {@code argumentsSchema}. Empty: this template cannot constrain calls in free output.
      */
-    default List<int[]> toolCallTriggers(io.basalt.frontend.tools.Tool tool) { return List.of(); }
+    default List<io.basalt.api.Constraint.Tag> toolCallTags(io.basalt.frontend.tools.Tool tool, String argumentsSchema) {
+        return List.of();
+    }
 
     String TOOLS_UNSUPPORTED = "tools (function calling) need gpt-oss (harmony) or a Jinja chat template that renders `tools` "
             + "with a known call format (hermes or llama3_json: detected from the template, or set with --tool-call-parser; "

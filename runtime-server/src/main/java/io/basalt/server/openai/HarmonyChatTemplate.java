@@ -43,16 +43,17 @@ final class HarmonyChatTemplate implements ChatTemplate {
     /**
      * gpt-oss writes a call header as {@code <|channel|>commentary to=functions.NAME <|constrain|>json<|message|>}, and
      * sometimes with the recipient first ({@code  to=functions.NAME<|channel|>commentary …}) or without
-     * {@code <|constrain|>json}: four triggers, each ending at {@code <|message|>}, where the arguments begin.
+     * {@code <|constrain|>json}: four triggers, each ending at {@code <|message|>}, where compact arguments begin.
      */
     @Override
-    public List<int[]> toolCallTriggers(Tool tool) {
+    public List<io.basalt.api.Constraint.Tag> toolCallTags(Tool tool, String argumentsSchema) {
         String to = " to=functions." + tool.name();
-        return List.of(
-                tokenizer.encodeWithSpecials("<|channel|>commentary" + to + " <|constrain|>json<|message|>"),
-                tokenizer.encodeWithSpecials("<|channel|>commentary" + to + "<|message|>"),
-                tokenizer.encodeWithSpecials(to + "<|channel|>commentary <|constrain|>json<|message|>"),
-                tokenizer.encodeWithSpecials(to + "<|channel|>commentary<|message|>"));
+        return java.util.stream.Stream.of("<|channel|>commentary" + to + " <|constrain|>json<|message|>",
+                        "<|channel|>commentary" + to + "<|message|>",
+                        to + "<|channel|>commentary <|constrain|>json<|message|>",
+                        to + "<|channel|>commentary<|message|>")
+                .map(h -> new io.basalt.api.Constraint.Tag(tokenizer.encodeWithSpecials(h), argumentsSchema, true))
+                .toList();
     }
 
     @Override

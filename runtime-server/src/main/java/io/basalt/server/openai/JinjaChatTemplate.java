@@ -169,6 +169,27 @@ final class JinjaChatTemplate implements ChatTemplate {
         return toolFormat.newTextParser(tools.stream().map(Tool::name).toList(), ids);
     }
 
+    /**
+     * Strict tools under auto: regions open after the text that precedes a call's arguments in the format, as
+     * {@code json.dumps} spaces it and compact — hermes {@code <tool_call>\n{"name": "NAME", "arguments":}, llama3_json
+     * {@code {"name": "NAME", "parameters":} (also after {@code <|python_tag|>}). The value may start with whitespace
+     * (byte-level BPE glues the space after the colon to it).
+     */
+    @Override
+    public List<io.basalt.api.Constraint.Tag> toolCallTags(Tool tool, String argumentsSchema) {
+        if (!supportsTools()) return List.of();
+        String name = tool.name();
+        List<String> headers = switch (toolFormat) {
+            case HERMES -> List.of("<tool_call>\n{\"name\": \"" + name + "\", \"arguments\":",
+                    "<tool_call>\n{\"name\":\"" + name + "\",\"arguments\":");
+            case LLAMA3_JSON -> List.of("{\"name\": \"" + name + "\", \"parameters\":",
+                    "<|python_tag|>{\"name\": \"" + name + "\", \"parameters\":");
+            case HARMONY -> List.of();
+        };
+        return headers.stream().map(h -> new io.basalt.api.Constraint.Tag(tokenizer.encodeWithSpecials(h), argumentsSchema, false))
+                .toList();
+    }
+
     /** The format's end-of-message tokens that this tokenizer has as special tokens (e.g. Llama 3's {@code <|eom_id|>}). */
     @Override
     public int[] toolStopIds() {

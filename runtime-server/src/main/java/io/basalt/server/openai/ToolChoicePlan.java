@@ -71,7 +71,7 @@ public record ToolChoicePlan(Constraint constraint, int[] promptSuffix, ToolOutp
 
     /**
      * {@code strict} tools under tool_choice auto: a tagged grammar whose regions open where the model's own call header
-     * for such a tool ends (the template's {@link ChatTemplate#toolCallTriggers}), so their arguments are constrained and
+     * for such a tool ends (the template's {@link ChatTemplate#toolCallTags}), so their arguments are constrained and
      * everything else stays free. Null when no tool is strict, or the template knows no header.
      */
     private static Constraint strictTags(ChatTemplate template, List<Tool> tools) {
@@ -80,8 +80,8 @@ public record ToolChoicePlan(Constraint constraint, int[] promptSuffix, ToolOutp
         for (Tool t : tools) {
             if (!t.strict()) continue;
             String schema = ToolCallSchemas.named(t);
-            for (int[] trigger : template.toolCallTriggers(t)) {
-                if (seen.add(Arrays.toString(trigger))) tags.add(new Constraint.Tag(trigger, schema));
+            for (Constraint.Tag tag : template.toolCallTags(t, schema)) {
+                if (seen.add(Arrays.toString(tag.trigger()))) tags.add(tag);
             }
         }
         return tags.isEmpty() ? null : new Constraint.Tagged(tags);

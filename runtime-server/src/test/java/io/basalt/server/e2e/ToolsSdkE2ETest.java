@@ -22,7 +22,9 @@ import org.opentest4j.TestAbortedException;
  * Tool calling through the official OpenAI Node SDK ({@code e2e/openai/tools.mjs}): tool_choice named, required
  * (parallel or not), none and auto, streamed (accumulated by hand and by the SDK's ChatCompletionStream) and not, and a
  * tool-result round trip, against gpt-oss-tiny-random (harmony; its vocabulary widened to o200k at test time so that
- * harmony prompts fit, {@link WideVocabGptOss}). Afterwards the engine must hold nothing. Skipped when node/npm are
+ * harmony prompts fit, {@link WideVocabGptOss}) and against a chat-template model: llama-2-tiny-random (GGUF, Llama 2's
+ * 32k vocabulary) served with {@code --chat-template testdata/reference/chat-templates/hermes.jinja} (hermes calls).
+ * Afterwards the engine must hold nothing. Skipped when node/npm are
  * missing or npm cannot install offline.
  */
 class ToolsSdkE2ETest {
@@ -55,6 +57,21 @@ class ToolsSdkE2ETest {
         assertEquals(0, server.service().inFlight(), "requests still in flight");
         assertEquals(0, s.numRunning(), "sequences still running: " + s);
         assertEquals(0, s.kvUsedBlocks(), "KV blocks still held: " + s);
+    }
+
+    @Test
+    void hermesChatTemplateToolsThroughTheSdk() throws IOException, InterruptedException {
+        Assumptions.assumeTrue(skipped == null, skipped);
+        Path template = io.basalt.testing.Shared.reference("chat-templates/hermes.jinja");
+        io.basalt.server.ChatSettings chat = io.basalt.server.ChatSettings.DEFAULT
+                .withTemplate(io.basalt.server.ChatSettings.readTemplate(template), template.toString());
+        ServeSettings s = ServeSettings.forTests(io.basalt.testing.Shared.model("llama-2-tiny-random-gguf/llama-2-tiny-random.gguf"))
+                .withNames(List.of("llama-hermes"))
+                .withServer(io.basalt.server.ServerConfig.forTests().withChat(chat))
+                .withEngine(new EngineConfig(8, 1024, 64L << 20, true, 4096));
+        try (BasaltServer server = BasaltServer.start(s)) {
+            run(server, "llama-hermes");
+        }
     }
 
     @Test

@@ -205,4 +205,30 @@ class JinjaToolsTemplateTest {
         JinjaChatTemplate t = new JinjaChatTemplate("{% for m in messages %}\n    {{- m.content -}}\n  |{{ '}}-' }}.{% endfor %}", TOK, "", "");
         assertEquals("x|}}-.y|}}-.", t.renderText(List.of(ChatMessage.of("user", "x"), ChatMessage.of("user", "y")), null, false));
     }
+
+    @Test
+    void strictToolTagsOpenWhereTheFormatsArgumentsBegin() throws Exception {
+        Tool strict = new Tool("get_weather", null, PARAMS, true);
+        for (String file : List.of("hermes.jinja", "llama3_json.jinja")) {
+            JinjaChatTemplate t = new JinjaChatTemplate(template(file), TOK, "<s>", "</s>", null);
+            List<io.basalt.api.Constraint.Tag> tags = t.toolCallTags(strict, PARAMS);
+            assertEquals(2, tags.size(), file);
+            for (io.basalt.api.Constraint.Tag tag : tags) {
+                assertFalse(tag.compact(), "a space may follow the colon: " + file);
+                assertEquals(PARAMS, tag.schemaJson());
+                String header = TOK.decode(tag.trigger());
+                // the header, then the arguments the region constrains: the format's parser reads one call
+                String output = header + " {\"city\": \"Paris\"}}" + (file.startsWith("hermes") ? "\n</tool_call>" : "");
+                var parser = t.newToolParser(List.of(strict), io.basalt.frontend.tools.ToolCallIds.seeded(1));
+                var events = new java.util.ArrayList<>(parser.accept(new int[0], output));
+                events.addAll(parser.finish());
+                var calls = io.basalt.frontend.tools.ToolCallTurn.of(events).toolCalls();
+                assertEquals(1, calls.size(), file + ": " + output);
+                assertEquals("get_weather", calls.getFirst().name());
+                assertEquals("{\"city\": \"Paris\"}", calls.getFirst().argumentsJson(), file + ": " + output);
+            }
+        }
+        JinjaChatTemplate plain = new JinjaChatTemplate("{{ messages[0]['content'] }}", TOK, "<s>", "</s>", null);
+        assertTrue(plain.toolCallTags(strict, PARAMS).isEmpty());
+    }
 }
