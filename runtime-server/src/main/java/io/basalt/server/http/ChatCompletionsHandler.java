@@ -56,8 +56,14 @@ final class ChatCompletionsHandler {
             ChatFormat format = new ChatFormat(model, ChatFormat.newId(), name, params.n(), req.stream() && req.includeUsage(),
                     req.logprobs(), prompt[prompt.length - 1], plan.toolOutput(), req.seed());
             Generation.Delivery delivery = Generation.Delivery.of(req.stream(), req.includeUsage());
-            new Generation(ex, context.service, format, delivery, prompt.length)
-                    .submit(prompt, params, req.sampling().priority());
+            try {
+                new Generation(ex, context.service, format, delivery, prompt.length)
+                        .submit(prompt, params, req.sampling().priority());
+            } catch (io.basalt.structured.SchemaException e) {
+                // the tools' parameters made the grammar (tool_choice required/named, strict tools): the 400 names tools
+                if (plan.constraint() == null) throw e;
+                throw OpenAiException.invalid("tools", "Invalid schema in tools' parameters: " + e.getMessage());
+            }
         }, "messages");
     }
 }

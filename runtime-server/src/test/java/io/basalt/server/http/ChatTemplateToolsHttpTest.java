@@ -88,6 +88,19 @@ class ChatTemplateToolsHttpTest {
     }
 
     @Test
+    void aToolSchemaTheGrammarRefusesIsA400NamingTools() {
+        String bad = "[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"strict\":true,\"parameters\":{\"type\":\"object\","
+                + "\"patternProperties\":{\"^x\":{}}}}}]";
+        for (String choice : List.of("\"required\"", "{\"type\":\"function\",\"function\":{\"name\":\"f\"}}")) {
+            JsonNode e = TestServer.assertError(stories.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":"
+                    + "\"x\"}],\"tools\":" + bad + ",\"tool_choice\":" + choice + ",\"max_tokens\":3}"), 400);
+            assertEquals("tools", e.get("param").asText(), e.toString());
+            assertTrue(e.get("message").asText().contains("patternProperties"), e.toString());
+        }
+        stories.assertIdleSoon();
+    }
+
+    @Test
     void thePromptIsTheTemplatesRendering() {
         var r = gpt2.post("/tokenize", "{\"messages\":" + HISTORY + ",\"tools\":" + TOOLS + "}");
         assertEquals(200, r.statusCode(), r.body());

@@ -79,7 +79,12 @@ class FuzzTest {
                 "[{\"role\":\"assistant\",\"content\":\"a\",\"reasoning_content\":5}]", "[null]", "{}"));
         BAD_CHAT.put("top_logprobs", List.of("-1", "21", "\"x\"", "1e12"));
         BAD_CHAT.put("logprobs", List.of("\"x\"", "1"));
-        BAD_CHAT.put("tools", List.of("[{\"type\":\"function\"}]", "\"x\"", "5"));
+        BAD_CHAT.put("tools", List.of("[{\"type\":\"function\"}]", "\"x\"", "5", "[{\"type\":\"custom\"}]",
+                "[{\"type\":\"function\",\"function\":{\"name\":\"a b\"}}]", "[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":5}}]",
+                "[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"strict\":\"yes\"}}]", "[null]"));
+        BAD_CHAT.put("tool_choice", List.of("\"sometimes\"", "5", "[]", "{}", "{\"type\":\"function\"}",
+                "{\"type\":\"function\",\"function\":{\"name\":\"nope\"}}", "{\"type\":\"allowed_tools\"}", "\"required\""));
+        BAD_CHAT.put("parallel_tool_calls", List.of("\"x\"", "1", "[]"));
         BAD_CHAT.put("response_format", List.of("{\"type\":\"regex\"}", "\"x\"", "5", "{\"type\":5}", "{}",
                 "{\"type\":\"json_schema\"}", "{\"type\":\"json_schema\",\"json_schema\":5}",
                 "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\"}}",
