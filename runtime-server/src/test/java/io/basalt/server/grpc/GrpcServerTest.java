@@ -145,6 +145,33 @@ class GrpcServerTest {
     }
 
     @Test
+    void generateTakesAJsonSchema() throws Exception {
+        String schema = "{\"type\":\"object\",\"properties\":{\"color\":{\"enum\":[\"red\",\"green\"]},\"ok\":{\"type\":\"boolean\"}},"
+                + "\"required\":[\"color\",\"ok\"],\"additionalProperties\":false}";
+        for (long seed = 1; seed <= 3; seed++) {
+            StringBuilder text = new StringBuilder();
+            String finish = "";
+            GenerateRequest r = greedy(200).setTemperature(1f).setSeed(seed)
+                    .setJsonSchema(io.basalt.api.grpc.JsonSchemaFormat.newBuilder().setSchema(schema).setStrict(true)).build();
+            for (Iterator<GenerateResponse> it = f.blocking().generate(r); it.hasNext(); ) {
+                GenerateResponse m = it.next();
+                text.append(m.getText());
+                if (!m.getFinishReason().isEmpty()) finish = m.getFinishReason();
+            }
+            assertEquals("stop", finish, text.toString());
+            var v = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text.toString());
+            assertTrue(List.of("red", "green").contains(v.get("color").asText()), text.toString());
+            assertTrue(v.get("ok").isBoolean(), text.toString());
+            assertEquals(2, v.size(), text.toString());
+        }
+        StatusRuntimeException bad = assertThrows(StatusRuntimeException.class, () -> f.blocking().generate(greedy(8)
+                .setJsonSchema(io.basalt.api.grpc.JsonSchemaFormat.newBuilder().setSchema("{\"type\":\"object\",\"patternProperties\":{}}"))
+                .build()).hasNext());
+        assertEquals(Status.Code.INVALID_ARGUMENT, bad.getStatus().getCode());
+        assertTrue(bad.getStatus().getDescription().contains("patternProperties"), bad.getStatus().getDescription());
+    }
+
+    @Test
     void tokenizeAndListModels() {
         TokenizeResponse t = f.blocking().tokenize(TokenizeRequest.newBuilder().setModel(GrpcFixture.MODEL).setText(PROMPT).build());
         assertArrayEquals(f.model.encodePrompt(PROMPT), t.getTokenIdsList().stream().mapToInt(Integer::intValue).toArray());
