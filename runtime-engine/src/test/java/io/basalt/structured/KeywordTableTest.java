@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** docs/STRUCTURED.md §4 lists exactly the engine's keyword table, in order. */
+/** docs/STRUCTURED.md §4 and the README list exactly the engine's keyword table, in order. */
 class KeywordTableTest {
     @Test void docsEqualTheEngineTable() throws Exception {
         String doc = Files.readString(Shared.root().getParent().resolve("docs/STRUCTURED.md"));
@@ -22,5 +22,15 @@ class KeywordTableTest {
         Matcher m = Pattern.compile("(?m)^\\| `([^`]+)` \\|").matcher(section);
         while (m.find()) documented.add(m.group(1));
         assertEquals(new ArrayList<>(SchemaCompiler.SUPPORTED_KEYWORDS.keySet()), documented);
+    }
+
+    @Test void readmeListsTheEngineTable() throws Exception {
+        String readme = Files.readString(Shared.root().getParent().resolve("README.md"));
+        int from = readme.indexOf("Supported keywords:");
+        String list = readme.substring(from, readme.indexOf("(ignored)", from)).replaceAll("\\s+", " ");
+        List<String> listed = new ArrayList<>();
+        Matcher m = Pattern.compile("`([^`]+)`").matcher(list);
+        while (m.find()) listed.add(m.group(1));
+        assertEquals(new ArrayList<>(SchemaCompiler.SUPPORTED_KEYWORDS.keySet()), listed);
     }
 }
