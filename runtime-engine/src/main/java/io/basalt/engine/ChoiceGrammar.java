@@ -39,6 +39,11 @@ final class ChoiceGrammar implements ChoiceConstraint {
     /** Starts filling the mask for the next token (step thread, before the forward pass). */
     @Override public void startFill(Executor pool) {
         if (filled || fill != null) return;
+        // Most steps revisit a state whose mask is cached: copying it here costs less than a hand-off to the pool.
+        if (matcher.fillMaskIfCached(mask)) {
+            filled = true;
+            return;
+        }
         FutureTask<Void> task = new FutureTask<>(this::fillNow, null);
         fill = task;
         pool.execute(task);

@@ -29,6 +29,19 @@ public final class Matcher {
         this.state = automaton.initial();
     }
 
+    /**
+     * {@link #fillMask} when this state's mask is already cached (a copy, cheaper than handing the fill to another
+     * thread); false, with {@code allowed} untouched, when it would have to be computed.
+     */
+    public boolean fillMaskIfCached(long[] allowed) {
+        int words = vocab.maskWords();
+        long[] cached = grammar.cachedMask(state);
+        if (cached == null || allowed.length < words) return false;
+        System.arraycopy(cached, 0, allowed, 0, words);
+        Arrays.fill(allowed, words, allowed.length, 0L);
+        return true;
+    }
+
     /** Sets bit i of {@code allowed} iff token i may come next ({@code allowed.length} ≥ ceil(vocab / 64)). */
     public void fillMask(long[] allowed) {
         int words = vocab.maskWords();

@@ -90,15 +90,23 @@ class TaggedChoiceGrammarTest {
 
     @Test
     void theFillCanRunOnAPoolAndIsJoinedBeforeSampling() {
-        TaggedChoiceGrammar g = choice(new int[][] {{1}}, GRAMMAR);
+        // a grammar of its own: its mask cache starts empty
+        CompiledGrammar fresh = SchemaCompiler.compile(SCHEMA, VOCAB, Limits.DEFAULT, SchemaCompiler.Whitespace.COMPACT);
+        TaggedChoiceGrammar g = choice(new int[][] {{1}}, fresh);
         List<Runnable> queued = new ArrayList<>();
         g.startFill(queued::add);
         assertTrue(queued.isEmpty(), "nothing to fill outside a region");
         g.accept(1);
         g.startFill(queued::add);
-        assertEquals(1, queued.size(), "a region fills its mask on the pool");
+        assertEquals(1, queued.size(), "a region fills an uncached mask on the pool");
         queued.getFirst().run();
         assertTrue(allows(g.mask(), id('{')));
+        // the same state again (another choice): its mask is cached now, copied at once, nothing handed to the pool
+        TaggedChoiceGrammar h = choice(new int[][] {{1}}, fresh);
+        h.accept(1);
+        h.startFill(queued::add);
+        assertEquals(1, queued.size(), "a cached mask is not handed off");
+        assertTrue(allows(h.mask(), id('{')));
     }
 
     @Test

@@ -39,7 +39,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </ul>
  * The acceptance compares {@code +json} with {@code +free}; {@code alone} shows what the batch size itself costs.
  *
- * <p>Usage: {@code benchmarks/structured-bench.sh mixed [rounds=5] [N=4] [T=200]}
+ * <p>Usage: {@code benchmarks/structured-bench.sh mixed [rounds=5] [N=4] [T=200] [distinct schemas=all]}
  */
 public final class MixedBatchBench {
     private static final int PROMPT_TOKEN = 1;  // BOS: stories260K starts a story
@@ -48,13 +48,20 @@ public final class MixedBatchBench {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 4;
         int tokens = args.length > 2 ? Integer.parseInt(args[2]) : 200;
-        CpuModelRunner runner = new CpuBackend().load(SharedDir.model("stories260K/stories260K.bin"),
-                new Backend.LoadConfig(64L << 20, 64, 2048));
+        // How many distinct schemas the constrained streams cycle through: all (each request compiles a new grammar and
+        // starts with a cold mask cache, the worst case) or a few (served traffic repeats schemas: cache hits).
+        int distinct = args.length > 3 ? Integer.parseInt(args[3]) : Integer.MAX_VALUE;
+        // -Dmixed.model=FILE: another model (a 110M Llama GGUF makes steps of realistic length); default stories260K
+        String modelFile = System.getProperty("mixed.model");
+        java.nio.file.Path modelPath = modelFile != null ? java.nio.file.Path.of(modelFile) : SharedDir.model("stories260K/stories260K.bin");
+        CpuModelRunner runner = new CpuBackend().load(modelPath,
+                new Backend.LoadConfig(512L << 20, 64, 2048));
         Tokenizer tok = ModelTokenizer.forModel(runner.model().info(), null);
         List<String> schemas = StructuredFixtures.compilable(StructuredFixtures.sampleSchemas(), TokenVocabulary.of(tok));
-        System.out.printf(Locale.ROOT, "stories260K (vocab %d), %d measured streams of %d tokens, %d sample schemas for the constrained"
-                + " streams; %d CPUs%n", tok.vocabSize(), n, tokens, schemas.size(), Runtime.getRuntime().availableProcessors());
-        try (Engine engine = new Engine(runner, tok, EngineConfig.defaults()).start()) {
+        schemas = schemas.subList(0, Math.min(distinct, schemas.size()));
+        System.out.printf(Locale.ROOT, "%s (vocab %d), %d measured streams of %d tokens, %d sample schemas for the constrained"
+                + " streams; %d CPUs%n", modelPath.getFileName(), tok.vocabSize(), n, tokens, schemas.size(), Runtime.getRuntime().availableProcessors());
+        try (Engine engine = new Engine(runner, tok, EngineConfig.defaults().withKvCacheMemoryBytes(512L << 20)).start()) {
             MixedBatchBench b = new MixedBatchBench(engine, schemas, n, tokens);
             String[] arms = {"alone", "+free", "+json"};
             List<List<Long>> all = new ArrayList<>();
@@ -105,7 +112,7 @@ public final class MixedBatchBench {
         int constrainedRequests = 0;
         // The other streams go in first, so the measured ones join a batch that already holds them.
         for (int i = 0; i < n; i++) {
-            if (arm == 1) others.add(submitFree(1000 + i));
+            if (arm == 1) others.add(submitFree(i, ended));
             if (arm == 2) {
                 others.add(submitConstrained(i, ended, constrainedTokens));
                 constrainedRequests++;
@@ -120,7 +127,9 @@ public final class MixedBatchBench {
         }
         while (!measured.stream().allMatch(h -> h.result().isDone())) {
             Integer slot = ended.poll();
-            if (slot != null) {
+            if (slot != null && arm == 1) {
+                others.add(submitFree(slot, ended));
+            } else if (slot != null) {
                 others.add(submitConstrained(slot, ended, constrainedTokens));
                 constrainedRequests++;
             } else {
@@ -137,20 +146,40 @@ public final class MixedBatchBench {
         return new Result(itl, constrainedTokens.get(), constrainedRequests);
     }
 
-    private String submitFree(long seed) {
+    /**
+     * A control filler: unconstrained, but as long as a constrained request was (the lengths the +json arms recorded, in
+     * turn), and resubmitted as it ends, so both arms add the same churn of new requests (their prefills) to the batch.
+     */
+    private String submitFree(int slot, ConcurrentLinkedQueue<Integer> ended) {
         String id = "f" + (ids++);
-        SamplingParams p = SamplingParams.builder().temperature(1f).seed(seed).maxTokens(tokens).ignoreEos(true).build();
-        engine.submit(new EngineRequest(id, new int[] {PROMPT_TOKEN}, p, 0));
+        int length;
+        synchronized (constrainedLengths) {
+            length = constrainedLengths.isEmpty() ? Math.max(8, tokens / 4) : constrainedLengths.get(nextLength++ % constrainedLengths.size());
+        }
+        SamplingParams p = SamplingParams.builder().temperature(1f).seed(7000 + ids).maxTokens(Math.max(1, length)).ignoreEos(true).build();
+        engine.submit(new EngineRequest(id, new int[] {PROMPT_TOKEN}, p, 0), e -> {
+            if (e instanceof StreamEvent.Finished || e instanceof StreamEvent.Failed) ended.add(slot);
+        });
         return id;
     }
+
+    private final List<Integer> constrainedLengths = new ArrayList<>();
+    private int nextLength;
 
     private String submitConstrained(int slot, ConcurrentLinkedQueue<Integer> ended, AtomicInteger generated) {
         String id = "c" + (ids++);
         String schema = schemas.get(nextSchema++ % schemas.size());
         SamplingParams p = SamplingParams.builder().temperature(1f).seed(5000 + ids).maxTokens(Math.max(8, tokens / 4))
                 .constraint(new Constraint.JsonSchema(schema, false)).build();
+        int[] length = {0};
         engine.submit(new EngineRequest(id, new int[] {PROMPT_TOKEN}, p, 0), e -> {
-            if (e instanceof StreamEvent.Delta d) generated.addAndGet(d.tokenIds().length);
+            if (e instanceof StreamEvent.Delta d) {
+                generated.addAndGet(d.tokenIds().length);
+                length[0] += d.tokenIds().length;
+            }
+            if (e instanceof StreamEvent.Finished) {
+                synchronized (constrainedLengths) { constrainedLengths.add(length[0]); }
+            }
             if (e instanceof StreamEvent.Finished || e instanceof StreamEvent.Failed) ended.add(slot);
         });
         return id;
