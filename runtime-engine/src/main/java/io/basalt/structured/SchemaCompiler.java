@@ -62,7 +62,7 @@ public final class SchemaCompiler {
         m.put("enum", "values written compactly; at most Limits.maxEnumSize");
         m.put("const", "written compactly");
         m.put("anyOf", "alternatives, decided byte by byte");
-        m.put("oneOf", "as anyOf");
+        m.put("oneOf", "as anyOf, when each branch provably excludes the others (else refused)");
         m.put("allOf", "merged when the parts do not conflict (properties, required, bounds, type); else refused");
         m.put("$ref", "local JSON pointers (#, #/$defs/…, #/definitions/…); recursion bounded by Limits.maxValueDepth");
         m.put("$defs", "targets of $ref");
@@ -210,6 +210,27 @@ public final class SchemaCompiler {
             }
         }
 
+        /** {@code s} with its $ref followed and allOf merged (as {@link #node} would), for reasoning about it. */
+        JsonNode plain(JsonNode s, String ptr) {
+            for (int hops = 0; hops < 16 && s.isObject(); hops++) {
+                if (s.has("$ref") && onlyAnnotations(s, "$ref")) {
+                    s = resolve(s.get("$ref").asText(), ptr);
+                } else if (s.has("$ref")) {
+                    ObjectNode rest = s.deepCopy();
+                    rest.remove("$ref");
+                    ObjectNode wrapped = JsonNodeFactory.instance.objectNode();
+                    wrapped.set("allOf", JsonNodeFactory.instance.arrayNode()
+                            .add(JsonNodeFactory.instance.objectNode().put("$ref", s.get("$ref").asText())).add(rest));
+                    s = merge(wrapped, ptr);
+                } else if (s.has("allOf")) {
+                    s = merge(s, ptr);
+                } else {
+                    break;
+                }
+            }
+            return s;
+        }
+
         JsonNode resolve(String ref, String ptr) {
             if (!ref.startsWith("#")) throw new SchemaException(ptr, "$ref", "only local $ref (#/...) is supported, got '" + ref + "'");
             String p = URLDecoder.decode(ref.substring(1), StandardCharsets.UTF_8);
@@ -258,17 +279,26 @@ public final class SchemaCompiler {
                 ObjectNode rest = s.deepCopy();
                 rest.remove(kw);
                 boolean siblings = !onlyAnnotations(rest, null);
-                List<Node> alts = new ArrayList<>();
+                List<JsonNode> branches = new ArrayList<>();
                 for (int i = 0; i < anyOf.size(); i++) {
                     String p = ptr + "/" + kw + "/" + i;
                     if (siblings) {
                         ObjectNode w = JsonNodeFactory.instance.objectNode();
                         w.set("allOf", JsonNodeFactory.instance.arrayNode().add(rest).add(anyOf.get(i)));
-                        alts.add(node(merge(w, p), p));
+                        branches.add(merge(w, p));
                     } else {
-                        alts.add(node(anyOf.get(i), p));
+                        branches.add(anyOf.get(i));
                     }
                 }
+                // oneOf is written as anyOf, which is only right when no branch's output is valid under another.
+                if (kw.equals("oneOf") && branches.size() > 1
+                        && !new OneOfExclusion(b -> plain(b, ptr), b -> types(b, ptr)).exclusive(branches)) {
+                    throw new SchemaException(ptr, "oneOf", "unsupported keyword 'oneOf' at " + (ptr.isEmpty() ? "/" : ptr)
+                            + ": its branches may overlap (oneOf is supported when each branch excludes the others: other "
+                            + "types, a required key with other const/enum values, or a required key the others cannot have)");
+                }
+                List<Node> alts = new ArrayList<>();
+                for (int i = 0; i < branches.size(); i++) alts.add(node(branches.get(i), ptr + "/" + kw + "/" + i));
                 return add(new Union(alts.toArray(Node[]::new)));
             }
             Set<String> types = types(s, ptr);
