@@ -28,24 +28,28 @@ public final class Bench {
 
     static final String USAGE = """
             usage: basalt bench [--models NAME|PATH,...] [--quick] [--steps N] [--concurrency 4,16,64] [--prompt 512] [--json FILE]
+                                [--compare-llamacpp DIR]
               models: stories260k, gpt2 (random GPT-2-124M shape, fp32), llama1b-bf16 (random 1.1B Llama, bf16),
                       llama1b-q8_0 (the same loaded with --quantize q8_0), or a model path; default: the four names
               --quick        smoke run: 8 steps, concurrency 4,16, 128-token prefill, shorter windows
               --steps N      single-stream decode steps per round, and the most steps of an aggregate window (32)
               --concurrency  aggregate decode concurrencies (4,16,64)
               --prompt N     prefill prompt length (512)
-              --json FILE    also write the results as JSON""";
+              --json FILE    also write the results as JSON
+              --compare-llamacpp DIR
+                             run llama.cpp's llama-batched-bench and llama-bench (in DIR) on each GGUF model right
+                             before its Basalt figures, with the same threads, and print both side by side with ratios""";
 
     static final List<String> DEFAULT_MODELS = List.of("stories260k", "gpt2", "llama1b-bf16", "llama1b-q8_0");
 
     /** Parsed command line. */
-    record Options(List<String> models, boolean quick, int steps, List<Integer> concurrency, int prompt, Path json) {
+    record Options(List<String> models, boolean quick, int steps, List<Integer> concurrency, int prompt, Path json, Path llamaCpp) {
         static Options parse(String[] args) {
             List<String> models = DEFAULT_MODELS;
             boolean quick = false;
             Integer steps = null, prompt = null;
             List<Integer> concurrency = null;
-            Path json = null;
+            Path json = null, llamaCpp = null;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--models" -> models = Arrays.stream(value(args, ++i).split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
@@ -55,13 +59,14 @@ public final class Bench {
                             .map(s -> positive(s, "--concurrency")).toList();
                     case "--prompt" -> prompt = positive(args, ++i);
                     case "--json" -> json = Path.of(value(args, ++i));
+                    case "--compare-llamacpp" -> llamaCpp = Path.of(value(args, ++i));
                     default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
                 }
             }
             if (models.isEmpty()) throw new IllegalArgumentException("--models names no model");
             return new Options(models, quick, steps != null ? steps : quick ? 8 : 32,
                     concurrency != null ? concurrency : quick ? List.of(4, 16) : List.of(4, 16, 64),
-                    prompt != null ? prompt : quick ? 128 : 512, json);
+                    prompt != null ? prompt : quick ? 128 : 512, json, llamaCpp);
         }
 
         double minSeconds() { return quick ? 0.5 : 2.0; }
@@ -134,6 +139,19 @@ public final class Bench {
         MachineProbes.Result before = MachineProbes.run(probeConfig);
         System.out.println("  " + MachineProbes.describe(before));
 
+        LlamaCppPeer peer = null;
+        if (options.llamaCpp() != null) {
+            try {
+                peer = LlamaCppPeer.in(options.llamaCpp());
+            } catch (IllegalArgumentException e) {
+                System.err.println("basalt bench: " + e.getMessage());
+                System.exit(2);
+                return;
+            }
+        }
+        int threads = Integer.getInteger("basalt.threads", Runtime.getRuntime().availableProcessors());
+        List<String> sideBySide = new ArrayList<>();
+
         List<BenchReport.ModelResult> results = new ArrayList<>();
         for (String name : options.models()) {
             Target target;
@@ -150,10 +168,20 @@ public final class Bench {
                     options.steps(), concurrency, options.prompt(), options.minSeconds(), options.windowSeconds(),
                     options.prefillSeconds());
             pageIn(target);
+            LlamaCppPeer.Figures peerFigures = null;
+            if (peer != null) {
+                System.out.println("measuring " + target.name() + " with llama.cpp (" + threads + " threads) ...");
+                peerFigures = peer.measure(target.path(), concurrency, options.prompt(), threads);
+            }
             System.out.println("measuring " + target.name() + " (" + target.path() + ") in a fresh JVM ...");
             BenchReport.ModelResult r = runChild(spec);
             results.add(r);
             Report.printModel(System.out, r, before);
+            if (peerFigures != null) {
+                List<String> lines = LlamaCppPeer.compare(target.name(), peerFigures, r);
+                lines.forEach(l -> System.out.println("  " + l.strip()));
+                sideBySide.addAll(lines);
+            }
         }
 
         // Other work on a shared machine depresses a probe as much as a model; probing again at the end
@@ -165,6 +193,12 @@ public final class Bench {
 
         System.out.println();
         Report.printTable(System.out, results, probes);
+        if (!sideBySide.isEmpty()) {
+            System.out.println();
+            System.out.println("side by side with llama.cpp (each model's peer figures measured just before its Basalt figures):");
+            System.out.println(LlamaCppPeer.header());
+            sideBySide.forEach(System.out::println);
+        }
         System.out.printf(Locale.ROOT, "%ntotal %.0f s%n", (System.nanoTime() - started) / 1e9);
         BenchReport report = new BenchReport(machine, probes, results,
                 results.stream().map(r -> BenchReport.Fractions.of(r, probes)).toList());

@@ -3,15 +3,20 @@ package io.basalt.backend.cpu.kernels;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * The two system properties the kernels honour, each read here and nowhere else. They are read when a
+ * The system properties the kernels honour, each read here and nowhere else. They are read when a
  * kernel class first needs them (its static initialiser), so the launcher sets them before any model
- * loads: {@code basalt.threads} from {@code --threads}, {@code basalt.vector.bits} by hand.
+ * loads: {@code basalt.threads} from {@code --threads}, {@code basalt.vector.bits} and
+ * {@code basalt.kernels.inplace} by hand (the latter two to measure one path beside the other).
  */
 final class KernelSettings {
     private KernelSettings() {}
 
     static final String THREADS = "basalt.threads";
     static final String VECTOR_BITS = "basalt.vector.bits";
+    static final String IN_PLACE = "basalt.kernels.inplace";
+
+    /** Whether small 256-bit batches read panels in place ({@code -Dbasalt.kernels.inplace=false}: copy them first). */
+    static boolean inPlaceBatches() { return !"false".equals(System.getProperty(IN_PLACE)); }
 
     /** Threads of a parallel loop: {@code -Dbasalt.threads=N} ({@code serve --threads}), else one per core. */
     static int threads() {

@@ -116,6 +116,144 @@ final class PackedKernels256 {
         for (int i = 0; i < 6; i++) PackedMatrix.merge(acc, i * PANEL, y[t + i], col, valid, first);
     }
 
+    /** {@link #tile6} reading panel p's k-block in place (fp32) from {@code off}: no copy into a scratch block. */
+    static void tile6InPlace(MemorySegment w, long off, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first,
+                        float[] acc) {
+        var s = FS;
+        FloatVector a00 = FloatVector.zero(s), a01 = FloatVector.zero(s), a10 = FloatVector.zero(s), a11 = FloatVector.zero(s), a20 = FloatVector.zero(s), a21 = FloatVector.zero(s), a30 = FloatVector.zero(s), a31 = FloatVector.zero(s), a40 = FloatVector.zero(s), a41 = FloatVector.zero(s), a50 = FloatVector.zero(s), a51 = FloatVector.zero(s);
+        for (int k = 0; k < kc; k++) {
+            long o = off + 64L * k;
+            FloatVector w0 = FloatVector.fromMemorySegment(s, w, o, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(s, w, o + 32, LE);
+            int xk = xo + 6 * k;
+            FloatVector b = FloatVector.broadcast(s, xp[xk]);
+            a00 = w0.fma(b, a00); a01 = w1.fma(b, a01);
+            b = FloatVector.broadcast(s, xp[xk + 1]);
+            a10 = w0.fma(b, a10); a11 = w1.fma(b, a11);
+            b = FloatVector.broadcast(s, xp[xk + 2]);
+            a20 = w0.fma(b, a20); a21 = w1.fma(b, a21);
+            b = FloatVector.broadcast(s, xp[xk + 3]);
+            a30 = w0.fma(b, a30); a31 = w1.fma(b, a31);
+            b = FloatVector.broadcast(s, xp[xk + 4]);
+            a40 = w0.fma(b, a40); a41 = w1.fma(b, a41);
+            b = FloatVector.broadcast(s, xp[xk + 5]);
+            a50 = w0.fma(b, a50); a51 = w1.fma(b, a51);
+        }
+        a00.intoArray(acc, 0); a01.intoArray(acc, 8); a10.intoArray(acc, 16); a11.intoArray(acc, 24); a20.intoArray(acc, 32); a21.intoArray(acc, 40); a30.intoArray(acc, 48); a31.intoArray(acc, 56); a40.intoArray(acc, 64); a41.intoArray(acc, 72); a50.intoArray(acc, 80); a51.intoArray(acc, 88);
+        for (int i = 0; i < 6; i++) PackedMatrix.merge(acc, i * PANEL, y[t + i], col, valid, first);
+    }
+
+    /** {@link #tile4} reading panel p's k-block in place (fp32) from {@code off}: no copy into a scratch block. */
+    static void tile4InPlace(MemorySegment w, long off, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first,
+                        float[] acc) {
+        var s = FS;
+        FloatVector a00 = FloatVector.zero(s), a01 = FloatVector.zero(s), a10 = FloatVector.zero(s), a11 = FloatVector.zero(s), a20 = FloatVector.zero(s), a21 = FloatVector.zero(s), a30 = FloatVector.zero(s), a31 = FloatVector.zero(s);
+        for (int k = 0; k < kc; k++) {
+            long o = off + 64L * k;
+            FloatVector w0 = FloatVector.fromMemorySegment(s, w, o, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(s, w, o + 32, LE);
+            int xk = xo + 4 * k;
+            FloatVector b = FloatVector.broadcast(s, xp[xk]);
+            a00 = w0.fma(b, a00); a01 = w1.fma(b, a01);
+            b = FloatVector.broadcast(s, xp[xk + 1]);
+            a10 = w0.fma(b, a10); a11 = w1.fma(b, a11);
+            b = FloatVector.broadcast(s, xp[xk + 2]);
+            a20 = w0.fma(b, a20); a21 = w1.fma(b, a21);
+            b = FloatVector.broadcast(s, xp[xk + 3]);
+            a30 = w0.fma(b, a30); a31 = w1.fma(b, a31);
+        }
+        a00.intoArray(acc, 0); a01.intoArray(acc, 8); a10.intoArray(acc, 16); a11.intoArray(acc, 24); a20.intoArray(acc, 32); a21.intoArray(acc, 40); a30.intoArray(acc, 48); a31.intoArray(acc, 56);
+        for (int i = 0; i < 4; i++) PackedMatrix.merge(acc, i * PANEL, y[t + i], col, valid, first);
+    }
+
+    /** {@link #tile2} reading panel p's k-block in place (fp32) from {@code off}: no copy into a scratch block. */
+    static void tile2InPlace(MemorySegment w, long off, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first,
+                        float[] acc) {
+        var s = FS;
+        FloatVector a00 = FloatVector.zero(s), a01 = FloatVector.zero(s), a10 = FloatVector.zero(s), a11 = FloatVector.zero(s);
+        for (int k = 0; k < kc; k++) {
+            long o = off + 64L * k;
+            FloatVector w0 = FloatVector.fromMemorySegment(s, w, o, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(s, w, o + 32, LE);
+            int xk = xo + 2 * k;
+            FloatVector b = FloatVector.broadcast(s, xp[xk]);
+            a00 = w0.fma(b, a00); a01 = w1.fma(b, a01);
+            b = FloatVector.broadcast(s, xp[xk + 1]);
+            a10 = w0.fma(b, a10); a11 = w1.fma(b, a11);
+        }
+        a00.intoArray(acc, 0); a01.intoArray(acc, 8); a10.intoArray(acc, 16); a11.intoArray(acc, 24);
+        for (int i = 0; i < 2; i++) PackedMatrix.merge(acc, i * PANEL, y[t + i], col, valid, first);
+    }
+
+    /** {@link #tile6} reading panel p's k-block in place (bf16, widened in registers) from {@code off}: no copy into a scratch block. */
+    static void tile6Bf16InPlace(MemorySegment w, long off, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first,
+                        float[] acc) {
+        var s = FS;
+        FloatVector a00 = FloatVector.zero(s), a01 = FloatVector.zero(s), a10 = FloatVector.zero(s), a11 = FloatVector.zero(s), a20 = FloatVector.zero(s), a21 = FloatVector.zero(s), a30 = FloatVector.zero(s), a31 = FloatVector.zero(s), a40 = FloatVector.zero(s), a41 = FloatVector.zero(s), a50 = FloatVector.zero(s), a51 = FloatVector.zero(s);
+        for (int k = 0; k < kc; k++) {
+            IntVector v = IntVector.fromMemorySegment(I256, w, off + 32L * k, LE);
+            FloatVector w0 = (FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w1 = (FloatVector) v.and(0xFFFF0000).reinterpretAsFloats();
+            int xk = xo + 6 * k;
+            FloatVector b = FloatVector.broadcast(s, xp[xk]);
+            a00 = w0.fma(b, a00); a01 = w1.fma(b, a01);
+            b = FloatVector.broadcast(s, xp[xk + 1]);
+            a10 = w0.fma(b, a10); a11 = w1.fma(b, a11);
+            b = FloatVector.broadcast(s, xp[xk + 2]);
+            a20 = w0.fma(b, a20); a21 = w1.fma(b, a21);
+            b = FloatVector.broadcast(s, xp[xk + 3]);
+            a30 = w0.fma(b, a30); a31 = w1.fma(b, a31);
+            b = FloatVector.broadcast(s, xp[xk + 4]);
+            a40 = w0.fma(b, a40); a41 = w1.fma(b, a41);
+            b = FloatVector.broadcast(s, xp[xk + 5]);
+            a50 = w0.fma(b, a50); a51 = w1.fma(b, a51);
+        }
+        a00.intoArray(acc, 0); a01.intoArray(acc, 8); a10.intoArray(acc, 16); a11.intoArray(acc, 24); a20.intoArray(acc, 32); a21.intoArray(acc, 40); a30.intoArray(acc, 48); a31.intoArray(acc, 56); a40.intoArray(acc, 64); a41.intoArray(acc, 72); a50.intoArray(acc, 80); a51.intoArray(acc, 88);
+        for (int i = 0; i < 6; i++) PackedMatrix.merge(acc, i * PANEL, y[t + i], col, valid, first);
+    }
+
+    /** {@link #tile4} reading panel p's k-block in place (bf16, widened in registers) from {@code off}: no copy into a scratch block. */
+    static void tile4Bf16InPlace(MemorySegment w, long off, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first,
+                        float[] acc) {
+        var s = FS;
+        FloatVector a00 = FloatVector.zero(s), a01 = FloatVector.zero(s), a10 = FloatVector.zero(s), a11 = FloatVector.zero(s), a20 = FloatVector.zero(s), a21 = FloatVector.zero(s), a30 = FloatVector.zero(s), a31 = FloatVector.zero(s);
+        for (int k = 0; k < kc; k++) {
+            IntVector v = IntVector.fromMemorySegment(I256, w, off + 32L * k, LE);
+            FloatVector w0 = (FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w1 = (FloatVector) v.and(0xFFFF0000).reinterpretAsFloats();
+            int xk = xo + 4 * k;
+            FloatVector b = FloatVector.broadcast(s, xp[xk]);
+            a00 = w0.fma(b, a00); a01 = w1.fma(b, a01);
+            b = FloatVector.broadcast(s, xp[xk + 1]);
+            a10 = w0.fma(b, a10); a11 = w1.fma(b, a11);
+            b = FloatVector.broadcast(s, xp[xk + 2]);
+            a20 = w0.fma(b, a20); a21 = w1.fma(b, a21);
+            b = FloatVector.broadcast(s, xp[xk + 3]);
+            a30 = w0.fma(b, a30); a31 = w1.fma(b, a31);
+        }
+        a00.intoArray(acc, 0); a01.intoArray(acc, 8); a10.intoArray(acc, 16); a11.intoArray(acc, 24); a20.intoArray(acc, 32); a21.intoArray(acc, 40); a30.intoArray(acc, 48); a31.intoArray(acc, 56);
+        for (int i = 0; i < 4; i++) PackedMatrix.merge(acc, i * PANEL, y[t + i], col, valid, first);
+    }
+
+    /** {@link #tile2} reading panel p's k-block in place (bf16, widened in registers) from {@code off}: no copy into a scratch block. */
+    static void tile2Bf16InPlace(MemorySegment w, long off, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first,
+                        float[] acc) {
+        var s = FS;
+        FloatVector a00 = FloatVector.zero(s), a01 = FloatVector.zero(s), a10 = FloatVector.zero(s), a11 = FloatVector.zero(s);
+        for (int k = 0; k < kc; k++) {
+            IntVector v = IntVector.fromMemorySegment(I256, w, off + 32L * k, LE);
+            FloatVector w0 = (FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w1 = (FloatVector) v.and(0xFFFF0000).reinterpretAsFloats();
+            int xk = xo + 2 * k;
+            FloatVector b = FloatVector.broadcast(s, xp[xk]);
+            a00 = w0.fma(b, a00); a01 = w1.fma(b, a01);
+            b = FloatVector.broadcast(s, xp[xk + 1]);
+            a10 = w0.fma(b, a10); a11 = w1.fma(b, a11);
+        }
+        a00.intoArray(acc, 0); a01.intoArray(acc, 8); a10.intoArray(acc, 16); a11.intoArray(acc, 24);
+        for (int i = 0; i < 2; i++) PackedMatrix.merge(acc, i * PANEL, y[t + i], col, valid, first);
+    }
+
     static void tile4(float[] w, int kc, float[] xp, int xo, float[][] y, int t, int col, int valid, boolean first, float[] acc) {
         var s = FS;
         FloatVector a00 = FloatVector.zero(s), a01 = FloatVector.zero(s), a10 = FloatVector.zero(s), a11 = FloatVector.zero(s);

@@ -183,6 +183,11 @@ public final class PackedMatrix implements WeightMatrix {
     /** Bytes of packed weights (what one matmul call streams from memory). */
     public long byteSize() { return packed.byteSize(); }
 
+    /** Below this many rows, 256-bit batches read the panels in place (see {@link #matmul}). */
+    static final int IN_PLACE_ROWS = 32;
+    /** {@code -Dbasalt.kernels.inplace=false} restores the copying path (for side-by-side measurement). */
+    static final boolean IN_PLACE = KernelSettings.inPlaceBatches();
+
     /** Per-thread panel block (L1-sized), shared with {@link PanelMatmul}. */
     static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[KC * PANEL]);
 
@@ -197,17 +202,29 @@ public final class PackedMatrix implements WeightMatrix {
             gemv(x[0], y[0]);
             return;
         }
-        // Token rows go in groups of 6 (the full micro-kernel), then one of 4 and/or 2 for the rest;
+        // Token rows go in groups of 6 (the full micro-kernel), then groups of 4 and/or one of 2 for the rest;
         // each group's rows are interleaved as [k][group] so its kernel broadcasts from one array
         // walked in order and every bounds check hoists out of the loop. A single row stays as is.
-        int full = batch / 6, rest = batch % 6;
-        int four = rest >= 4 ? 1 : 0, two = (rest - 4 * four) >= 2 ? 1 : 0;
-        int single = rest - 4 * four - 2 * two;
+        int sixes = batch / 6, rest = batch % 6;
+        int fours = rest >= 4 ? 1 : 0, twos = (rest - 4 * fours) >= 2 ? 1 : 0;
+        if (sixes > 0 && (rest == 2 || rest == 3)) {
+            // 8 = 4 + 4 rather than 6 + 2: the 2-row tile has too few accumulators to hide the FMA latency
+            sixes--;
+            fours = 2;
+            twos = 0;
+        }
+        int full = sixes, four = fours, two = twos;
+        int single = batch - 6 * full - 4 * four - 2 * two;
         float[] x6 = full > 0 ? interleave(x, 0, full * 6, 6) : null;
-        float[] x4 = four > 0 ? interleave(x, full * 6, 4, 4) : null;
+        float[] x4 = four > 0 ? interleave(x, full * 6, 4 * four, 4) : null;
         float[] x2 = two > 0 ? interleave(x, full * 6 + 4 * four, 2, 2) : null;
         int t1 = batch - single;
         long panelBytes = (long) stride * PANEL * elemBytes;
+        // Small fp32/bf16 batches read each panel's k-block in place (the first row group brings it into L1 for the
+        // others) instead of copying or widening it into a scratch block first: the copy doubled the traffic of the
+        // memory-bound decode batches. Prefill-sized batches keep the L1 copy, which every row group reuses.
+        boolean inPlace = !wide && batch < IN_PLACE_ROWS && IN_PLACE && (dtype == DType.F32 || dtype == DType.BF16);
+        boolean bf16 = dtype == DType.BF16;
         Parallel.RangeBody body = (p0, p1) -> {
             float[] w = SCRATCH.get();
             float[] acc = ACC.get(); // a tile's accumulators spill here before merging into y
@@ -217,6 +234,33 @@ public final class PackedMatrix implements WeightMatrix {
                 for (int k0 = 0; k0 < cols; k0 += KC) {
                     int kc = Math.min(KC, cols - k0);
                     boolean first = k0 == 0;
+                    if (inPlace) {
+                        long off = ((long) p * stride + k0) * PANEL * elemBytes;
+                        if (bf16) {
+                            for (int g = 0; g < full; g++) {
+                                PackedKernels256.tile6Bf16InPlace(packed, off, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, first, acc);
+                            }
+                            for (int g = 0; g < four; g++) {
+                                PackedKernels256.tile4Bf16InPlace(packed, off, kc, x4, (g * cols + k0) * 4, y, full * 6 + 4 * g, col, valid, first, acc);
+                            }
+                            if (two > 0) {
+                                PackedKernels256.tile2Bf16InPlace(packed, off, kc, x2, k0 * 2, y, full * 6 + 4 * four, col, valid, first, acc);
+                            }
+                            if (single > 0) PackedKernels256.tile1Bf16(packed, off, kc, x[t1], k0, y[t1], col, valid, first);
+                        } else {
+                            for (int g = 0; g < full; g++) {
+                                PackedKernels256.tile6InPlace(packed, off, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, first, acc);
+                            }
+                            for (int g = 0; g < four; g++) {
+                                PackedKernels256.tile4InPlace(packed, off, kc, x4, (g * cols + k0) * 4, y, full * 6 + 4 * g, col, valid, first, acc);
+                            }
+                            if (two > 0) {
+                                PackedKernels256.tile2InPlace(packed, off, kc, x2, k0 * 2, y, full * 6 + 4 * four, col, valid, first, acc);
+                            }
+                            if (single > 0) PackedKernels256.tile1(packed, off, kc, x[t1], k0, y[t1], col, valid, first);
+                        }
+                        continue;
+                    }
                     load(p, k0, kc, w);
                     if (wide) { // one f16 row (batches took matmulWide)
                         PackedKernels512.tile1(w, kc, x[0], k0, y[0], col, valid, first);
@@ -225,7 +269,9 @@ public final class PackedMatrix implements WeightMatrix {
                     for (int g = 0; g < full; g++) {
                         PackedKernels256.tile6(w, kc, x6, (g * cols + k0) * 6, y, g * 6, col, valid, first, acc);
                     }
-                    if (four > 0) PackedKernels256.tile4(w, kc, x4, k0 * 4, y, full * 6, col, valid, first, acc);
+                    for (int g = 0; g < four; g++) {
+                        PackedKernels256.tile4(w, kc, x4, (g * cols + k0) * 4, y, full * 6 + 4 * g, col, valid, first, acc);
+                    }
                     if (two > 0) {
                         PackedKernels256.tile2(w, kc, x2, k0 * 2, y, full * 6 + 4 * four, col, valid, first, acc);
                     }

@@ -193,7 +193,7 @@ class KernelsTest {
         assertEquals(rows, m.rows(), what);
         assertEquals(cols, m.cols(), what);
         // 37: batches of 32 rows or more widen bf16 through an array on 512-bit machines
-        for (int batch : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 13, 16, 17, 37}) {
+        for (int batch : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 14, 15, 16, 17, 37, 38}) {
             float[][] x = new float[batch][cols];
             for (float[] xr : x) for (int c = 0; c < cols; c++) xr[c] = (float) rnd.nextGaussian();
             float[][] y = new float[batch][rows];
