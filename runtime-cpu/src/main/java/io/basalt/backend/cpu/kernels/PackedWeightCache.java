@@ -3,7 +3,6 @@ package io.basalt.backend.cpu.kernels;
 import io.basalt.model.DType;
 import io.basalt.model.MappedFile;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -174,7 +173,8 @@ public final class PackedWeightCache {
             try { Files.deleteIfExists(file); } catch (IOException ignored) { }
             return false;
         }
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp" + ProcessHandle.current().pid());
+        // Unique per writer: two loads of one model in a JVM may write at once (each then moves a whole file in).
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp" + ProcessHandle.current().pid() + "-" + Thread.currentThread().threadId());
         try {
             Files.createDirectories(file.getParent());
             long offset = align(header().remaining());
@@ -200,7 +200,7 @@ public final class PackedWeightCache {
             }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return true;
-        } catch (IOException | UncheckedIOException e) {
+        } catch (IOException | RuntimeException e) {   // RuntimeException: e.g. the weights' memory was freed meanwhile
             System.err.println("basalt: could not write the weight cache " + file + ": " + e.getMessage());
             try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
             return false;

@@ -228,14 +228,22 @@ public final class Weights {
 
     /**
      * Called once every matrix is bound: writes the packed weights to the cache after a load that had
-     * to pack them, and logs {@link #summary()}.
+     * to pack them, and logs {@link #summary()}. The write runs on a thread of its own: the model is
+     * ready before it ends (a 1B bf16 model's 2.2 GB took 6 s of its first start), and the JVM waits for
+     * it at exit, so a one-shot run still leaves the cache for the next.
      */
     public void finish() {
         if (cache != null) {
             if (cache.hit()) {
                 LOG.fine(() -> "packed weights mapped from " + cache.file());
-            } else if (cache.commit()) {
-                LOG.info(() -> "packed weights cached in " + cache.file());
+            } else {
+                Thread.ofPlatform().name("basalt-weight-cache").daemon(false).start(() -> {
+                    try {
+                        if (cache.commit()) LOG.info(() -> "packed weights cached in " + cache.file());
+                    } catch (RuntimeException e) { // e.g. the model was closed while its weights were being written
+                        LOG.warning("could not write the weight cache " + cache.file() + ": " + e);
+                    }
+                });
             }
         }
         // What the weights became is the first thing to know about a model's speed and memory: always said.
