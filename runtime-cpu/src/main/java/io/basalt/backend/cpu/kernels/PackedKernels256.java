@@ -77,6 +77,56 @@ final class PackedKernels256 {
         d0.intoArray(y, col + 3 * PANEL); d1.intoArray(y, col + 3 * PANEL + 8);
     }
 
+    /**
+     * Two token rows × two adjacent panels over all columns, straight from the packed segment (no k-blocks, no copy):
+     * 8 accumulators, per column 4 weight loads and 2 broadcasts. Two rows are memory-bound like one, and the 2-row
+     * block tile's 4 accumulators left the FMA latency exposed; this reads each weight once for both rows.
+     */
+    static void rows2Panels2(MemorySegment w, long off, long pb, int cols, float[] x0, float[] x1, float[] y0, float[] y1, int col) {
+        var s = FS;
+        FloatVector a0 = FloatVector.zero(s), a1 = FloatVector.zero(s), a2 = FloatVector.zero(s), a3 = FloatVector.zero(s);
+        FloatVector c0 = FloatVector.zero(s), c1 = FloatVector.zero(s), c2 = FloatVector.zero(s), c3 = FloatVector.zero(s);
+        for (int k = 0; k < cols; k++) {
+            long o = off + 64L * k;
+            FloatVector b = FloatVector.broadcast(s, x0[k]);
+            FloatVector d = FloatVector.broadcast(s, x1[k]);
+            FloatVector v = FloatVector.fromMemorySegment(s, w, o, LE);
+            a0 = v.fma(b, a0); c0 = v.fma(d, c0);
+            v = FloatVector.fromMemorySegment(s, w, o + 32, LE);
+            a1 = v.fma(b, a1); c1 = v.fma(d, c1);
+            v = FloatVector.fromMemorySegment(s, w, o + pb, LE);
+            a2 = v.fma(b, a2); c2 = v.fma(d, c2);
+            v = FloatVector.fromMemorySegment(s, w, o + pb + 32, LE);
+            a3 = v.fma(b, a3); c3 = v.fma(d, c3);
+        }
+        a0.intoArray(y0, col); a1.intoArray(y0, col + 8); a2.intoArray(y0, col + PANEL); a3.intoArray(y0, col + PANEL + 8);
+        c0.intoArray(y1, col); c1.intoArray(y1, col + 8); c2.intoArray(y1, col + PANEL); c3.intoArray(y1, col + PANEL + 8);
+    }
+
+    /** {@link #rows2Panels2} for 256-bit bf16 panels (widened in registers). */
+    static void rows2Panels2Bf16(MemorySegment w, long off, long pb, int cols, float[] x0, float[] x1, float[] y0, float[] y1, int col) {
+        var s = FS;
+        FloatVector a0 = FloatVector.zero(s), a1 = FloatVector.zero(s), a2 = FloatVector.zero(s), a3 = FloatVector.zero(s);
+        FloatVector c0 = FloatVector.zero(s), c1 = FloatVector.zero(s), c2 = FloatVector.zero(s), c3 = FloatVector.zero(s);
+        for (int k = 0; k < cols; k++) {
+            long o = off + 32L * k;
+            FloatVector b = FloatVector.broadcast(s, x0[k]);
+            FloatVector d = FloatVector.broadcast(s, x1[k]);
+            IntVector v = IntVector.fromMemorySegment(I256, w, o, LE);
+            FloatVector lo = (FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector hi = (FloatVector) v.and(0xFFFF0000).reinterpretAsFloats();
+            a0 = lo.fma(b, a0); c0 = lo.fma(d, c0);
+            a1 = hi.fma(b, a1); c1 = hi.fma(d, c1);
+            v = IntVector.fromMemorySegment(I256, w, o + pb, LE);
+            lo = (FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            hi = (FloatVector) v.and(0xFFFF0000).reinterpretAsFloats();
+            a2 = lo.fma(b, a2); c2 = lo.fma(d, c2);
+            a3 = hi.fma(b, a3); c3 = hi.fma(d, c3);
+        }
+        a0.intoArray(y0, col); a1.intoArray(y0, col + 8); a2.intoArray(y0, col + PANEL); a3.intoArray(y0, col + PANEL + 8);
+        c0.intoArray(y1, col); c1.intoArray(y1, col + 8); c2.intoArray(y1, col + PANEL); c3.intoArray(y1, col + PANEL + 8);
+    }
+
     /** Widens panel columns of interleaved bf16 rows (n floats from off) into w, 16 floats per column. */
     static void widenBf16(MemorySegment src, long off, float[] w, int n) {
         for (int i = 0; i < n; i += PANEL) {

@@ -220,6 +220,10 @@ public final class PackedMatrix implements WeightMatrix {
             gemv(x[0], y[0]);
             return;
         }
+        if (batch == 2 && !wide && IN_PLACE && (dtype == DType.F32 || dtype == DType.BF16)) {
+            gemv2(x[0], x[1], y[0], y[1]);
+            return;
+        }
         // Token rows go in groups of 6 (the full micro-kernel), then groups of 4 and/or one of 2 for the rest;
         // each group's rows are interleaved as [k][group] so its kernel broadcasts from one array
         // walked in order and every bounds check hoists out of the loop. A single row stays as is.
@@ -333,6 +337,37 @@ public final class PackedMatrix implements WeightMatrix {
                     } else {
                         if (bf16) PackedKernels256.tile1Bf16(packed, off, cols, x, 0, y, col, valid, true);
                         else PackedKernels256.tile1(packed, off, cols, x, 0, y, col, valid, true);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * Two rows on 256-bit machines (fp32, bf16): like {@link #gemv}, whole panels straight from the packed weights, two
+     * panels per step for both rows ({@link PackedKernels256#rows2Panels2}); a last odd panel takes the one-row tile.
+     */
+    private void gemv2(float[] x0, float[] x1, float[] y0, float[] y1) {
+        long panelBytes = (long) stride * PANEL * elemBytes;
+        int pairs = (panels + 1) / 2, fullPanels = rows / PANEL;
+        boolean bf16 = dtype == DType.BF16;
+        Parallel.forRangeFine(pairs, 2 * panelBytes, (q0, q1) -> {
+            for (int q = q0; q < q1; q++) {
+                int p = 2 * q;
+                long off = p * panelBytes;
+                if (p + 2 <= fullPanels) {
+                    if (bf16) PackedKernels256.rows2Panels2Bf16(packed, off, panelBytes, cols, x0, x1, y0, y1, p * PANEL);
+                    else PackedKernels256.rows2Panels2(packed, off, panelBytes, cols, x0, x1, y0, y1, p * PANEL);
+                    continue;
+                }
+                for (int end = Math.min(panels, p + 2); p < end; p++, off += panelBytes) {
+                    int col = p * PANEL, valid = Math.min(PANEL, rows - col);
+                    if (bf16) {
+                        PackedKernels256.tile1Bf16(packed, off, cols, x0, 0, y0, col, valid, true);
+                        PackedKernels256.tile1Bf16(packed, off, cols, x1, 0, y1, col, valid, true);
+                    } else {
+                        PackedKernels256.tile1(packed, off, cols, x0, 0, y0, col, valid, true);
+                        PackedKernels256.tile1(packed, off, cols, x1, 0, y1, col, valid, true);
                     }
                 }
             }
