@@ -120,6 +120,29 @@ public final class VectorKernels {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * {@link #dotQ8_0Narrow} of one row with two tokens: each block is loaded and converted once for both (the
+     * conversion, not the memory, bounds a Q8_0 row dot on 256-bit machines). Writes y0[r] and y1[r].
+     */
+    static void dotQ8_0Narrow2(MemorySegment w, long byteOff, float[] x0, float[] x1, int n, float[] y0, float[] y1, int r) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        int blocks = n / 32;
+        for (int b = 0; b < blocks; b++) {
+            long o = byteOff + 34L * b;
+            FloatVector scale = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16_LE, o)));
+            int xi = b * 32;
+            FloatVector q0 = q8(w, o + 2), q1 = q8(w, o + 10), q2 = q8(w, o + 18), q3 = q8(w, o + 26);
+            FloatVector s0 = q0.mul(FloatVector.fromArray(F, x0, xi)).add(q1.mul(FloatVector.fromArray(F, x0, xi + 8)))
+                    .add(q2.mul(FloatVector.fromArray(F, x0, xi + 16))).add(q3.mul(FloatVector.fromArray(F, x0, xi + 24)));
+            FloatVector s1 = q0.mul(FloatVector.fromArray(F, x1, xi)).add(q1.mul(FloatVector.fromArray(F, x1, xi + 8)))
+                    .add(q2.mul(FloatVector.fromArray(F, x1, xi + 16))).add(q3.mul(FloatVector.fromArray(F, x1, xi + 24)));
+            acc0 = s0.fma(scale, acc0);
+            acc1 = s1.fma(scale, acc1);
+        }
+        y0[r] = acc0.reduceLanes(VectorOperators.ADD);
+        y1[r] = acc1.reduceLanes(VectorOperators.ADD);
+    }
+
     /** One Q8_0 row of n values at byteOff, dequantized into out[0..n). */
     public static void dequantQ8_0(MemorySegment w, long byteOff, float[] out, int n) {
         for (int b = 0; b < n / 32; b++) {
