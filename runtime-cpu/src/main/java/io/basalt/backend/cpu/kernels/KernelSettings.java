@@ -15,7 +15,7 @@ final class KernelSettings {
     static final String VECTOR_BITS = "basalt.vector.bits";
     static final String IN_PLACE = "basalt.kernels.inplace";
 
-    /** Whether small 256-bit batches read panels in place ({@code -Dbasalt.kernels.inplace=false}: copy them first). */
+    /** Whether 256-bit fp32/bf16 batches read panels in place ({@code -Dbasalt.kernels.inplace=false}: copy them first). */
     static boolean inPlaceBatches() { return !"false".equals(System.getProperty(IN_PLACE)); }
 
     /** Threads of a parallel loop: {@code -Dbasalt.threads=N} ({@code serve --threads}), else one per core. */

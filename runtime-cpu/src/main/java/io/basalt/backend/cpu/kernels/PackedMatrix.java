@@ -201,8 +201,6 @@ public final class PackedMatrix implements WeightMatrix {
     /** Bytes of packed weights (what one matmul call streams from memory). */
     public long byteSize() { return packed.byteSize(); }
 
-    /** Below this many rows, 256-bit batches read the panels in place (see {@link #matmul}). */
-    static final int IN_PLACE_ROWS = 32;
     /** {@code -Dbasalt.kernels.inplace=false} restores the copying path (for side-by-side measurement). */
     static final boolean IN_PLACE = KernelSettings.inPlaceBatches();
 
@@ -242,10 +240,11 @@ public final class PackedMatrix implements WeightMatrix {
         float[] x2 = two > 0 ? interleave(x, full * 6 + 4 * four, 2, 2) : null;
         int t1 = batch - single;
         long panelBytes = (long) stride * PANEL * elemBytes;
-        // Small fp32/bf16 batches read each panel's k-block in place (the first row group brings it into L1 for the
-        // others) instead of copying or widening it into a scratch block first: the copy doubled the traffic of the
-        // memory-bound decode batches. Prefill-sized batches keep the L1 copy, which every row group reuses.
-        boolean inPlace = !wide && batch < IN_PLACE_ROWS && IN_PLACE && (dtype == DType.F32 || dtype == DType.BF16);
+        // fp32 and bf16 batches read each panel's k-block in place (the first row group brings it into L1 for the
+        // others; bf16 widens in registers) instead of copying or widening it into a scratch block first. The copy
+        // doubled the traffic of the memory-bound decode batches, and in place prefill ran about twice as fast: a
+        // 512-token prompt on a 110M fp32 model 361-383 → 661-695 tok/s, 128 tokens on a 1B bf16 model 35.5 → 70.3.
+        boolean inPlace = !wide && IN_PLACE && (dtype == DType.F32 || dtype == DType.BF16);
         boolean bf16 = dtype == DType.BF16;
         Parallel.RangeBody body = (p0, p1) -> {
             float[] w = SCRATCH.get();
