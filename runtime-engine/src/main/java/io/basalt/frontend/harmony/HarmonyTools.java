@@ -230,26 +230,7 @@ public final class HarmonyTools {
         }
     }
 
-    private static void writeString(String s, StringBuilder sb) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '\b' -> sb.append("\\b");
-                case '\f' -> sb.append("\\f");
-                default -> {
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
-                }
-            }
-        }
-        sb.append('"');
-    }
+    private static void writeString(String s, StringBuilder sb) { io.basalt.frontend.JsonStrings.quote(sb, s); }
 
     /** A finite double as the ryu crate formats it: digits of the shortest round trip, plain for exponents -5..15. */
     static String ryu(double d) {

@@ -79,26 +79,7 @@ final class PyJson {
         sb.append('\n').append(" ".repeat(indent * level));
     }
 
-    private static void string(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '\b' -> sb.append("\\b");
-                case '\f' -> sb.append("\\f");
-                default -> {
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
-                }
-            }
-        }
-        sb.append('"');
-    }
+    private static void string(StringBuilder sb, String s) { io.basalt.frontend.JsonStrings.quote(sb, s); }
 
     /** Python's float repr: "1.0", "0.0001", "1e-05", "1e+16", "NaN", "Infinity". */
     static String floatRepr(double d) {
