@@ -2,8 +2,6 @@ package io.basalt.frontend.tools;
 
 import java.util.Collection;
 import java.util.List;
-import java.util.Objects;
-import java.util.Set;
 
 /**
  * Hermes / Qwen calls: {@code <tool_call>{"name": "NAME", "arguments": {...}}</tool_call>}, any number per turn,
@@ -22,43 +20,24 @@ import java.util.Set;
  *       {@code </tool_call>} is dropped); an unfinished tag that never became a call is content.</li>
  * </ul>
  */
-public final class HermesToolParser extends TextToolCallParser {
+public final class HermesToolParser extends JsonCallTextParser {
     static final String OPEN = "<tool_call>";
     static final String CLOSE = "</tool_call>";
-
-    private final Set<String> functions;
-    private final ToolCallIds ids;
-    private final EventSink sink = new EventSink();
 
     private boolean inTag;
     private final StringBuilder held = new StringBuilder();   // a possible prefix of OPEN (outside) or CLOSE (inside)
     private final StringBuilder body = new StringBuilder();   // the tag's text fed to the reader so far
-    private JsonCallReader call;
-    private boolean rejected;
-    private int index = -1, count;
-
     /** @param functionNames the request's functions: only these are calls */
     public HermesToolParser(Collection<String> functionNames, ToolCallIds ids) {
-        this.functions = Set.copyOf(functionNames);
-        this.ids = Objects.requireNonNull(ids, "ids");
+        super(functionNames, ids);
     }
-
-    @Override
-    public List<ToolCallEvent> acceptText(String text) {
-        if (text != null) for (int i = 0; i < text.length(); i++) step(text.charAt(i));
-        return sink.drain();
-    }
-
-    @Override
-    public int callCount() { return count; }
 
     @Override
     public List<ToolCallEvent> finish() {
         if (!inTag) {
             sink.content(held);
         } else if (index >= 0) {
-            sink.arguments(index, call.drainArguments());
-            sink.add(new ToolCallEvent.ToolCallEnd(index));
+            closeCall(false);
         } else {
             body.append(held);
             closeUnstarted(false);
@@ -68,7 +47,8 @@ public final class HermesToolParser extends TextToolCallParser {
         return sink.drain();
     }
 
-    private void step(char c) {
+    @Override
+    void step(char c) {
         held.append(c);
         String tag = inTag ? CLOSE : OPEN;
         if (held.length() == tag.length() && held.toString().equals(tag)) {
@@ -88,46 +68,23 @@ public final class HermesToolParser extends TextToolCallParser {
     private void openTag() {
         inTag = true;
         body.setLength(0);
-        call = new JsonCallReader();
-        rejected = false;
-        index = -1;
+        openCall();
     }
 
     private void feed(char c) {
         body.append(c);
-        call.accept(c);
-        if (index < 0 && !rejected && call.head() == JsonCallReader.Head.NAMED) {
-            if (functions.contains(call.name())) {
-                index = count++;
-                sink.add(new ToolCallEvent.ToolCallStart(index, ids.next(), call.name()));
-            } else {
-                rejected = true;
-            }
-        }
-        if (index >= 0) sink.arguments(index, call.drainArguments());
+        feedCall(c);
     }
 
     private void closeTag() {
-        if (index >= 0) {
-            sink.arguments(index, call.drainArguments());
-            if (!call.sawArguments()) sink.arguments(index, "{}");
-            sink.add(new ToolCallEvent.ToolCallEnd(index));
-        } else {
-            closeUnstarted(true);
-        }
+        if (index >= 0) closeCall(true);
+        else closeUnstarted(true);
         inTag = false;
-        index = -1;
     }
 
     /** A tag that did not open a call on the fast path: a call read whole, or content. */
     private void closeUnstarted(boolean closed) {
-        JsonCallReader.Parsed p = JsonCallReader.parseWhole(body.toString());
-        if (p != null && functions.contains(p.name())) {
-            int i = count++;
-            sink.add(new ToolCallEvent.ToolCallStart(i, ids.next(), p.name()));
-            sink.arguments(i, p.arguments() == null ? "{}" : p.arguments());
-            sink.add(new ToolCallEvent.ToolCallEnd(i));
-        } else {
+        if (!emitWhole(body.toString())) {
             sink.content(OPEN);
             sink.content(body);
             if (closed) sink.content(CLOSE);

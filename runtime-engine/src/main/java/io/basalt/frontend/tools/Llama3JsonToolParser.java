@@ -2,8 +2,6 @@ package io.basalt.frontend.tools;
 
 import java.util.Collection;
 import java.util.List;
-import java.util.Objects;
-import java.util.Set;
 
 /**
  * Llama 3.1 JSON custom-tool calls: the output, optionally after {@code <|python_tag|>}, is
@@ -19,38 +17,21 @@ import java.util.Set;
  *   <li>at {@link #finish()} an open call ends with the arguments generated so far.</li>
  * </ul>
  */
-public final class Llama3JsonToolParser extends TextToolCallParser {
+public final class Llama3JsonToolParser extends JsonCallTextParser {
     static final String PYTHON_TAG = "<|python_tag|>";
 
     private enum Mode { UNDECIDED, CONTENT, CALLS }
 
     private enum Slot { BEFORE, IN_CALL, AFTER }
 
-    private final Set<String> functions;
-    private final ToolCallIds ids;
-    private final EventSink sink = new EventSink();
-
     private Mode mode = Mode.UNDECIDED;
     private Slot slot = Slot.BEFORE;
     private final StringBuilder held = new StringBuilder();
-    private JsonCallReader call;
-    private boolean rejected;
-    private int index = -1, count;
 
     /** @param functionNames the request's functions: only these are calls */
     public Llama3JsonToolParser(Collection<String> functionNames, ToolCallIds ids) {
-        this.functions = Set.copyOf(functionNames);
-        this.ids = Objects.requireNonNull(ids, "ids");
+        super(functionNames, ids);
     }
-
-    @Override
-    public List<ToolCallEvent> acceptText(String text) {
-        if (text != null) for (int i = 0; i < text.length(); i++) step(text.charAt(i));
-        return sink.drain();
-    }
-
-    @Override
-    public int callCount() { return count; }
 
     @Override
     public List<ToolCallEvent> finish() {
@@ -58,18 +39,15 @@ public final class Llama3JsonToolParser extends TextToolCallParser {
             sink.content(held);
             held.setLength(0);
         } else if (mode == Mode.CALLS && slot == Slot.IN_CALL) {
-            if (index >= 0) {
-                sink.arguments(index, call.drainArguments());
-                sink.add(new ToolCallEvent.ToolCallEnd(index));
-            } else {
-                sink.content(call.raw());
-            }
+            if (index >= 0) closeCall(false);
+            else sink.content(call.raw());
             slot = Slot.AFTER;
         }
         return sink.drain();
     }
 
-    private void step(char c) {
+    @Override
+    void step(char c) {
         switch (mode) {
             case CONTENT -> sink.content(c);
             case UNDECIDED -> {
@@ -103,9 +81,7 @@ public final class Llama3JsonToolParser extends TextToolCallParser {
                     slot = Slot.BEFORE;
                 } else if (c == '{') {
                     slot = Slot.IN_CALL;
-                    call = new JsonCallReader();
-                    rejected = false;
-                    index = -1;
+                    openCall();
                     feed(c);
                 } else {
                     mode = Mode.CONTENT;          // prose after (or instead of) the calls
@@ -117,32 +93,10 @@ public final class Llama3JsonToolParser extends TextToolCallParser {
     }
 
     private void feed(char c) {
-        call.accept(c);
-        if (index < 0 && !rejected && call.head() == JsonCallReader.Head.NAMED) {
-            if (functions.contains(call.name())) {
-                index = count++;
-                sink.add(new ToolCallEvent.ToolCallStart(index, ids.next(), call.name()));
-            } else {
-                rejected = true;
-            }
-        }
-        if (index >= 0) sink.arguments(index, call.drainArguments());
+        feedCall(c);
         if (!call.closed()) return;
-        if (index >= 0) {
-            if (!call.sawArguments()) sink.arguments(index, "{}");
-            sink.add(new ToolCallEvent.ToolCallEnd(index));
-        } else {
-            JsonCallReader.Parsed p = JsonCallReader.parseWhole(call.raw());
-            if (p != null && functions.contains(p.name())) {
-                int i = count++;
-                sink.add(new ToolCallEvent.ToolCallStart(i, ids.next(), p.name()));
-                sink.arguments(i, p.arguments() == null ? "{}" : p.arguments());
-                sink.add(new ToolCallEvent.ToolCallEnd(i));
-            } else {
-                sink.content(call.raw());
-            }
-        }
-        index = -1;
+        if (index >= 0) closeCall(true);
+        else if (!emitWhole(call.raw())) sink.content(call.raw());
         slot = Slot.AFTER;
     }
 }
