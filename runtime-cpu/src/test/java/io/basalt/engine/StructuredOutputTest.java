@@ -45,18 +45,7 @@ class StructuredOutputTest {
     @BeforeAll
     static void load() {
         engine = EngineTestSupport.engine(EngineTestSupport.load(EngineTestSupport.STORIES, 64L << 20), EngineConfig.defaults());
-        closers = new java.util.HashMap<>();
-        var t = engine.tokenizer();
-        for (int id = 0; id < t.vocabSize(); id++) {
-            String s;
-            try {
-                s = new String(t.decodeBytes(-1, id), java.nio.charset.StandardCharsets.ISO_8859_1);
-            } catch (RuntimeException e) {
-                continue;
-            }
-            if (s.indexOf('}') >= 0) closers.put(id, 12f);
-            else if (s.indexOf('"') >= 0) closers.put(id, 4f);
-        }
+        closers = io.basalt.testing.JsonClosers.bias(engine.tokenizer());
     }
 
     private static SamplingParams objectParams(long seed) {

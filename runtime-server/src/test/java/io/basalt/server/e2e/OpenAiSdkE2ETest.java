@@ -130,17 +130,8 @@ class OpenAiSdkE2ETest {
         Assumptions.assumeTrue(skipped == null, skipped);
         // stories260K never closes a free JSON string by itself: the json_object requests lean toward '}' and '"'.
         StringBuilder bias = new StringBuilder("{");
-        var t = server.model().tokenizer();
-        for (int id = 0; id < t.vocabSize(); id++) {
-            String s;
-            try {
-                s = new String(t.decodeBytes(-1, id), java.nio.charset.StandardCharsets.ISO_8859_1);
-            } catch (RuntimeException e) {
-                continue;
-            }
-            int b = s.indexOf('}') >= 0 ? 12 : s.indexOf('"') >= 0 ? 4 : 0;
-            if (b > 0) bias.append(bias.length() > 1 ? "," : "").append('"').append(id).append("\":").append(b);
-        }
+        io.basalt.testing.JsonClosers.bias(server.model().tokenizer()).forEach((id, b) ->
+                bias.append(bias.length() > 1 ? "," : "").append('"').append(id).append("\":").append(b.intValue()));
         runScript("openai/structured.mjs", bias.append('}').toString());
     }
 }
