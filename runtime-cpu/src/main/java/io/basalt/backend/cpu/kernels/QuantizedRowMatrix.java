@@ -55,8 +55,8 @@ public final class QuantizedRowMatrix implements WeightMatrix {
      */
     static final int PANEL_BATCH = 8;
 
-    /** On 256-bit machines, Q8_0 batches up to this size take two-token row dots. */
-    static final int SMALL_Q8_BATCH = Integer.getInteger("basalt.kernels.q8rows", 8);
+    /** On 256-bit machines, Q8_0 batches up to this size take row dots of four tokens at a time. */
+    static final int SMALL_Q8_BATCH = Integer.getInteger("basalt.kernels.q8rows", 16);
 
     @Override
     public void matmul(float[][] x, float[][] y) {
@@ -82,14 +82,22 @@ public final class QuantizedRowMatrix implements WeightMatrix {
             return;
         }
         if (batch >= 2 && batch <= SMALL_Q8_BATCH && dtype == DType.Q8_0) {
-            // Small batches: each row streams once, each of its blocks converted once per two tokens (1B Q8_0, two
-            // streams: per-token dots ran at 1.1× one stream's throughput; four on the dequantized 4×3 tile below, 0.9–1.3×).
+            // Small batches: each row streams once and stays in L1 while its blocks are converted once per four
+            // tokens (then two, then one). Three tokens run as four, the third repeated into a scratch row.
             Parallel.forRange(rows, rowBytes * batch, (start, end) -> {
+                float[] spare = batch % 4 == 3 ? new float[rows] : null;
                 for (int r = start; r < end; r++) {
                     long off = rowBytes * r;
                     int t = 0;
-                    for (; t + 2 <= batch; t += 2) VectorKernels.dotQ8_0Narrow2(data, off, x[t], x[t + 1], cols, y[t], y[t + 1], r);
-                    if (t < batch) y[t][r] = VectorKernels.dotQ8_0Narrow(data, off, x[t], cols);
+                    for (; t + 4 <= batch; t += 4) {
+                        VectorKernels.dotQ8_0Narrow4(data, off, x[t], x[t + 1], x[t + 2], x[t + 3], cols, y[t], y[t + 1], y[t + 2], y[t + 3], r);
+                    }
+                    switch (batch - t) {
+                        case 3 -> VectorKernels.dotQ8_0Narrow4(data, off, x[t], x[t + 1], x[t + 2], x[t + 2], cols, y[t], y[t + 1], y[t + 2], spare, r);
+                        case 2 -> VectorKernels.dotQ8_0Narrow2(data, off, x[t], x[t + 1], cols, y[t], y[t + 1], r);
+                        case 1 -> y[t][r] = VectorKernels.dotQ8_0Narrow(data, off, x[t], cols);
+                        default -> { }
+                    }
                 }
             });
             return;

@@ -102,22 +102,69 @@ public final class VectorKernels {
         return PackedKernels512.ENABLED ? PackedKernels512.dotBlocks(w, byteOff, false, x, n) : dotQ8_0Narrow(w, byteOff, x, n);
     }
 
-    /** The 256-bit Q8_0 row dot (any machine). */
+    /**
+     * The 256-bit Q8_0 row dot (any machine). Two blocks per iteration, each summed by an FMA chain into
+     * its own accumulator (JMH-style loop over 256 rows in L2: 3.4–3.6 → 2.9–3.0 ns a block).
+     */
     static float dotQ8_0Narrow(MemorySegment w, long byteOff, float[] x, int n) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        int blocks = n / 32;
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2) {
+            long o = byteOff + 34L * b;
+            float scale0 = Float.float16ToFloat(w.get(I16_LE, o));
+            float scale1 = Float.float16ToFloat(w.get(I16_LE, o + 34));
+            int xi = b * 32;
+            // Four 8-byte loads converted from lane part 0 beat one 32-byte load with castShape parts 1..3.
+            FloatVector s0 = q8(w, o + 2).mul(FloatVector.fromArray(F, x, xi));
+            FloatVector s1 = q8(w, o + 36).mul(FloatVector.fromArray(F, x, xi + 32));
+            s0 = q8(w, o + 10).fma(FloatVector.fromArray(F, x, xi + 8), s0);
+            s1 = q8(w, o + 44).fma(FloatVector.fromArray(F, x, xi + 40), s1);
+            s0 = q8(w, o + 18).fma(FloatVector.fromArray(F, x, xi + 16), s0);
+            s1 = q8(w, o + 52).fma(FloatVector.fromArray(F, x, xi + 48), s1);
+            s0 = q8(w, o + 26).fma(FloatVector.fromArray(F, x, xi + 24), s0);
+            s1 = q8(w, o + 60).fma(FloatVector.fromArray(F, x, xi + 56), s1);
+            acc0 = s0.fma(FloatVector.broadcast(F, scale0), acc0);
+            acc1 = s1.fma(FloatVector.broadcast(F, scale1), acc1);
+        }
+        if (b < blocks) {
+            long o = byteOff + 34L * b;
+            int xi = b * 32;
+            FloatVector s = q8(w, o + 2).mul(FloatVector.fromArray(F, x, xi));
+            s = q8(w, o + 10).fma(FloatVector.fromArray(F, x, xi + 8), s);
+            s = q8(w, o + 18).fma(FloatVector.fromArray(F, x, xi + 16), s);
+            s = q8(w, o + 26).fma(FloatVector.fromArray(F, x, xi + 24), s);
+            acc0 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16_LE, o))), acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #dotQ8_0Narrow} of one row with four tokens: each block is converted and scaled once (int8 × fp16
+     * scale is exact in fp32), then every 8-lane piece feeds one FMA per token into that token's accumulator. Four
+     * tokens keep 4 weight vectors, 4 accumulators and the scale in registers; eight spilled (per token and block,
+     * 256 rows in L2: 1.45–1.52 ns, against 2.35 for two-token dots and 2.0 for eight). Writes y0[r] … y3[r].
+     */
+    static void dotQ8_0Narrow4(MemorySegment w, long byteOff, float[] x0, float[] x1, float[] x2, float[] x3, int n,
+                               float[] y0, float[] y1, float[] y2, float[] y3, int r) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         int blocks = n / 32;
         for (int b = 0; b < blocks; b++) {
             long o = byteOff + 34L * b;
-            float scale = Float.float16ToFloat(w.get(I16_LE, o));
+            FloatVector scale = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16_LE, o)));
             int xi = b * 32;
-            // Four 8-byte loads converted from lane part 0 beat one 32-byte load with castShape parts 1..3.
-            FloatVector s = q8(w, o + 2).mul(FloatVector.fromArray(F, x, xi))
-                    .add(q8(w, o + 10).mul(FloatVector.fromArray(F, x, xi + 8)))
-                    .add(q8(w, o + 18).mul(FloatVector.fromArray(F, x, xi + 16)))
-                    .add(q8(w, o + 26).mul(FloatVector.fromArray(F, x, xi + 24)));
-            acc = s.fma(FloatVector.broadcast(F, scale), acc);
+            for (int j = 0; j < 32; j += 8) {
+                FloatVector q = q8(w, o + 2 + j).mul(scale);
+                a0 = q.fma(FloatVector.fromArray(F, x0, xi + j), a0);
+                a1 = q.fma(FloatVector.fromArray(F, x1, xi + j), a1);
+                a2 = q.fma(FloatVector.fromArray(F, x2, xi + j), a2);
+                a3 = q.fma(FloatVector.fromArray(F, x3, xi + j), a3);
+            }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        y0[r] = a0.reduceLanes(VectorOperators.ADD);
+        y1[r] = a1.reduceLanes(VectorOperators.ADD);
+        y2[r] = a2.reduceLanes(VectorOperators.ADD);
+        y3[r] = a3.reduceLanes(VectorOperators.ADD);
     }
 
     /**
