@@ -9,11 +9,12 @@ import java.lang.foreign.ValueLayout;
  * A block-quantized weight (GGML Q8_0 or Q4_0) stored row by row ([out, in]), dequantized on the fly.
  * Rows are split into contiguous ranges across threads. One token: each row's blocks are dotted with
  * x straight from memory. Batches of 8 or more on 512-bit machines: the panel kernels of
- * {@link PanelMatmul}, fed 16-row blocks dequantized on the fly; batches of 2–7
- * there: each row's blocks converted once for up to four tokens. Other batches: each
- * group of 4 rows is dequantized once into a per-thread fp32 scratch (in L2) and multiplied with 3
- * tokens at a time by a 4×3 register tile. Either way the dequantization is paid once per call, not
- * once per token.
+ * {@link PanelMatmul}, fed 16-row blocks dequantized on the fly; batches of 2–7 there: each row's
+ * blocks converted once for up to four tokens. Q8_0 batches of 2–16 on 256-bit machines: each row's
+ * blocks converted and scaled once per four tokens ({@link VectorKernels#dotQ8_0Narrow4}). Other
+ * batches: each group of 4 rows is dequantized once into a per-thread fp32 scratch (in L2) and
+ * multiplied with 3 tokens at a time by a 4×3 register tile. Either way the dequantization is paid
+ * once per call (or per four tokens), not once per token.
  */
 public final class QuantizedRowMatrix implements WeightMatrix {
     private static final int GROUP = 4;

@@ -144,7 +144,7 @@ class KernelsTest {
         }
     }
 
-    /** The 256-bit Q8_0 row dot, whatever this machine prefers, against the reference rows. */
+    /** The 256-bit Q8_0 row dots (one token, four tokens), whatever this machine prefers, against the reference rows. */
     @Test
     void narrowQ8RowDotOnAnyMachine() {
         for (int cols : COLS_BLOCK) {
@@ -157,6 +157,12 @@ class KernelsTest {
             for (int r = 0; r < 5; r++) {
                 float got = VectorKernels.dotQ8_0Narrow(seg, DType.Q8_0.byteSize((long) r * cols), x, cols);
                 checkDot(p.ref()[r], x, got, "narrow Q8_0 cols=" + cols + " r=" + r);
+                float[][] four = new float[4][cols]; // four different tokens, each checked against its own dot
+                for (float[] xt : four) for (int c = 0; c < cols; c++) xt[c] = (float) rnd.nextGaussian();
+                float[][] y4 = new float[4][5];
+                VectorKernels.dotQ8_0Narrow4(seg, DType.Q8_0.byteSize((long) r * cols), four[0], four[1], four[2], four[3], cols,
+                        y4[0], y4[1], y4[2], y4[3], r);
+                for (int t = 0; t < 4; t++) checkDot(p.ref()[r], four[t], y4[t][r], "four-token Q8_0 cols=" + cols + " r=" + r + " t=" + t);
             }
         }
     }
