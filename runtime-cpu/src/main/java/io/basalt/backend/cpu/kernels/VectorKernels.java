@@ -168,26 +168,33 @@ public final class VectorKernels {
     }
 
     /**
-     * {@link #dotQ8_0Narrow} of one row with two tokens: each block is loaded and converted once for both (the
-     * conversion, not the memory, bounds a Q8_0 row dot on 256-bit machines). Writes y0[r] and y1[r].
+     * {@link #dotQ8_0Narrow} of one row with two tokens: each block is loaded, converted and scaled once for both (the
+     * conversion, not the memory, bounds a Q8_0 row dot on 256-bit machines; scaling each piece once instead of each
+     * token's sum: JMH 5632 × 2048 batch 2 898–913 → 805–808 µs). Writes y0[r] and y1[r].
      */
     static void dotQ8_0Narrow2(MemorySegment w, long byteOff, float[] x0, float[] x1, int n, float[] y0, float[] y1, int r) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        // Even and odd pieces in separate accumulators: two FMA chains per token.
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
         int blocks = n / 32;
         for (int b = 0; b < blocks; b++) {
             long o = byteOff + 34L * b;
             FloatVector scale = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16_LE, o)));
             int xi = b * 32;
-            FloatVector q0 = q8(w, o + 2), q1 = q8(w, o + 10), q2 = q8(w, o + 18), q3 = q8(w, o + 26);
-            FloatVector s0 = q0.mul(FloatVector.fromArray(F, x0, xi)).add(q1.mul(FloatVector.fromArray(F, x0, xi + 8)))
-                    .add(q2.mul(FloatVector.fromArray(F, x0, xi + 16))).add(q3.mul(FloatVector.fromArray(F, x0, xi + 24)));
-            FloatVector s1 = q0.mul(FloatVector.fromArray(F, x1, xi)).add(q1.mul(FloatVector.fromArray(F, x1, xi + 8)))
-                    .add(q2.mul(FloatVector.fromArray(F, x1, xi + 16))).add(q3.mul(FloatVector.fromArray(F, x1, xi + 24)));
-            acc0 = s0.fma(scale, acc0);
-            acc1 = s1.fma(scale, acc1);
+            FloatVector q = q8(w, o + 2).mul(scale);
+            a0 = q.fma(FloatVector.fromArray(F, x0, xi), a0);
+            a1 = q.fma(FloatVector.fromArray(F, x1, xi), a1);
+            q = q8(w, o + 10).mul(scale);
+            c0 = q.fma(FloatVector.fromArray(F, x0, xi + 8), c0);
+            c1 = q.fma(FloatVector.fromArray(F, x1, xi + 8), c1);
+            q = q8(w, o + 18).mul(scale);
+            a0 = q.fma(FloatVector.fromArray(F, x0, xi + 16), a0);
+            a1 = q.fma(FloatVector.fromArray(F, x1, xi + 16), a1);
+            q = q8(w, o + 26).mul(scale);
+            c0 = q.fma(FloatVector.fromArray(F, x0, xi + 24), c0);
+            c1 = q.fma(FloatVector.fromArray(F, x1, xi + 24), c1);
         }
-        y0[r] = acc0.reduceLanes(VectorOperators.ADD);
-        y1[r] = acc1.reduceLanes(VectorOperators.ADD);
+        y0[r] = a0.add(c0).reduceLanes(VectorOperators.ADD);
+        y1[r] = a1.add(c1).reduceLanes(VectorOperators.ADD);
     }
 
     /** One Q8_0 row of n values at byteOff, dequantized into out[0..n). */

@@ -144,7 +144,7 @@ class KernelsTest {
         }
     }
 
-    /** The 256-bit Q8_0 row dots (one token, four tokens), whatever this machine prefers, against the reference rows. */
+    /** The 256-bit Q8_0 row dots (one, two and four tokens), whatever this machine prefers, against the reference rows. */
     @Test
     void narrowQ8RowDotOnAnyMachine() {
         for (int cols : COLS_BLOCK) {
@@ -163,6 +163,9 @@ class KernelsTest {
                 VectorKernels.dotQ8_0Narrow4(seg, DType.Q8_0.byteSize((long) r * cols), four[0], four[1], four[2], four[3], cols,
                         y4[0], y4[1], y4[2], y4[3], r);
                 for (int t = 0; t < 4; t++) checkDot(p.ref()[r], four[t], y4[t][r], "four-token Q8_0 cols=" + cols + " r=" + r + " t=" + t);
+                float[][] y2 = new float[2][5];
+                VectorKernels.dotQ8_0Narrow2(seg, DType.Q8_0.byteSize((long) r * cols), four[2], four[3], cols, y2[0], y2[1], r);
+                for (int t = 0; t < 2; t++) checkDot(p.ref()[r], four[2 + t], y2[t][r], "two-token Q8_0 cols=" + cols + " r=" + r + " t=" + t);
             }
         }
     }
