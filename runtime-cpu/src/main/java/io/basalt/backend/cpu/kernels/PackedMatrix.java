@@ -38,7 +38,7 @@ public final class PackedMatrix implements WeightMatrix {
     private final int stride;
 
     /** Whether new matrices use the 512-bit kernels (and their layout). */
-    private static final boolean WIDE = PackedKernels512.ENABLED;
+    static final boolean WIDE = PackedKernels512.ENABLED;
 
     /** The width of the vectors the kernels run on: 512 where the machine prefers it, else 256. */
     public static int vectorBits() { return WIDE ? 512 : 256; }
@@ -77,13 +77,18 @@ public final class PackedMatrix implements WeightMatrix {
     }
 
     static PackedMatrix fromRowMajor(MemorySegment src, DType dtype, int rows, int cols, Arena arena, boolean wide) {
+        return fromRowMajor(src, dtype, rows, cols, arena, wide, true);
+    }
+
+    /** As above; {@code parallel} false packs on the calling thread alone (a background packer leaves the kernel threads alone). */
+    static PackedMatrix fromRowMajor(MemorySegment src, DType dtype, int rows, int cols, Arena arena, boolean wide, boolean parallel) {
         PackedMatrix m = allocate(src, dtype, rows, cols, arena, wide);
         int eb = m.elemBytes;
         long rowBytes = (long) cols * eb;
         int span = m.stride * PANEL;   // elements of one packed panel
         // A panel at a time: its 16 rows read in bulk into an array, transposed there, written back in bulk. Element by
         // element through the segments this was the 1B model's cold start (17.6 s of 21 s to the first token).
-        Parallel.forRange(m.panels, rowBytes * PANEL, (p0, p1) -> {
+        Parallel.RangeBody body = (p0, p1) -> {
             if (eb == 4) {
                 int[] in = new int[PANEL * cols], out = new int[span];
                 for (int p = p0; p < p1; p++) {
@@ -113,7 +118,9 @@ public final class PackedMatrix implements WeightMatrix {
                     MemorySegment.copy(out, 0, m.packed, I16_LE, (long) p * span * 2, span);
                 }
             }
-        });
+        };
+        if (parallel) Parallel.forRange(m.panels, rowBytes * PANEL, body);
+        else body.run(0, m.panels);
         return m;
     }
 

@@ -197,6 +197,7 @@ public final class PackedWeightCache {
                         while (chunk.hasRemaining()) pos += ch.write(chunk, pos);
                     }
                 }
+                ch.force(true); // on disk before the rename publishes it: a crash never leaves a torn file under the final name
             }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return true;

@@ -4,9 +4,10 @@ package io.basalt.backend.cpu.kernels;
  * A stored 2-D weight W of shape [rows (outputs), cols (inputs)] that multiplies fp32 activations:
  * {@code y[t][r] = Σ_c W[r][c] · x[t][c]}. Float weights are repacked off-heap into the
  * kernel's panel layout ({@link PackedMatrix}); block-quantized ones are read in place
- * ({@link QuantizedRowMatrix}). Neither is ever copied to the Java heap.
+ * ({@link QuantizedRowMatrix}). A large model's float weights may be read from their stored rows until
+ * their packed copy is ready ({@link DeferredPackedMatrix}). None is ever copied to the Java heap.
  */
-public sealed interface WeightMatrix permits QuantizedRowMatrix, PackedMatrix {
+public sealed interface WeightMatrix permits QuantizedRowMatrix, PackedMatrix, DeferredPackedMatrix {
     int rows();
 
     int cols();

@@ -1,5 +1,6 @@
 package io.basalt.backend.cpu.model;
 
+import io.basalt.backend.cpu.kernels.DeferredPackedMatrix;
 import io.basalt.backend.cpu.kernels.PackedMatrix;
 import io.basalt.backend.cpu.kernels.PackedWeightCache;
 import io.basalt.backend.cpu.kernels.VectorKernels;
@@ -44,7 +45,19 @@ public final class Weights {
         this.options = options;
         this.cache = WeightCacheLocation.cacheFor(checkpoint, options);
         this.totalBytes = checkpoint.tensors().values().stream().mapToLong(t -> t.data().byteSize()).sum();
+        this.deferPacking = totalBytes >= WeightCacheLocation.MIN_BYTES && !"false".equals(System.getProperty(DEFER_PACKING));
     }
+
+    /**
+     * {@code -Dbasalt.weights.defer-packing=false}: pack every float matrix before the model is ready (to measure one
+     * way beside the other). By default a model of {@link WeightCacheLocation#MIN_BYTES} or more serves fp32/bf16
+     * matrices from their stored rows while a background thread packs them ({@link DeferredPackedMatrix}).
+     */
+    static final String DEFER_PACKING = "basalt.weights.defer-packing";
+    private final boolean deferPacking;
+
+    /** Matrices to pack after the load (in bind order), and, with a cache, every packed matrix to record in it. */
+    private final List<Map.Entry<String, WeightMatrix>> afterLoad = new ArrayList<>();
 
     // Progress of a slow load (converting or packing hundreds of MB takes seconds): a log line every few seconds.
     private static final long PROGRESS_NANOS = 3_000_000_000L;
@@ -173,6 +186,10 @@ public final class Weights {
                     return WeightMatrices.rowMajor(hit, target, r, c, checkpoint.arena());
                 }
             }
+            if (deferPacking && target == t.dtype() && DeferredPackedMatrix.supports(target)) {
+                count(target, data.byteSize());
+                return remember(key, new DeferredPackedMatrix(data, target, r, c));
+            }
             WeightConversion.Stored s = target == t.dtype() ? new WeightConversion.Stored(data, target)
                     : WeightConversion.convert(data, t.dtype(), r, c, target, checkpoint.arena());
             count(s.dtype(), s.data().byteSize());
@@ -222,32 +239,63 @@ public final class Weights {
     }
 
     private WeightMatrix remember(String key, WeightMatrix m) {
-        if (cache != null && m instanceof PackedMatrix p) cache.record(key, p);
+        if (m instanceof DeferredPackedMatrix || cache != null && m instanceof PackedMatrix) afterLoad.add(Map.entry(key, m));
         return m;
     }
 
     /**
-     * Called once every matrix is bound: writes the packed weights to the cache after a load that had
-     * to pack them, and logs {@link #summary()}. The write runs on a thread of its own: the model is
-     * ready before it ends (a 1B bf16 model's 2.2 GB took 6 s of its first start), and the JVM waits for
-     * it at exit, so a one-shot run still leaves the cache for the next.
+     * Called once every matrix is bound: packs the deferred matrices, then writes the packed weights to the cache
+     * after a load that had to pack them, and logs {@link #summary()}. Both run on a thread of their own, the
+     * deferred matrices serving from their stored rows meanwhile: the model is ready before it ends (a 1B bf16
+     * model's 2.2 GB took 6 s to write on its first start). With a cache to write the JVM waits for the thread at
+     * exit, so a one-shot run still leaves the cache for the next.
      */
     public void finish() {
-        if (cache != null) {
-            if (cache.hit()) {
-                LOG.fine(() -> "packed weights mapped from " + cache.file());
-            } else {
-                Thread.ofPlatform().name("basalt-weight-cache").daemon(false).start(() -> {
-                    try {
-                        if (cache.commit()) LOG.info(() -> "packed weights cached in " + cache.file());
-                    } catch (RuntimeException e) { // e.g. the model was closed while its weights were being written
-                        LOG.warning("could not write the weight cache " + cache.file() + ": " + e);
+        boolean write = cache != null && !cache.hit();
+        if (cache != null && cache.hit()) LOG.fine(() -> "packed weights mapped from " + cache.file());
+        List<Map.Entry<String, WeightMatrix>> todo = List.copyOf(afterLoad);
+        afterLoad.clear();
+        long deferred = todo.stream().filter(e -> e.getValue() instanceof DeferredPackedMatrix).count();
+        if (write || deferred > 0) {
+            synchronized (BACKGROUND) { background++; }
+            Thread.ofPlatform().name("basalt-weight-packer").daemon(!write).start(() -> {
+                try {
+                    if (deferred > 0) DeferredPackedMatrix.awaitPackingCue(100_000_000L, 3_000_000_000L, 2_000_000_000L);
+                    long t0 = System.nanoTime();
+                    for (Map.Entry<String, WeightMatrix> e : todo) {
+                        PackedMatrix p = e.getValue() instanceof DeferredPackedMatrix d ? d.pack(checkpoint.arena()) : (PackedMatrix) e.getValue();
+                        if (cache != null) cache.record(e.getKey(), p);
                     }
-                });
-            }
+                    if (deferred > 0) LOG.info(() -> String.format(java.util.Locale.ROOT, "packed %d matrices in the background in %.1f s",
+                            deferred, (System.nanoTime() - t0) / 1e9));
+                    if (write && cache.commit()) LOG.info(() -> "packed weights cached in " + cache.file());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (RuntimeException e) { // e.g. the model was closed while its weights were being packed or written
+                    LOG.warning("could not pack or cache the weights" + (cache != null ? " in " + cache.file() : "") + ": " + e);
+                } finally {
+                    synchronized (BACKGROUND) {
+                        background--;
+                        BACKGROUND.notifyAll();
+                    }
+                }
+            });
         }
         // What the weights became is the first thing to know about a model's speed and memory: always said.
         LOG.info(() -> "weights " + options.describe() + ": " + summary());
+    }
+
+    private static final Object BACKGROUND = new Object();
+    private static int background; // packer threads of this JVM still running (guarded by BACKGROUND)
+
+    /**
+     * Waits until every model loaded in this JVM has packed its deferred matrices and written its cache: a benchmark
+     * times the model as it serves once its start is over, not while a packer shares the cores.
+     */
+    public static void awaitBackgroundPacking() throws InterruptedException {
+        synchronized (BACKGROUND) {
+            while (background > 0) BACKGROUND.wait();
+        }
     }
 
     /** A small tensor (norm scales, biases, sinks) converted to fp32 on the heap; shape must match. */

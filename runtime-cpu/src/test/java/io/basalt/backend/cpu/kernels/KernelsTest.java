@@ -1,6 +1,7 @@
 package io.basalt.backend.cpu.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.basalt.model.DType;
@@ -58,6 +59,28 @@ class KernelsTest {
     void q4_0() { checkRowMajor(DType.Q4_0, COLS_BLOCK, 5, (r, c) -> packQ4(new Random(r * 1000L + c), r, c)); }
 
     interface Packer { Packed pack(int rows, int cols); }
+
+    /** fp32 and bf16 rows served in place (every batch size the packed kernels split), then through their packed copy. */
+    @Test
+    void deferredPackingServesStoredRowsThenThePackedCopy() {
+        for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+            for (int rows : ROWS) {
+                for (int cols : COLS_ANY) {
+                    Random rnd = new Random(rows * 1000L + cols + 9);
+                    Packed p = dtype == DType.F32 ? packF32(rnd, rows, cols) : packBf16(rnd, rows, cols);
+                    for (var seg : segments(p.bytes())) {
+                        String what = "deferred " + dtype + " " + rows + "x" + cols + " " + seg.getKey();
+                        DeferredPackedMatrix m = new DeferredPackedMatrix(seg.getValue(), dtype, rows, cols);
+                        checkMatrix(m, p.ref(), new Random(rows + cols), what + " (stored rows)");
+                        assertFalse(m.isPacked());
+                        m.pack(ARENA);
+                        assertTrue(m.isPacked());
+                        checkMatrix(m, p.ref(), new Random(rows + cols), what + " (packed)");
+                    }
+                }
+            }
+        }
+    }
 
     private void checkRowMajor(DType dtype, int[] colsList, long seed, Packer packer) {
         for (int rows : ROWS) {
