@@ -68,6 +68,7 @@ public final class PackedWeightCache {
         if (cacheDir == null) return null;
         try {
             Path file = fileFor(cacheDir, checkpointFiles, options);
+            removeAbandonedWrites(file);
             if (Files.isRegularFile(file)) {
                 try {
                     return readIndex(file, arena);
@@ -78,6 +79,30 @@ public final class PackedWeightCache {
             return new PackedWeightCache(file, List.of(), null);
         } catch (IOException e) {
             return null; // an unreadable checkpoint fails later with a clear error; just do not cache
+        }
+    }
+
+    /**
+     * Deletes this entry's partial files ({@code <file>.tmp<pid>-<thread>}) whose writing process is gone: a JVM that
+     * exits while its writer runs (System.exit does not wait) leaves gigabytes behind otherwise.
+     */
+    static void removeAbandonedWrites(Path file) {
+        String prefix = file.getFileName() + ".tmp";
+        try (var siblings = Files.list(file.getParent())) {
+            for (Path p : (Iterable<Path>) siblings::iterator) {
+                String name = p.getFileName().toString();
+                if (!name.startsWith(prefix)) continue;
+                int dash = name.indexOf('-', prefix.length());
+                long pid;
+                try {
+                    pid = Long.parseLong(name.substring(prefix.length(), dash < 0 ? name.length() : dash));
+                } catch (NumberFormatException e) {
+                    continue; // not ours
+                }
+                if (ProcessHandle.of(pid).isEmpty()) Files.deleteIfExists(p);
+            }
+        } catch (IOException | RuntimeException e) {
+            // no directory yet, or not listable: nothing to clean
         }
     }
 

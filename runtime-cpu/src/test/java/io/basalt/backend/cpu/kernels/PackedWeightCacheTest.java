@@ -123,6 +123,22 @@ class PackedWeightCacheTest {
     }
 
     @Test
+    void partialFilesOfExitedWritersAreRemovedOnOpen() throws Exception {
+        Path model = Files.writeString(dir.resolve("m.bin"), "weights");
+        Path cacheDir = Files.createDirectories(dir.resolve("cache"));
+        Path file = PackedWeightCache.fileFor(cacheDir, List.of(model), "x");
+        Process exited = new ProcessBuilder("true").start();
+        exited.waitFor();
+        Path abandoned = Files.writeString(file.resolveSibling(file.getFileName() + ".tmp" + exited.pid() + "-7"), "partial");
+        Path live = Files.writeString(file.resolveSibling(file.getFileName() + ".tmp" + ProcessHandle.current().pid() + "-7"), "in progress");
+        Path other = Files.writeString(file.resolveSibling(file.getFileName() + ".tmpnotes"), "not a writer's");
+        assertNotNull(PackedWeightCache.open(cacheDir, List.of(model), "x"));
+        assertFalse(Files.exists(abandoned), "the exited writer's partial file stays");
+        assertTrue(Files.exists(live), "a running writer's file was removed");
+        assertTrue(Files.exists(other));
+    }
+
+    @Test
     void noCacheDirectoryMeansNoCache() throws Exception {
         assertNull(PackedWeightCache.open(null, List.of(Files.writeString(dir.resolve("m"), "w")), "x"));
     }
