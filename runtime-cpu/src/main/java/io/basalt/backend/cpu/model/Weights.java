@@ -271,8 +271,12 @@ public final class Weights {
                     if (write && cache.commit()) LOG.info(() -> "packed weights cached in " + cache.file());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                } catch (RuntimeException e) { // e.g. the model was closed while its weights were being packed or written
-                    LOG.warning("could not pack or cache the weights" + (cache != null ? " in " + cache.file() : "") + ": " + e);
+                } catch (RuntimeException e) {
+                    if (!checkpoint.arena().scope().isAlive()) { // the model closed first: its weights are gone, nothing to keep
+                        LOG.fine(() -> "model closed before its weights were packed or cached: " + e);
+                    } else {
+                        LOG.warning("could not pack or cache the weights" + (cache != null ? " in " + cache.file() : "") + ": " + e);
+                    }
                 } finally {
                     synchronized (BACKGROUND) {
                         background--;
