@@ -4,7 +4,6 @@ import io.basalt.model.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -23,7 +22,6 @@ import jdk.incubator.vector.VectorSpecies;
  * between batch compositions.
  */
 public final class DeferredPackedMatrix implements WeightMatrix {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final ValueLayout.OfFloat F32_LE = VectorKernels.F32_LE;
@@ -50,7 +48,7 @@ public final class DeferredPackedMatrix implements WeightMatrix {
 
     /** Whether rows of this dtype can be served in place (bf16 widens with a shift in 8-lane pieces). */
     public static boolean supports(DType dtype) {
-        return (dtype == DType.F32 || dtype == DType.BF16);
+        return dtype == DType.F32 || dtype == DType.BF16;
     }
 
     /**
